@@ -1,0 +1,79 @@
+/**
+ * Configuration from environment variables (README "Configuration").
+ * Parsed once at start-up; invalid values stop the process with a clear message.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: string
+  redisUrl: string | null
+  /** Key material for token sealing and cache encryption. */
+  secret: Buffer
+  secretIsRandom: boolean
+  sessionTtlMax: number
+  /** Raw MAIL_ALLOWED_HOSTS list; null = any public address. */
+  allowedHosts: string[] | null
+  tlsCa: Buffer | null
+  bodyLimit: number
+  imapMaxPerAccount: number
+  imapMaxTotal: number
+  /** Connect, greeting and per-command timeout for mail servers (ms). */
+  upstreamTimeoutMs: number
+  /** How stale mutable cached state (flags, counts, lists) may be (ms). */
+  cacheMaxStalenessMs: number
+  /** In-process cache bound (bytes). */
+  memoryCacheBytes: number
+  graphiql: boolean
+  production: boolean
+  rateLimitPerMinute: number | null
+}
+
+function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return def
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`)
+  return n
+}
+
+function bytes (env: NodeJS.ProcessEnv, name: string, def: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return def
+  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim())
+  if (m === null) throw new Error(`${name} must be a size like 1048576 or 1MB, got "${raw}"`)
+  const unit = (m[2] ?? 'b').toLowerCase()
+  const mult = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1
+  return Number(m[1]) * mult
+}
+
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production'
+  const secretRaw = env.GATEWAY_SECRET
+  if (secretRaw !== undefined && secretRaw !== '' && secretRaw.length < 16) {
+    throw new Error('GATEWAY_SECRET must be at least 16 characters')
+  }
+  const hosts = env.MAIL_ALLOWED_HOSTS?.split(',').map(s => s.trim()).filter(Boolean)
+  return {
+    port: int(env, 'PORT', 3000),
+    host: env.HOST ?? '0.0.0.0',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    redisUrl: env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL,
+    secret: secretRaw ? Buffer.from(secretRaw, 'utf8') : randomBytes(32),
+    secretIsRandom: !secretRaw,
+    sessionTtlMax: int(env, 'SESSION_TTL_MAX', 86400, 1),
+    allowedHosts: hosts === undefined || hosts.length === 0 ? null : hosts,
+    tlsCa: env.MAIL_TLS_CA_FILE ? readFileSync(env.MAIL_TLS_CA_FILE) : null,
+    bodyLimit: bytes(env, 'BODY_LIMIT', 1024 * 1024),
+    imapMaxPerAccount: int(env, 'IMAP_MAX_CONNECTIONS_PER_ACCOUNT', 3, 1),
+    imapMaxTotal: int(env, 'IMAP_MAX_CONNECTIONS', 200, 1),
+    upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 15000, 100),
+    cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
+    memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
+    graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
+    production,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int(env, 'RATE_LIMIT_PER_MINUTE', 0, 1) : null,
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The seam between the protocol-neutral core and a mail protocol.
+ * Backends speak in protocol-native keys (mailbox path + UIDVALIDITY + UID for
+ * IMAP, UIDL for POP3); the service turns those into opaque public ids, cursors
+ * and URLs, so no backend ever builds a public id.
+ */
+import type { Readable } from 'node:stream'
+import type { Address, Capabilities, ConnectionSettings, Header, MailboxRole, MessageFilter, Protocol } from './types.ts'
+
+/** Who is asking: the account id and the settings unsealed from the caller's token. */
+export interface AccountContext {
+  accountId: string
+  settings: ConnectionSettings
+}
+
+/** A message's stable identity on its server. */
+export interface MessageKey {
+  /** Mailbox path ("INBOX" for POP3). */
+  mailbox: string
+  /** IMAP UIDVALIDITY as a decimal string; null for POP3. */
+  validity: string | null
+  /** IMAP UID as a decimal string, or the POP3 UIDL. */
+  key: string
+}
+
+export interface MailboxRecord {
+  path: string
+  name: string
+  parentPath: string | null
+  role: MailboxRole | null
+  totalEmails: number
+  unreadEmails: number | null
+  isSubscribed: boolean
+}
+
+/** Fields taken from the header block: identical code path for IMAP and POP3. */
+export interface HeaderFields {
+  messageId: string | null
+  subject: string | null
+  from: Address[]
+  to: Address[]
+  cc: Address[]
+  sender: Address[]
+  bcc: Address[]
+  replyTo: Address[]
+  inReplyTo: string[]
+  references: string[]
+  sentAt: string | null
+  /** Date of the topmost Received: header, else Date:, else null (UTC ISO). */
+  receivedFromHeaders: string | null
+  headers: Header[]
+}
+
+/** A non-body part, addressed by IMAP-style section number ("2", "1.3"). */
+export interface ParsedAttachment {
+  partId: string
+  filename: string | null
+  contentType: string
+  size: number
+  disposition: 'attachment' | 'inline' | null
+  contentId: string | null
+}
+
+/** What the normaliser makes of one raw message. */
+export interface ParsedMessage extends HeaderFields {
+  size: number
+  preview: string
+  text: string | null
+  html: string | null
+  attachments: ParsedAttachment[]
+  hasAttachment: boolean
+}
+
+export interface SummaryRecord extends HeaderFields {
+  key: MessageKey
+  receivedAt: string | null
+  size: number
+  keywords: string[] | null
+  hasAttachment: boolean | null
+}
+
+export interface MessageRecord extends ParsedMessage {
+  key: MessageKey
+  receivedAt: string | null
+  keywords: string[] | null
+}
+
+export interface ListQuery {
+  limit: number
+  /** Opaque backend position from a previous page's `next`; absent for the first page. */
+  after?: string
+  filter: MessageFilter
+}
+
+export interface ListResult {
+  items: SummaryRecord[]
+  total: number
+  /** Backend position for the next page; null when this was the last. */
+  next: string | null
+}
+
+export interface RawSource {
+  stream: Readable
+  /** Octets, when the server told us before streaming. */
+  size: number | null
+}
+
+export interface MailBackend {
+  readonly protocol: Protocol
+  /** Log in (fresh; never retried on rejection) and report what the account can do. */
+  login: (settings: ConnectionSettings) => Promise<Capabilities>
+  listMailboxes: (ctx: AccountContext) => Promise<MailboxRecord[]>
+  listMessages: (ctx: AccountContext, mailbox: string, query: ListQuery) => Promise<ListResult>
+  /** Batched: one upstream round per mailbox where the protocol allows. null = no such message. */
+  getMessages: (ctx: AccountContext, keys: MessageKey[]) => Promise<Array<MessageRecord | null>>
+  /** The message byte for byte, streamed. The upstream connection is held until the stream ends or is destroyed. */
+  openRaw: (ctx: AccountContext, key: MessageKey) => Promise<RawSource>
+  /** Close pooled connections opened with these credentials (revocation). */
+  release: (settings: ConnectionSettings) => Promise<void>
+  close: () => Promise<void>
+}

@@ -1,0 +1,55 @@
+/**
+ * The one error catalogue (contract §4). Every failure the gateway reports is a
+ * GatewayError with one of these codes; REST maps it to problem+json, GraphQL to
+ * errors[].extensions.code. Nothing else decides a status code.
+ */
+
+export const ERRORS = {
+  'bad-request': { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  'auth-failed': { status: 401, title: 'Mail server rejected the login' },
+  'host-not-allowed': { status: 403, title: 'Mail host not allowed' },
+  'not-found': { status: 404, title: 'Not found' },
+  'mailbox-locked': { status: 409, title: 'Mailbox locked by another client' },
+  'stale-id': { status: 410, title: 'Stale id' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  unsupported: { status: 422, title: 'Not supported by this account' },
+  'rate-limited': { status: 429, title: 'Rate limited' },
+  internal: { status: 500, title: 'Internal error' },
+  'upstream-unavailable': { status: 502, title: 'Mail server unavailable' },
+  'upstream-timeout': { status: 504, title: 'Mail server timeout' },
+} as const satisfies Record<string, { status: number, title: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface GatewayErrorOptions {
+  /** Seconds, sent as Retry-After (429, 409). */
+  retryAfter?: number
+  cause?: unknown
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly title: string
+  readonly retryAfter: number | undefined
+
+  /** `detail` is shown to callers: never put credentials or server secrets in it. */
+  constructor (code: ErrorCode, detail?: string, options: GatewayErrorOptions = {}) {
+    super(detail ?? ERRORS[code].title, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.title = ERRORS[code].title
+    this.retryAfter = options.retryAfter
+  }
+}
+
+export function isGatewayError (err: unknown): err is GatewayError {
+  return err instanceof GatewayError
+}
+
+/** Problem-type URI for a code (RFC 9457 `type`). */
+export function problemType (code: ErrorCode): string {
+  return `https://mail-gateway.dev/problems/${code}`
+}

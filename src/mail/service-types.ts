@@ -1,0 +1,71 @@
+/**
+ * The surface REST and GraphQL call. Both faces are thin: they parse transport
+ * details (headers, args), call these methods and serialise what comes back.
+ */
+import type { Readable } from 'node:stream'
+import type { AccountContext } from './backend.ts'
+import type { Account, ConnectionSettings, Mailbox, Message, MessageFilter, MessagePage } from './types.ts'
+import type { GatewayError } from './errors.ts'
+
+export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
+  port?: number
+  security?: ConnectionSettings['security']
+  /** Seconds; 1 ≤ ttl ≤ SESSION_TTL_MAX. */
+  ttl?: number
+}
+
+export interface SessionGrant {
+  token: string
+  expiresAt: string
+  account: Account
+}
+
+/** A caller whose bearer token was unsealed and checked (not expired, not revoked). */
+export interface Caller {
+  tokenId: string
+  expiresAt: number
+  account: Account
+  ctx: AccountContext
+}
+
+export interface ListMessagesInput {
+  limit?: number
+  cursor?: string
+  filter?: MessageFilter
+}
+
+export interface MessageResult {
+  message: Message
+  /** Weak: message JSON covers mutable keywords. */
+  etag: string
+}
+
+export interface Download {
+  stream: Readable
+  contentType: string
+  filename: string | null
+  size: number | null
+  /** Strong: content at a message id never changes. */
+  etag: string
+}
+
+export interface ReadinessReport {
+  ready: boolean
+  cache: { backend: 'redis' | 'memory', status: 'ok' | 'degraded' }
+}
+
+export interface MailServiceApi {
+  createSession: (input: CreateSessionInput) => Promise<SessionGrant>
+  authenticate: (token: string) => Promise<Caller>
+  revokeSession: (caller: Caller) => Promise<void>
+  listMailboxes: (caller: Caller) => Promise<Mailbox[]>
+  getMailbox: (caller: Caller, mailboxId: string) => Promise<Mailbox>
+  listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePage>
+  getMessage: (caller: Caller, messageId: string) => Promise<MessageResult>
+  /** Batched read for GraphQL loaders; one entry per id, in order. */
+  getMessages: (caller: Caller, messageIds: string[]) => Promise<Array<Message | GatewayError>>
+  openRaw: (caller: Caller, messageId: string) => Promise<Download>
+  openAttachment: (caller: Caller, messageId: string, attachmentId: string) => Promise<Download>
+  readiness: () => Promise<ReadinessReport>
+  close: () => Promise<void>
+}

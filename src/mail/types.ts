@@ -1,0 +1,126 @@
+/**
+ * The gateway's public resources (contract §1–3), protocol-neutral.
+ * Names follow JMAP Mail (RFC 8621) where the contract does not say otherwise.
+ */
+
+export type Protocol = 'imap' | 'pop3'
+export type Security = 'tls' | 'starttls' | 'none'
+
+/** What a caller sends to POST /v1/sessions, and what the token seals. */
+export interface ConnectionSettings {
+  protocol: Protocol
+  host: string
+  port: number
+  security: Security
+  username: string
+  /** Exactly one of password / accessToken is set. */
+  password?: string
+  accessToken?: string
+}
+
+export interface Address {
+  name: string | null
+  email: string
+}
+
+/**
+ * What an account can do. The common keys are always present; protocol
+ * specific keys (POP3's top/uidl/…, IMAP's condstore/…) are added by the backend.
+ */
+export interface Capabilities {
+  mailboxes: boolean
+  keywords: boolean
+  search: boolean
+  move: boolean
+  idle: boolean
+  [extra: string]: boolean | number | string | string[] | null
+}
+
+export interface Account {
+  id: string
+  protocol: Protocol
+  host: string
+  port: number
+  username: string
+  capabilities: Capabilities
+}
+
+export type MailboxRole =
+  | 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'archive' | 'all' | 'flagged'
+
+export interface Mailbox {
+  id: string
+  name: string
+  path: string
+  parentId: string | null
+  role: MailboxRole | null
+  totalEmails: number
+  /** null where the protocol cannot tell (POP3). */
+  unreadEmails: number | null
+  isSubscribed: boolean
+}
+
+export interface MessageSummary {
+  id: string
+  mailboxId: string
+  protocol: Protocol
+  messageId: string | null
+  subject: string | null
+  from: Address[]
+  to: Address[]
+  cc: Address[]
+  sentAt: string | null
+  receivedAt: string | null
+  size: number
+  /** JMAP keyword names; null = unknown (POP3). */
+  keywords: string[] | null
+  /** null only where the protocol cannot tell without downloading the message (POP3 lists). */
+  hasAttachment: boolean | null
+}
+
+export interface Attachment {
+  id: string
+  filename: string | null
+  contentType: string
+  size: number
+  disposition: 'attachment' | 'inline' | null
+  contentId: string | null
+  url: string
+}
+
+export interface Header {
+  name: string
+  value: string
+}
+
+export interface Message extends MessageSummary {
+  hasAttachment: boolean
+  sender: Address[]
+  bcc: Address[]
+  replyTo: Address[]
+  inReplyTo: string[]
+  references: string[]
+  preview: string
+  text: string | null
+  html: string | null
+  attachments: Attachment[]
+  headers: Header[]
+}
+
+/** List filters (contract §3). Dates are compared on receivedAt. */
+export interface MessageFilter {
+  unread?: boolean
+  flagged?: boolean
+  from?: string
+  to?: string
+  subject?: string
+  text?: string
+  since?: Date
+  before?: Date
+}
+
+export interface MessagePage {
+  items: MessageSummary[]
+  nextCursor: string | null
+  total: number
+}
