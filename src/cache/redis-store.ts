@@ -1,0 +1,139 @@
+/**
+ * Redis CacheStore (ioredis 6). Tuned for a cache that may vanish: no offline
+ * queue, no per-command retries, short command and connect timeouts, so a
+ * Redis outage costs a request nothing but a miss; reconnects forever with a
+ * capped backoff, so it recovers by itself.
+ */
+import { Redis } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
+import { normaliseTtl, rateLimitedWarn, silentLogger } from './cache.ts'
+import type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
+
+export interface RedisStoreOptions {
+  url: string
+  logger?: CacheLogger
+  /** Per-command timeout (ms). Default 300. */
+  commandTimeoutMs?: number
+  /** TCP + handshake timeout (ms). Default 1000. */
+  connectTimeoutMs?: number
+  /** Reconnect backoff cap (ms). Default 2000. */
+  maxBackoffMs?: number
+  /** After a command timeout, skip Redis for this long (ms) so a frozen server costs nothing. Default 1000. */
+  breakerMs?: number
+}
+
+export function redisClientOptions (opts: RedisStoreOptions): RedisOptions {
+  const cap = opts.maxBackoffMs ?? 2000
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: opts.commandTimeoutMs ?? 300,
+    connectTimeout: opts.connectTimeoutMs ?? 1000,
+    lazyConnect: false,
+    enableReadyCheck: true,
+    autoResubscribe: false,
+    connectionName: 'mail-gateway-cache',
+    // Never give up: capped exponential backoff with jitter.
+    retryStrategy: (times: number) => Math.min(cap, 50 * 2 ** Math.min(times, 10)) + Math.floor(Math.random() * 100),
+  }
+}
+
+export class RedisStore implements CacheStore {
+  readonly client: Redis
+  readonly #warn: (event: string, err: unknown) => void
+  readonly #logger: CacheLogger
+  readonly #breakerMs: number
+  #failing = false
+  #skipUntil = 0
+  #wasReady = false
+  #closed = false
+  #probing = false
+
+  constructor (opts: RedisStoreOptions) {
+    this.#logger = opts.logger ?? silentLogger
+    this.#warn = rateLimitedWarn(this.#logger)
+    this.#breakerMs = opts.breakerMs ?? 1000
+    this.client = new Redis(opts.url, redisClientOptions(opts))
+    // Listener first: an unhandled 'error' event would crash the process.
+    this.client.on('error', (err: unknown) => { this.#warn('redis connection error', err) })
+    this.client.on('ready', () => {
+      if (this.#wasReady) this.#logger.info({ event: 'redis ready' }, 'cache: redis connection restored')
+      this.#wasReady = true
+      this.#failing = false
+      this.#skipUntil = 0
+    })
+    this.client.on('end', () => {
+      if (!this.#closed) this.#warn('redis connection ended', new Error('connection ended'))
+    })
+  }
+
+  async get (key: string): Promise<Buffer | null> {
+    if (!this.#usable()) return null
+    try {
+      const value = await this.client.getBuffer(key)
+      this.#ok()
+      return value
+    } catch (err) {
+      this.#fail('redis get failed', err)
+      return null
+    }
+  }
+
+  async set (key: string, value: Buffer, ttlSeconds: number): Promise<void> {
+    if (!this.#usable()) return
+    try {
+      await this.client.set(key, value, 'EX', normaliseTtl(ttlSeconds))
+      this.#ok()
+    } catch (err) {
+      this.#fail('redis set failed', err)
+    }
+  }
+
+  async del (key: string): Promise<void> {
+    if (!this.#usable()) return
+    try {
+      await this.client.unlink(key)
+      this.#ok()
+    } catch (err) {
+      this.#fail('redis del failed', err)
+    }
+  }
+
+  status (): CacheStatus {
+    this.#probeIfFailing()
+    const healthy = this.client.status === 'ready' && !this.#failing && Date.now() >= this.#skipUntil
+    return { backend: 'redis', status: healthy ? 'ok' : 'degraded' }
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    if (this.client.status === 'ready') {
+      const timer = new Promise(resolve => setTimeout(resolve, 500).unref())
+      await Promise.race([this.client.quit().catch(() => {}), timer])
+    }
+    this.client.disconnect(false)
+  }
+
+  /** Not connected (fails instantly anyway) or inside the breaker window → skip. */
+  #usable (): boolean {
+    return !this.#closed && this.client.status === 'ready' && Date.now() >= this.#skipUntil
+  }
+
+  /** After command failures with no traffic since, a PING decides whether Redis is back. */
+  #probeIfFailing (): void {
+    if (!this.#failing || this.#probing || !this.#usable()) return
+    this.#probing = true
+    this.client.ping().then(() => { this.#ok() }, (err: unknown) => { this.#fail('redis ping failed', err) })
+      .finally(() => { this.#probing = false })
+  }
+
+  #ok (): void {
+    this.#failing = false
+  }
+
+  #fail (event: string, err: unknown): void {
+    this.#failing = true
+    if (err instanceof Error && /timed out/i.test(err.message)) this.#skipUntil = Date.now() + this.#breakerMs
+    this.#warn(event, err)
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Token revocations (DELETE /v1/sessions/current), kept until the token's own
+ * expiry.
+ *
+ * Written to the CacheStore (Redis → every instance sees them) and to an
+ * in-process list. The local list is always consulted, so the instance that
+ * revoked keeps refusing the token while Redis is down, and with the memory
+ * store a revocation never falls to the byte-bounded LRU's eviction.
+ * Limitation: while Redis is down, a token revoked on ANOTHER instance is not
+ * known here; it is refused again as soon as Redis is back.
+ */
+import { LRUCache } from 'lru-cache'
+import type { CacheStore } from './cache.ts'
+import { globalKey } from './keys.ts'
+
+export interface Revocations {
+  /** `expiresAt`: the token's expiry (ms since epoch, or a Date). */
+  revoke: (tokenId: string, expiresAt: number | Date) => Promise<void>
+  isRevoked: (tokenId: string) => Promise<boolean>
+}
+
+export interface RevocationOptions {
+  /** Bound of the in-process list (entries). Default 1 000 000 (~100 MB worst case). */
+  maxLocal?: number
+  /** Seconds kept beyond the expiry, to cover clock skew between instances. Default 60. */
+  slackSeconds?: number
+}
+
+const MARK = Buffer.from('1')
+
+export function createRevocations (store: CacheStore, secret: Buffer, opts: RevocationOptions = {}): Revocations {
+  const slack = opts.slackSeconds ?? 60
+  const local = new LRUCache<string, true>({ max: opts.maxLocal ?? 1_000_000, ttlAutopurge: false })
+  const keyOf = (tokenId: string): string => globalKey(secret, 'rev', tokenId)
+
+  return {
+    async revoke (tokenId, expiresAt) {
+      const expiry = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+      const ttl = Math.ceil((expiry - Date.now()) / 1000) + slack
+      if (!Number.isFinite(ttl) || ttl <= 0) return
+      const key = keyOf(tokenId)
+      local.set(key, true, { ttl: ttl * 1000 })
+      await store.set(key, MARK, ttl)
+    },
+
+    async isRevoked (tokenId) {
+      const key = keyOf(tokenId)
+      if (local.has(key)) return true
+      return (await store.get(key)) !== null
+    },
+  }
+}
