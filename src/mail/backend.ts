@@ -115,6 +115,12 @@ export interface MailBackend {
   getMessages: (ctx: AccountContext, keys: MessageKey[]) => Promise<Array<MessageRecord | null>>
   /** The message byte for byte, streamed. The upstream connection is held until the stream ends or is destroyed. */
   openRaw: (ctx: AccountContext, key: MessageKey) => Promise<RawSource>
+  /**
+   * Cheap freshness check for cached messages (IMAP: UID FETCH FLAGS; POP3: UIDL).
+   * One entry per key: the current keywords, or null when the message is gone.
+   * Optional: without it the service refetches stale entries in full.
+   */
+  revalidate?: (ctx: AccountContext, keys: MessageKey[]) => Promise<Array<{ keywords: string[] | null } | null>>
   /** Close pooled connections opened with these credentials (revocation). */
   release: (settings: ConnectionSettings) => Promise<void>
   close: () => Promise<void>

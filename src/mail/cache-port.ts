@@ -1,0 +1,16 @@
+/**
+ * What the core needs from a cache (implemented in src/cache). Values are
+ * account-scoped (keys carry a keyed hash of the account, content is
+ * encrypted per account), so nothing read through one account's view can
+ * come from another's.
+ */
+export interface AccountCache {
+  getJson: <T>(kind: string, parts: string[]) => Promise<T | null>
+  setJson: (kind: string, parts: string[], value: unknown, ttlSeconds: number) => Promise<void>
+  del: (kind: string, parts: string[]) => Promise<void>
+}
+
+export interface CachePort {
+  forAccount: (accountId: string) => AccountCache
+  status: () => { backend: 'redis' | 'memory', status: 'ok' | 'degraded' }
+}

@@ -1,0 +1,111 @@
+/**
+ * Cached, batched message reads.
+ *
+ * Content at a MessageKey never changes (IMAP mailbox+UIDVALIDITY+UID, POP3
+ * UIDL), so a parsed message is cached for a long time. What can change —
+ * keywords, and whether the message still exists — is rechecked with a cheap
+ * backend call once the entry is older than the staleness bound, so nothing
+ * mutable is ever served staler than that bound.
+ *
+ * Concurrent misses for one message share one upstream fetch (single-flight),
+ * and misses in one call are fetched in one batched backend call.
+ */
+import type { AccountContext, MailBackend, MessageKey, MessageRecord } from './backend.ts'
+import type { CachePort } from './cache-port.ts'
+import { GatewayError } from './errors.ts'
+
+const CONTENT_TTL_SECONDS = 24 * 3600
+/** Parsed messages above this (JSON characters) are not cached. */
+const MAX_CACHED_CHARS = 4 * 1024 * 1024
+
+interface CachedMessage {
+  record: MessageRecord
+  /** When keywords/existence were last confirmed upstream (ms). */
+  checkedAt: number
+}
+
+export interface ReaderOptions {
+  cache: CachePort
+  stalenessMs: number
+}
+
+function partsOf (key: MessageKey): string[] {
+  return [key.mailbox, key.validity ?? '', key.key]
+}
+
+export class MessageReader {
+  readonly #inflight = new Map<string, Promise<MessageRecord | null>>()
+
+  constructor (private readonly opts: ReaderOptions) {}
+
+  /** One result per key, in order: the record, or null when the message does not exist. */
+  async read (backend: MailBackend, ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
+    const cache = this.opts.cache.forAccount(ctx.accountId)
+    const now = Date.now()
+    const results: Array<MessageRecord | null> = new Array(keys.length).fill(null)
+    const cached = await Promise.all(keys.map(k => cache.getJson<CachedMessage>('msg', partsOf(k))))
+
+    const stale: number[] = []
+    const missing: number[] = []
+    cached.forEach((entry, i) => {
+      if (entry === null) missing.push(i)
+      else if (now - entry.checkedAt > this.opts.stalenessMs) stale.push(i)
+      else results[i] = entry.record
+    })
+
+    if (stale.length > 0) {
+      if (backend.revalidate === undefined) {
+        missing.push(...stale)
+      } else {
+        const states = await backend.revalidate(ctx, stale.map(i => keys[i]!))
+        await Promise.all(stale.map(async (i, j) => {
+          const state = states[j]
+          const entry = cached[i]!
+          if (state === null || state === undefined) {
+            await cache.del('msg', partsOf(keys[i]!))
+            return
+          }
+          const record = { ...entry.record, keywords: state.keywords }
+          results[i] = record
+          await this.#store(ctx, keys[i]!, record)
+        }))
+      }
+    }
+
+    if (missing.length > 0) {
+      const fetched = await this.#fetch(backend, ctx, missing.map(i => keys[i]!))
+      missing.forEach((i, j) => { results[i] = fetched[j] ?? null })
+    }
+    return results
+  }
+
+  async readOne (backend: MailBackend, ctx: AccountContext, key: MessageKey): Promise<MessageRecord> {
+    const [record] = await this.read(backend, ctx, [key])
+    if (record === null || record === undefined) throw new GatewayError('not-found', 'no such message in this mailbox')
+    return record
+  }
+
+  async #fetch (backend: MailBackend, ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
+    const flightKey = (k: MessageKey): string => JSON.stringify([ctx.accountId, ...partsOf(k)])
+    const toFetch = keys.filter(k => !this.#inflight.has(flightKey(k)))
+    if (toFetch.length > 0) {
+      const batch = backend.getMessages(ctx, toFetch)
+      toFetch.forEach((k, i) => {
+        const fk = flightKey(k)
+        const one = batch.then(async records => {
+          const record = records[i] ?? null
+          if (record !== null) await this.#store(ctx, k, record)
+          return record
+        }).finally(() => this.#inflight.delete(fk))
+        this.#inflight.set(fk, one)
+      })
+    }
+    return Promise.all(keys.map(k => this.#inflight.get(flightKey(k)) ?? Promise.resolve(null)))
+  }
+
+  async #store (ctx: AccountContext, key: MessageKey, record: MessageRecord): Promise<void> {
+    const value: CachedMessage = { record, checkedAt: Date.now() }
+    if ((record.text?.length ?? 0) + (record.html?.length ?? 0) > MAX_CACHED_CHARS) return
+    await this.opts.cache.forAccount(ctx.accountId).setJson('msg', partsOf(key), value, CONTENT_TTL_SECONDS)
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Backend records → public resources: the one place that builds public ids,
+ * attachment URLs and the contract's field order.
+ */
+import { createHash } from 'node:crypto'
+import type { MailboxRecord, MessageRecord, SummaryRecord } from './backend.ts'
+import { encodeMailboxId, encodeMessageId } from './ids.ts'
+import type { Attachment, Mailbox, Message, MessageSummary, Protocol } from './types.ts'
+
+export function presentMailbox (accountId: string, r: MailboxRecord): Mailbox {
+  return {
+    id: encodeMailboxId(accountId, r.path),
+    name: r.name,
+    path: r.path,
+    parentId: r.parentPath === null ? null : encodeMailboxId(accountId, r.parentPath),
+    role: r.role,
+    totalEmails: r.totalEmails,
+    unreadEmails: r.unreadEmails,
+    isSubscribed: r.isSubscribed,
+  }
+}
+
+export function presentSummary (accountId: string, protocol: Protocol, r: SummaryRecord): MessageSummary {
+  return {
+    id: encodeMessageId(accountId, r.key),
+    mailboxId: encodeMailboxId(accountId, r.key.mailbox),
+    protocol,
+    messageId: r.messageId,
+    subject: r.subject,
+    from: r.from,
+    to: r.to,
+    cc: r.cc,
+    sentAt: r.sentAt,
+    receivedAt: r.receivedAt,
+    size: r.size,
+    keywords: r.keywords,
+    hasAttachment: r.hasAttachment,
+  }
+}
+
+export function attachmentUrl (messageId: string, attachmentId: string): string {
+  return `/v1/messages/${messageId}/attachments/${encodeURIComponent(attachmentId)}`
+}
+
+export function presentMessage (accountId: string, protocol: Protocol, r: MessageRecord): Message {
+  const summary = presentSummary(accountId, protocol, r)
+  const attachments: Attachment[] = r.attachments.map(a => ({
+    id: a.partId,
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    disposition: a.disposition,
+    contentId: a.contentId,
+    url: attachmentUrl(summary.id, a.partId),
+  }))
+  return {
+    ...summary,
+    hasAttachment: r.hasAttachment,
+    sender: r.sender,
+    bcc: r.bcc,
+    replyTo: r.replyTo,
+    inReplyTo: r.inReplyTo,
+    references: r.references,
+    preview: r.preview,
+    text: r.text,
+    html: r.html,
+    attachments,
+    headers: r.headers,
+  }
+}
+
+/** Weak: the JSON carries mutable keywords next to immutable content. */
+export function messageEtag (message: Message): string {
+  const h = createHash('sha256').update(message.id).update('\0').update((message.keywords ?? ['-']).join(' '))
+  return `W/"${h.digest('base64url').slice(0, 22)}"`
+}
+
+/** Strong: content at a message id never changes (RFC 3501 §2.3.1.1; POP3 UIDL). */
+export function contentEtag (messageId: string, part: string): string {
+  return `"${createHash('sha256').update(messageId).update('\0').update(part).digest('base64url').slice(0, 22)}"`
+}

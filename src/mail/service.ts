@@ -1,0 +1,167 @@
+/**
+ * The mail service: the one implementation behind REST and GraphQL.
+ * It resolves public ids inside the caller's own account, checks what the
+ * account's protocol can do (422 `unsupported` instead of a fake value), and
+ * reads through the cache; backends only ever see protocol-native keys.
+ */
+import type { Readable } from 'node:stream'
+import type { MailBackend, MessageKey } from './backend.ts'
+import type { CachePort } from './cache-port.ts'
+import { CursorCodec } from './cursor.ts'
+import { GatewayError } from './errors.ts'
+import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
+import { MessageReader } from './message-reader.ts'
+import { contentEtag, messageEtag, presentMailbox, presentMessage, presentSummary } from './present.ts'
+import type {
+  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
+} from './service-types.ts'
+import { type RevocationStore, Sessions } from './sessions.ts'
+import { TokenSealer } from './tokens.ts'
+import type { Mailbox, Message, MessageFilter, MessagePage, Protocol } from './types.ts'
+
+export type PartExtractor = (raw: Readable, partId: string) => Promise<{ stream: Readable }>
+
+export interface MailServiceOptions {
+  backends: Record<Protocol, MailBackend>
+  cache: CachePort
+  revocations: RevocationStore
+  secret: Buffer
+  sessionTtlMax: number
+  stalenessMs: number
+  extractPart: PartExtractor
+  /** Extra resources to close with the service (cache connections, …). */
+  onClose?: () => Promise<void>
+}
+
+const MAX_LIMIT = 200
+const DEFAULT_LIMIT = 50
+
+function hasFilter (f: MessageFilter): boolean {
+  return Object.values(f).some(v => v !== undefined)
+}
+
+export class MailService implements MailServiceApi {
+  readonly #sessions: Sessions
+  readonly #cursors: CursorCodec
+  readonly #reader: MessageReader
+
+  constructor (private readonly opts: MailServiceOptions) {
+    this.#sessions = new Sessions(opts.backends, new TokenSealer(opts.secret), opts.revocations, opts.sessionTtlMax)
+    this.#cursors = new CursorCodec(opts.secret)
+    this.#reader = new MessageReader({ cache: opts.cache, stalenessMs: opts.stalenessMs })
+  }
+
+  #backend (caller: Caller): MailBackend {
+    return this.opts.backends[caller.account.protocol]
+  }
+
+  createSession (input: CreateSessionInput): Promise<SessionGrant> {
+    return this.#sessions.create(input)
+  }
+
+  authenticate (token: string): Promise<Caller> {
+    return this.#sessions.authenticate(token)
+  }
+
+  revokeSession (caller: Caller): Promise<void> {
+    return this.#sessions.revoke(caller)
+  }
+
+  async listMailboxes (caller: Caller): Promise<Mailbox[]> {
+    const records = await this.#backend(caller).listMailboxes(caller.ctx)
+    return records.map(r => presentMailbox(caller.account.id, r))
+  }
+
+  async getMailbox (caller: Caller, mailboxId: string): Promise<Mailbox> {
+    const path = decodeMailboxId(caller.account.id, mailboxId)
+    const found = (await this.listMailboxes(caller)).find(m => m.path === path)
+    if (found === undefined) throw new GatewayError('not-found', 'no such mailbox in this account')
+    return found
+  }
+
+  async listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePage> {
+    const path = decodeMailboxId(caller.account.id, mailboxId)
+    const filter = input.filter ?? {}
+    const limit = input.limit ?? DEFAULT_LIMIT
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new GatewayError('bad-request', `limit must be 1–${MAX_LIMIT}`)
+    if (hasFilter(filter) && caller.account.capabilities.search !== true) {
+      throw new GatewayError('unsupported', `${caller.account.protocol.toUpperCase()} accounts cannot filter messages on the server`)
+    }
+    const scope = { accountId: caller.account.id, mailbox: path, filter }
+    const after = input.cursor === undefined ? undefined : this.#cursors.decode(scope, input.cursor)
+    const result = await this.#backend(caller).listMessages(caller.ctx, path, after === undefined ? { limit, filter } : { limit, filter, after })
+    return {
+      items: result.items.map(r => presentSummary(caller.account.id, caller.account.protocol, r)),
+      nextCursor: result.next === null ? null : this.#cursors.encode(scope, result.next),
+      total: result.total,
+    }
+  }
+
+  #key (caller: Caller, messageId: string): MessageKey {
+    return decodeMessageId(caller.account.id, caller.account.protocol, messageId)
+  }
+
+  async getMessage (caller: Caller, messageId: string): Promise<MessageResult> {
+    const record = await this.#reader.readOne(this.#backend(caller), caller.ctx, this.#key(caller, messageId))
+    const message = presentMessage(caller.account.id, caller.account.protocol, record)
+    return { message, etag: messageEtag(message) }
+  }
+
+  async getMessages (caller: Caller, messageIds: string[]): Promise<Array<Message | GatewayError>> {
+    const out: Array<Message | GatewayError> = new Array(messageIds.length)
+    const keys: MessageKey[] = []
+    const slots: number[] = []
+    messageIds.forEach((id, i) => {
+      try {
+        keys.push(this.#key(caller, id))
+        slots.push(i)
+      } catch (err) {
+        out[i] = err instanceof GatewayError ? err : new GatewayError('bad-request', 'malformed message id')
+      }
+    })
+    const records = keys.length === 0 ? [] : await this.#reader.read(this.#backend(caller), caller.ctx, keys)
+    slots.forEach((slot, j) => {
+      const record = records[j]
+      out[slot] = record === null || record === undefined
+        ? new GatewayError('not-found', 'no such message in this mailbox')
+        : presentMessage(caller.account.id, caller.account.protocol, record)
+    })
+    return out
+  }
+
+  async openRaw (caller: Caller, messageId: string): Promise<Download> {
+    const key = this.#key(caller, messageId)
+    const raw = await this.#backend(caller).openRaw(caller.ctx, key)
+    return { stream: raw.stream, contentType: 'message/rfc822', filename: null, size: raw.size, etag: contentEtag(encodeMessageId(caller.account.id, key), 'raw') }
+  }
+
+  async openAttachment (caller: Caller, messageId: string, attachmentId: string): Promise<Download> {
+    const { message } = await this.getMessage(caller, messageId)
+    const attachment = message.attachments.find(a => a.id === attachmentId)
+    if (attachment === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
+    const raw = await this.#backend(caller).openRaw(caller.ctx, this.#key(caller, messageId))
+    let part: { stream: Readable }
+    try {
+      part = await this.opts.extractPart(raw.stream, attachment.id)
+    } catch (err) {
+      raw.stream.destroy()
+      throw err
+    }
+    return {
+      stream: part.stream,
+      contentType: attachment.contentType,
+      filename: attachment.filename,
+      size: attachment.size,
+      etag: contentEtag(message.id, `part:${attachment.id}`),
+    }
+  }
+
+  async readiness (): Promise<ReadinessReport> {
+    return { ready: true, cache: this.opts.cache.status() }
+  }
+
+  async close (): Promise<void> {
+    await Promise.allSettled([this.opts.backends.imap.close(), this.opts.backends.pop3.close()])
+    await this.opts.onClose?.()
+  }
+}

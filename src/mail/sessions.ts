@@ -1,0 +1,89 @@
+/**
+ * Session lifecycle: validate a login request, log in upstream (once, never
+ * retried on rejection), seal the result into a token; open and check tokens
+ * on every call; revoke them.
+ */
+import type { MailBackend } from './backend.ts'
+import { GatewayError } from './errors.ts'
+import { accountIdOf } from './ids.ts'
+import type { Caller, CreateSessionInput, SessionGrant } from './service-types.ts'
+import type { TokenSealer } from './tokens.ts'
+import type { Account, Capabilities, ConnectionSettings, Protocol, Security } from './types.ts'
+
+export interface RevocationStore {
+  revoke: (tokenId: string, expiresAt: number) => Promise<void>
+  isRevoked: (tokenId: string) => Promise<boolean>
+}
+
+const DEFAULT_PORTS: Record<Protocol, Record<Security, number>> = {
+  imap: { tls: 993, starttls: 143, none: 143 },
+  pop3: { tls: 995, starttls: 110, none: 110 },
+}
+const DEFAULT_TTL = 3600
+
+function bad (detail: string): never {
+  throw new GatewayError('bad-request', detail)
+}
+
+function str (value: unknown, name: string, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) bad(`${name} must be a string of 1–${max} characters`)
+  return value as string
+}
+
+/** Defence in depth: the faces validate too, but the core never trusts them. */
+export function validateSessionInput (input: CreateSessionInput, ttlMax: number): { settings: ConnectionSettings, ttl: number } {
+  const protocol = input.protocol
+  if (protocol !== 'imap' && protocol !== 'pop3') bad('protocol must be "imap" or "pop3"')
+  const security = input.security ?? 'tls'
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none') bad('security must be "tls", "starttls" or "none"')
+  const port = input.port ?? DEFAULT_PORTS[protocol][security]
+  if (!Number.isInteger(port) || port < 1 || port > 65535) bad('port must be an integer 1–65535')
+  const ttl = input.ttl ?? Math.min(DEFAULT_TTL, ttlMax)
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > ttlMax) bad(`ttl must be an integer 1–${ttlMax}`)
+  const hasPassword = input.password !== undefined
+  const hasToken = input.accessToken !== undefined
+  if (hasPassword === hasToken) bad('send exactly one of password or accessToken')
+  const settings: ConnectionSettings = {
+    protocol,
+    host: str(input.host, 'host', 253).trim().toLowerCase(),
+    port,
+    security,
+    username: str(input.username, 'username', 320),
+  }
+  if (hasPassword) settings.password = str(input.password, 'password', 1024)
+  else settings.accessToken = str(input.accessToken, 'accessToken', 8192)
+  return { settings, ttl }
+}
+
+export function accountOf (settings: ConnectionSettings, capabilities: Capabilities): Account {
+  const { protocol, host, port, username } = settings
+  return { id: accountIdOf(settings), protocol, host, port, username, capabilities }
+}
+
+export class Sessions {
+  constructor (
+    private readonly backends: Record<Protocol, MailBackend>,
+    private readonly sealer: TokenSealer,
+    private readonly revocations: RevocationStore,
+    private readonly ttlMax: number
+  ) {}
+
+  async create (input: CreateSessionInput): Promise<SessionGrant> {
+    const { settings, ttl } = validateSessionInput(input, this.ttlMax)
+    const capabilities = await this.backends[settings.protocol].login(settings)
+    const { token, claims } = this.sealer.seal(settings, capabilities, ttl)
+    return { token, expiresAt: new Date(claims.exp).toISOString(), account: accountOf(settings, capabilities) }
+  }
+
+  async authenticate (token: string): Promise<Caller> {
+    const claims = this.sealer.open(token)
+    if (await this.revocations.isRevoked(claims.jti)) throw new GatewayError('unauthorized', 'token revoked')
+    const account = accountOf(claims.settings, claims.capabilities)
+    return { tokenId: claims.jti, expiresAt: claims.exp, account, ctx: { accountId: account.id, settings: claims.settings } }
+  }
+
+  async revoke (caller: Caller): Promise<void> {
+    await this.revocations.revoke(caller.tokenId, caller.expiresAt)
+    await this.backends[caller.account.protocol].release(caller.ctx.settings)
+  }
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { CursorCodec } from '../../src/mail/cursor.ts'
+import { accountIdOf, decodeMailboxId, decodeMessageId, encodeMailboxId, encodeMessageId } from '../../src/mail/ids.ts'
+import { TokenSealer } from '../../src/mail/tokens.ts'
+import type { ConnectionSettings } from '../../src/mail/types.ts'
+
+const alice = accountIdOf({ protocol: 'imap', host: 'Mail.Example.com', port: 993, username: 'alice' })
+const bob = accountIdOf({ protocol: 'imap', host: 'mail.example.com', port: 993, username: 'bob' })
+
+describe('ids', () => {
+  it('account id is stable, host case-insensitive, and includes the port', () => {
+    assert.equal(alice, accountIdOf({ protocol: 'imap', host: 'mail.example.com', port: 993, username: 'alice' }))
+    assert.notEqual(alice, accountIdOf({ protocol: 'imap', host: 'mail.example.com', port: 143, username: 'alice' }))
+    assert.notEqual(alice, accountIdOf({ protocol: 'pop3', host: 'mail.example.com', port: 993, username: 'alice' }))
+  })
+
+  it('round-trips IMAP and POP3 message ids and mailbox ids, URL-safe', () => {
+    const key = { mailbox: 'Archive/2024 ünïcode', validity: '4294967295', key: '17' }
+    const id = encodeMessageId(alice, key)
+    assert.match(id, /^[A-Za-z0-9_-]+$/)
+    assert.deepEqual(decodeMessageId(alice, 'imap', id), key)
+    const pop = { mailbox: 'INBOX', validity: null, key: '000000017a2b3c4d' }
+    assert.deepEqual(decodeMessageId(alice, 'pop3', encodeMessageId(alice, pop)), pop)
+    assert.equal(decodeMailboxId(alice, encodeMailboxId(alice, 'Sent')), 'Sent')
+    assert.equal(encodeMessageId(alice, key), id, 'same message, same id')
+  })
+
+  it('never resolves an id inside another account', () => {
+    const id = encodeMessageId(alice, { mailbox: 'INBOX', validity: '1', key: '1' })
+    assert.throws(() => decodeMessageId(bob, 'imap', id), { code: 'not-found' })
+    assert.throws(() => decodeMailboxId(bob, encodeMailboxId(alice, 'INBOX')), { code: 'not-found' })
+  })
+
+  it('rejects malformed ids and ids of the other protocol as bad-request', () => {
+    for (const bad of ['', '!!', 'a'.repeat(5000), 'AAAA', Buffer.from([9, 2, 1, 2, 3, 4, 5, 6]).toString('base64url')]) {
+      assert.throws(() => decodeMessageId(alice, 'imap', bad), { code: 'bad-request' }, bad.slice(0, 20))
+    }
+    const pop = encodeMessageId(alice, { mailbox: 'INBOX', validity: null, key: 'x' })
+    assert.throws(() => decodeMessageId(alice, 'imap', pop), { code: 'bad-request' })
+  })
+})
+
+describe('cursors', () => {
+  const codec = new CursorCodec(randomBytes(32))
+  const scope = { accountId: alice, mailbox: 'INBOX', filter: { unread: true } }
+
+  it('round-trips a position within its scope', () => {
+    assert.equal(codec.decode(scope, codec.encode(scope, '7:1234')), '7:1234')
+  })
+
+  it('refuses tampered, foreign-scope and foreign-secret cursors', () => {
+    const c = codec.encode(scope, '7:1234')
+    const flipped = Buffer.from(c, 'base64url')
+    flipped[flipped.length - 3] ^= 1
+    assert.throws(() => codec.decode(scope, flipped.toString('base64url')), { code: 'bad-request' })
+    assert.throws(() => codec.decode({ ...scope, filter: {} }, c), { code: 'bad-request' })
+    assert.throws(() => codec.decode({ ...scope, mailbox: 'Sent' }, c), { code: 'bad-request' })
+    assert.throws(() => new CursorCodec(randomBytes(32)).decode(scope, c), { code: 'bad-request' })
+    assert.throws(() => codec.decode(scope, 'not a cursor'), { code: 'bad-request' })
+  })
+})
+
+describe('tokens', () => {
+  const secret = randomBytes(32)
+  const settings: ConnectionSettings = { protocol: 'imap', host: 'h', port: 993, security: 'tls', username: 'u', password: 'hunter2-secret' }
+  const caps = { mailboxes: true, keywords: true, search: true, move: true, idle: true }
+
+  it('seals credentials so they do not appear in the token, and opens on another instance', () => {
+    const { token, claims } = new TokenSealer(secret).seal(settings, caps, 60)
+    assert.ok(!token.includes('hunter2'))
+    assert.ok(!Buffer.from(token.slice(5), 'base64url').toString('latin1').includes('hunter2'))
+    const opened = new TokenSealer(Buffer.from(secret)).open(token)
+    assert.deepEqual(opened.settings, settings)
+    assert.equal(opened.jti, claims.jti)
+  })
+
+  it('refuses tampered, expired, foreign and malformed tokens as unauthorized', () => {
+    const sealer = new TokenSealer(secret)
+    const { token } = sealer.seal(settings, caps, 60)
+    const raw = Buffer.from(token.slice(5), 'base64url')
+    raw[20] ^= 0x40
+    assert.throws(() => sealer.open('mgw1.' + raw.toString('base64url')), { code: 'unauthorized' })
+    assert.throws(() => sealer.open(token, Date.now() + 61_000), { code: 'unauthorized' })
+    assert.throws(() => new TokenSealer(randomBytes(32)).open(token), { code: 'unauthorized' })
+    assert.throws(() => sealer.open('Bearer nonsense'), { code: 'unauthorized' })
+  })
+})
