@@ -1,0 +1,78 @@
+/**
+ * Book-keeping pieces of KeyedPool: the records it keeps per resource, per key
+ * and per waiter, the per-group counters and the remembered create failures.
+ */
+import type { Lease } from './types.ts'
+
+export interface Item<R> {
+  resource: R
+  key: string
+  group: string
+  state: 'idle' | 'busy' | 'dead'
+  idleSince: number
+  idleTimer: NodeJS.Timeout | null
+  /** Destroy instead of reuse when it comes back. */
+  doomed: boolean
+}
+
+export interface KeyState<R> {
+  group: string
+  /** Most recently used last. */
+  idle: Array<Item<R>>
+  items: Set<Item<R>>
+  creating: number
+  /** A resource was created for this key: its credentials work, parallel creates are fine. */
+  proven: boolean
+}
+
+export interface Waiter<S, R> {
+  key: string
+  group: string
+  spec: S
+  fresh: boolean
+  done: boolean
+  /** An idle resource is being closed to make room for this waiter. */
+  evicting: boolean
+  timer: NodeJS.Timeout
+  resolve: (lease: Lease<R>) => void
+  reject: (err: unknown) => void
+}
+
+/** Live + being-created + being-destroyed resources, per group and in total. */
+export class Counters {
+  readonly groups = new Map<string, number>()
+  total = 0
+
+  of (group: string): number {
+    return this.groups.get(group) ?? 0
+  }
+
+  add (group: string, delta: number): void {
+    const n = this.of(group) + delta
+    if (n <= 0) this.groups.delete(group)
+    else this.groups.set(group, n)
+    this.total += delta
+  }
+}
+
+/** Create failures remembered per key for a while (negative cache). */
+export class FailureCache {
+  readonly #entries = new Map<string, { error: unknown, until: number }>()
+
+  set (key: string, error: unknown, ttlMs: number): void {
+    if (ttlMs > 0) this.#entries.set(key, { error, until: Date.now() + ttlMs })
+  }
+
+  /** The remembered error, or undefined when none is current. */
+  get (key: string): unknown {
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return undefined
+    if (entry.until > Date.now()) return entry.error
+    this.#entries.delete(key)
+    return undefined
+  }
+
+  delete (key: string): void {
+    this.#entries.delete(key)
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * A keyed pool of exclusive resources (see README.md for the rules).
+ *
+ * - key: who may share a resource (account + credential hash); group: what the
+ *   per-group cap counts (the account). Both are opaque and never logged.
+ * - Waiters are served FIFO; a waiter nobody can serve does not block waiters of
+ *   other keys that can be served.
+ * - A key that has no live resource opens one at a time: a burst of requests
+ *   with a wrong password costs one login, and its rejection is shared.
+ * - Slots count until destroy() has settled, so a replaced connection never
+ *   overlaps its successor on the server.
+ */
+import type { AcquireOptions, Lease, PoolOptions, PoolStats } from './types.ts'
+import { PoolClosedError, PoolTimeoutError } from './types.ts'
+import type { Item, KeyState, Waiter } from './internals.ts'
+import { Counters, FailureCache } from './internals.ts'
+
+export class KeyedPool<S, R> {
+  readonly #opts: PoolOptions<S, R>
+  readonly #keys = new Map<string, KeyState<R>>()
+  readonly #counts = new Counters()
+  readonly #items = new Map<R, Item<R>>()
+  readonly #failures = new FailureCache()
+  readonly #pending = new Set<Promise<unknown>>()
+  #waiters: Array<Waiter<S, R>> = []
+  #closed = false
+  #dispatching = false
+
+  constructor (opts: PoolOptions<S, R>) {
+    this.#opts = opts
+  }
+
+  acquire (key: string, group: string, spec: S, opts: AcquireOptions = {}): Promise<Lease<R>> {
+    if (this.#closed) return Promise.reject(new PoolClosedError())
+    const failure = this.#failures.get(key)
+    if (failure !== undefined) return Promise.reject(failure)
+    return new Promise((resolve, reject) => {
+      const timeoutMs = opts.timeoutMs ?? this.#opts.acquireTimeoutMs
+      const waiter: Waiter<S, R> = {
+        key,
+        group,
+        spec,
+        fresh: opts.fresh === true,
+        done: false,
+        evicting: false,
+        resolve,
+        reject,
+        timer: setTimeout(() => this.#expire(waiter), timeoutMs),
+      }
+      this.#waiters.push(waiter)
+      this.#dispatch()
+    })
+  }
+
+  /** The resource died on its own (e.g. the server dropped it): never lend it again. */
+  discard (resource: R): void {
+    const item = this.#items.get(resource)
+    if (item === undefined) return
+    if (item.state === 'idle') this.#destroy(item)
+    else item.doomed = true
+  }
+
+  /** Close every resource of a key: idle ones now, lent ones when they come back. */
+  async drain (key: string): Promise<void> {
+    const ks = this.#keys.get(key)
+    if (ks === undefined) return
+    const done: Array<Promise<void>> = []
+    for (const item of [...ks.items]) {
+      if (item.state === 'idle') done.push(this.#destroy(item))
+      else item.doomed = true
+    }
+    await Promise.all(done)
+  }
+
+  /** Reject waiters, close idle resources (and lent ones as they come back). */
+  async close (): Promise<void> {
+    this.#closed = true
+    for (const w of this.#waiters.splice(0)) this.#settle(w, null, new PoolClosedError())
+    for (const item of [...this.#items.values()]) {
+      if (item.state === 'idle') this.#destroy(item)
+      else item.doomed = true
+    }
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  stats (): PoolStats {
+    let idle = 0
+    for (const ks of this.#keys.values()) idle += ks.idle.length
+    return {
+      total: this.#counts.total,
+      waiting: this.#waiters.length,
+      idle,
+      busy: [...this.#items.values()].filter(i => i.state === 'busy').length,
+      groups: Object.fromEntries(this.#counts.groups),
+    }
+  }
+
+  #keyState (key: string, group: string): KeyState<R> {
+    let ks = this.#keys.get(key)
+    if (ks === undefined) {
+      ks = { group, idle: [], items: new Set(), creating: 0, proven: false }
+      this.#keys.set(key, ks)
+    }
+    return ks
+  }
+
+  #dropKeyIfEmpty (key: string): void {
+    const ks = this.#keys.get(key)
+    if (ks !== undefined && ks.items.size === 0 && ks.creating === 0) this.#keys.delete(key)
+  }
+
+  #dispatch (): void {
+    if (this.#dispatching) return
+    this.#dispatching = true
+    try {
+      this.#waiters = this.#waiters.filter(w => !w.done && !this.#serve(w))
+    } finally {
+      this.#dispatching = false
+    }
+  }
+
+  /** True when the waiter was taken care of (a resource is on its way). */
+  #serve (w: Waiter<S, R>): boolean {
+    const ks = this.#keyState(w.key, w.group)
+    if (!w.fresh) {
+      const item = ks.idle.pop()
+      if (item !== undefined) {
+        this.#lend(item, w)
+        return true
+      }
+    }
+    if (!ks.proven && ks.creating > 0) return false
+    const groupFull = this.#counts.of(w.group) >= this.#opts.maxPerGroup
+    if (!groupFull && this.#counts.total < this.#opts.maxTotal) {
+      this.#create(ks, w)
+      return true
+    }
+    if (!w.evicting) {
+      const victim = this.#oldestIdle(groupFull ? w.group : null)
+      if (victim !== undefined) {
+        w.evicting = true
+        this.#destroy(victim).then(() => { w.evicting = false })
+      }
+    }
+    return false
+  }
+
+  #oldestIdle (group: string | null): Item<R> | undefined {
+    let oldest: Item<R> | undefined
+    for (const ks of this.#keys.values()) {
+      if (group !== null && ks.group !== group) continue
+      const first = ks.idle[0]
+      if (first !== undefined && (oldest === undefined || first.idleSince < oldest.idleSince)) oldest = first
+    }
+    return oldest
+  }
+
+  #create (ks: KeyState<R>, w: Waiter<S, R>): void {
+    ks.creating++
+    this.#counts.add(w.group, 1)
+    const p = Promise.resolve().then(() => this.#opts.create(w.spec, w.key)).then((resource) => {
+      ks.creating--
+      ks.proven = true
+      const item: Item<R> = {
+        resource,
+        key: w.key,
+        group: w.group,
+        state: 'busy',
+        idleSince: Date.now(),
+        idleTimer: null,
+        doomed: false,
+      }
+      ks.items.add(item)
+      this.#items.set(resource, item)
+      if (this.#closed) this.#destroy(item)
+      else if (!this.#settle(w, item, null)) this.#idle(item)
+    }, (err: unknown) => {
+      ks.creating--
+      this.#counts.add(w.group, -1)
+      this.#settle(w, null, err)
+      if (ks.items.size === 0) this.#failKey(w.key, err)
+      this.#dropKeyIfEmpty(w.key)
+      this.#dispatch()
+    })
+    this.#track(p)
+  }
+
+  /** The first connection of a key failed: everyone waiting for that key gets the error. */
+  #failKey (key: string, err: unknown): void {
+    this.#failures.set(key, err, this.#opts.failureTtlMs?.(err) ?? 0)
+    for (const w of this.#waiters) if (w.key === key && !w.done) this.#settle(w, null, err)
+  }
+
+  #lend (item: Item<R>, w: Waiter<S, R>): void {
+    if (item.idleTimer !== null) clearTimeout(item.idleTimer)
+    item.idleTimer = null
+    item.state = 'busy'
+    const validate = this.#opts.validate
+    if (validate === undefined) {
+      this.#settle(w, item, null)
+      return
+    }
+    const idleFor = Date.now() - item.idleSince
+    const p = Promise.resolve().then(() => validate(item.resource, idleFor)).catch(() => false).then((ok) => {
+      if (!ok || item.doomed) {
+        this.#destroy(item)
+        if (!w.done) this.#waiters.unshift(w)
+        this.#dispatch()
+      } else if (!this.#settle(w, item, null)) {
+        this.#idle(item)
+      }
+    })
+    this.#track(p)
+  }
+
+  /** Hand the waiter its result; false when it had already given up. */
+  #settle (w: Waiter<S, R>, item: Item<R> | null, err: unknown): boolean {
+    if (w.done) return false
+    w.done = true
+    clearTimeout(w.timer)
+    if (item === null) w.reject(err)
+    else w.resolve(this.#lease(item))
+    return true
+  }
+
+  #expire (w: Waiter<S, R>): void {
+    if (w.done) return
+    this.#settle(w, null, new PoolTimeoutError())
+    this.#waiters = this.#waiters.filter(x => x !== w)
+    this.#dropKeyIfEmpty(w.key)
+  }
+
+  #lease (item: Item<R>): Lease<R> {
+    let returned = false
+    return {
+      resource: item.resource,
+      key: item.key,
+      release: () => {
+        if (returned) return
+        returned = true
+        if (item.doomed || this.#closed) this.#destroy(item)
+        else this.#idle(item)
+      },
+      destroy: () => {
+        if (returned) return
+        returned = true
+        this.#destroy(item)
+      },
+    }
+  }
+
+  #idle (item: Item<R>): void {
+    if (item.state === 'dead') return
+    const ks = this.#keyState(item.key, item.group)
+    item.state = 'idle'
+    item.idleSince = Date.now()
+    ks.idle.push(item)
+    item.idleTimer = setTimeout(() => { if (item.state === 'idle') this.#destroy(item) }, this.#opts.idleMs)
+    item.idleTimer.unref()
+    this.#dispatch()
+  }
+
+  #destroy (item: Item<R>): Promise<void> {
+    if (item.state === 'dead') return Promise.resolve()
+    const ks = this.#keys.get(item.key)
+    if (ks !== undefined) ks.idle = ks.idle.filter(i => i !== item)
+    item.state = 'dead'
+    if (item.idleTimer !== null) clearTimeout(item.idleTimer)
+    this.#items.delete(item.resource)
+    const p = Promise.resolve().then(() => this.#opts.destroy(item.resource)).catch(() => {}).then(() => {
+      ks?.items.delete(item)
+      this.#counts.add(item.group, -1)
+      this.#dropKeyIfEmpty(item.key)
+      this.#dispatch()
+    })
+    this.#track(p)
+    return p
+  }
+
+  #track (p: Promise<unknown>): void {
+    this.#pending.add(p)
+    p.finally(() => this.#pending.delete(p))
+  }
+}
