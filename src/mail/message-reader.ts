@@ -79,6 +79,13 @@ export class MessageReader {
     return results
   }
 
+  /** Cached records only, no upstream call: null where not cached. */
+  async peek (ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
+    const cache = this.opts.cache.forAccount(ctx.accountId)
+    const entries = await Promise.all(keys.map(k => cache.getJson<CachedMessage>('msg', partsOf(k))))
+    return entries.map(e => e?.record ?? null)
+  }
+
   async readOne (backend: MailBackend, ctx: AccountContext, key: MessageKey): Promise<MessageRecord> {
     const [record] = await this.read(backend, ctx, [key])
     if (record === null || record === undefined) throw new GatewayError('not-found', 'no such message in this mailbox')

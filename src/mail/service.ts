@@ -5,7 +5,7 @@
  * reads through the cache; backends only ever see protocol-native keys.
  */
 import type { Readable } from 'node:stream'
-import type { MailBackend, MessageKey } from './backend.ts'
+import type { MailBackend, MessageKey, SummaryRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { CursorCodec } from './cursor.ts'
 import { GatewayError } from './errors.ts'
@@ -90,11 +90,23 @@ export class MailService implements MailServiceApi {
     const scope = { accountId: caller.account.id, mailbox: path, filter }
     const after = input.cursor === undefined ? undefined : this.#cursors.decode(scope, input.cursor)
     const result = await this.#backend(caller).listMessages(caller.ctx, path, after === undefined ? { limit, filter } : { limit, filter, after })
+    await this.#fillUnknownAttachments(caller, result.items)
     return {
       items: result.items.map(r => presentSummary(caller.account.id, caller.account.protocol, r)),
       nextCursor: result.next === null ? null : this.#cursors.encode(scope, result.next),
       total: result.total,
     }
+  }
+
+  /**
+   * POP3 cannot tell hasAttachment from `TOP n 0`; where the parsed message is
+   * already cached the real value is known, so it is given instead of null.
+   */
+  async #fillUnknownAttachments (caller: Caller, items: SummaryRecord[]): Promise<void> {
+    const unknown = items.filter(i => i.hasAttachment === null)
+    if (unknown.length === 0) return
+    const cached = await this.#reader.peek(caller.ctx, unknown.map(i => i.key))
+    unknown.forEach((item, i) => { item.hasAttachment = cached[i]?.hasAttachment ?? null })
   }
 
   #key (caller: Caller, messageId: string): MessageKey {

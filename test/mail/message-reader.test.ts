@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createCache } from '../../src/cache/index.ts'
+import type { AccountContext, MailBackend, MessageKey, MessageRecord } from '../../src/mail/backend.ts'
+import { MessageReader } from '../../src/mail/message-reader.ts'
+
+function record (key: MessageKey, keywords: string[]): MessageRecord {
+  return {
+    key, keywords, receivedAt: null, size: 10, preview: 'p', text: `text of ${key.key}`, html: null, attachments: [], hasAttachment: false,
+    messageId: null, subject: `s${key.key}`, from: [], to: [], cc: [], sender: [], bcc: [], replyTo: [], inReplyTo: [], references: [],
+    sentAt: null, receivedFromHeaders: null, headers: [],
+  }
+}
+
+function fakeBackend (store: Map<string, string[]>) {
+  const calls = { getMessages: 0, revalidate: 0, keysFetched: 0 }
+  const backend = {
+    protocol: 'imap',
+    async getMessages (_ctx: AccountContext, keys: MessageKey[]) {
+      calls.getMessages++
+      calls.keysFetched += keys.length
+      await sleep(20)
+      return keys.map(k => store.has(k.key) ? record(k, store.get(k.key)!) : null)
+    },
+    async revalidate (_ctx: AccountContext, keys: MessageKey[]) {
+      calls.revalidate++
+      return keys.map(k => store.has(k.key) ? { keywords: store.get(k.key)! } : null)
+    },
+  } as unknown as MailBackend
+  return { backend, calls }
+}
+
+const ctx = (accountId: string): AccountContext => ({ accountId, settings: { protocol: 'imap', host: 'h', port: 1, security: 'none', username: 'u', password: 'p' } })
+const key = (uid: string): MessageKey => ({ mailbox: 'INBOX', validity: '1', key: uid })
+
+describe('MessageReader', () => {
+  it('batches misses into one backend call and shares concurrent misses (single-flight)', async () => {
+    const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
+    const { backend, calls } = fakeBackend(new Map([['1', []], ['2', []], ['3', []]]))
+    const reader = new MessageReader({ cache: { forAccount: id => cache.sealed.forAccount(id), status: cache.status }, stalenessMs: 60_000 })
+    const all = await Promise.all([
+      reader.read(backend, ctx('a'), [key('1'), key('2'), key('3')]),
+      reader.read(backend, ctx('a'), [key('2')]),
+      reader.read(backend, ctx('a'), [key('3'), key('1')]),
+    ])
+    assert.equal(calls.getMessages, 1)
+    assert.equal(calls.keysFetched, 3)
+    assert.equal(all[2][0]?.text, 'text of 3')
+    await reader.read(backend, ctx('a'), [key('1')])
+    assert.equal(calls.getMessages, 1, 'second read is a cache hit')
+  })
+
+  it('revalidates keywords and existence once older than the staleness bound', async () => {
+    const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
+    const server = new Map([['1', ['$seen']]])
+    const { backend, calls } = fakeBackend(server)
+    const reader = new MessageReader({ cache: { forAccount: id => cache.sealed.forAccount(id), status: cache.status }, stalenessMs: 50 })
+    assert.deepEqual((await reader.readOne(backend, ctx('a'), key('1'))).keywords, ['$seen'])
+    server.set('1', ['$seen', '$flagged'])
+    assert.deepEqual((await reader.readOne(backend, ctx('a'), key('1'))).keywords, ['$seen'], 'within the bound: cached')
+    await sleep(80)
+    assert.deepEqual((await reader.readOne(backend, ctx('a'), key('1'))).keywords, ['$seen', '$flagged'])
+    assert.equal(calls.revalidate, 1)
+    assert.equal(calls.getMessages, 1, 'content is not refetched')
+    server.delete('1')
+    await sleep(80)
+    await assert.rejects(reader.readOne(backend, ctx('a'), key('1')), { code: 'not-found' })
+  })
+
+  it('keeps accounts apart: one account never reads what another cached', async () => {
+    const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
+    const { backend, calls } = fakeBackend(new Map([['1', []]]))
+    const reader = new MessageReader({ cache: { forAccount: id => cache.sealed.forAccount(id), status: cache.status }, stalenessMs: 60_000 })
+    await reader.read(backend, ctx('alice'), [key('1')])
+    assert.deepEqual(await reader.peek(ctx('bob'), [key('1')]), [null])
+    await reader.read(backend, ctx('bob'), [key('1')])
+    assert.equal(calls.getMessages, 2)
+  })
+})
