@@ -8,9 +8,28 @@ import { MessageReader } from '../../src/mail/message-reader.ts'
 
 function record (key: MessageKey, keywords: string[]): MessageRecord {
   return {
-    key, keywords, receivedAt: null, size: 10, preview: 'p', text: `text of ${key.key}`, html: null, attachments: [], hasAttachment: false,
-    messageId: null, subject: `s${key.key}`, from: [], to: [], cc: [], sender: [], bcc: [], replyTo: [], inReplyTo: [], references: [],
-    sentAt: null, receivedFromHeaders: null, headers: [],
+    key,
+    keywords,
+    receivedAt: null,
+    size: 10,
+    preview: 'p',
+    text: `text of ${key.key}`,
+    html: null,
+    attachments: [],
+    hasAttachment: false,
+    messageId: null,
+    subject: `s${key.key}`,
+    from: [],
+    to: [],
+    cc: [],
+    sender: [],
+    bcc: [],
+    replyTo: [],
+    inReplyTo: [],
+    references: [],
+    sentAt: null,
+    receivedFromHeaders: null,
+    headers: [],
   }
 }
 
