@@ -43,28 +43,36 @@ export class RedisStore implements CacheStore {
   readonly #warn: (event: string, err: unknown) => void
   readonly #logger: CacheLogger
   readonly #breakerMs: number
+  readonly #handshakeMs: number
+  readonly #watchdog: NodeJS.Timeout
   #failing = false
   #skipUntil = 0
   #wasReady = false
   #closed = false
   #probing = false
+  #lastForcedReconnect = 0
+  /** Since when the client has been in 'connect' (TCP up, handshake pending); 0 = not. */
+  #handshakeSince = 0
 
   constructor (opts: RedisStoreOptions) {
     this.#logger = opts.logger ?? silentLogger
     this.#warn = rateLimitedWarn(this.#logger)
     this.#breakerMs = opts.breakerMs ?? 1000
+    this.#handshakeMs = 3 * (opts.connectTimeoutMs ?? 1000)
     this.client = new Redis(opts.url, redisClientOptions(opts))
     // Listener first: an unhandled 'error' event would crash the process.
     this.client.on('error', (err: unknown) => { this.#warn('redis connection error', err) })
+    this.client.on('connect', () => { this.#handshakeSince = Date.now() })
     this.client.on('ready', () => {
       if (this.#wasReady) this.#logger.info({ event: 'redis ready' }, 'cache: redis connection restored')
       this.#wasReady = true
       this.#failing = false
       this.#skipUntil = 0
+      this.#handshakeSince = 0
     })
-    this.client.on('end', () => {
-      if (!this.#closed) this.#warn('redis connection ended', new Error('connection ended'))
-    })
+    this.client.on('close', () => { this.#handshakeSince = 0 })
+    this.#watchdog = setInterval(() => { this.#tick() }, 500)
+    this.#watchdog.unref()
   }
 
   async get (key: string): Promise<Buffer | null> {
@@ -100,13 +108,13 @@ export class RedisStore implements CacheStore {
   }
 
   status (): CacheStatus {
-    this.#probeIfFailing()
     const healthy = this.client.status === 'ready' && !this.#failing && Date.now() >= this.#skipUntil
     return { backend: 'redis', status: healthy ? 'ok' : 'degraded' }
   }
 
   async close (): Promise<void> {
     this.#closed = true
+    clearInterval(this.#watchdog)
     if (this.client.status === 'ready') {
       const timer = new Promise(resolve => setTimeout(resolve, 500).unref())
       await Promise.race([this.client.quit().catch(() => {}), timer])
@@ -119,8 +127,20 @@ export class RedisStore implements CacheStore {
     return !this.#closed && this.client.status === 'ready' && Date.now() >= this.#skipUntil
   }
 
-  /** After command failures with no traffic since, a PING decides whether Redis is back. */
-  #probeIfFailing (): void {
+  /**
+   * Self-healing without traffic: a PING after failures decides whether Redis
+   * is back; a handshake that never completes (ioredis has no timeout for the
+   * ready check) is cut and retried.
+   */
+  #tick (): void {
+    if (this.#closed) return
+    if (this.#handshakeSince !== 0 && this.client.status === 'connect' &&
+        Date.now() - this.#handshakeSince > this.#handshakeMs) {
+      this.#handshakeSince = 0
+      this.#warn('redis handshake timed out', new Error('no reply to the connection handshake'))
+      this.client.disconnect(true)
+      return
+    }
     if (!this.#failing || this.#probing || !this.#usable()) return
     this.#probing = true
     this.client.ping().then(() => { this.#ok() }, (err: unknown) => { this.#fail('redis ping failed', err) })
@@ -133,7 +153,15 @@ export class RedisStore implements CacheStore {
 
   #fail (event: string, err: unknown): void {
     this.#failing = true
-    if (err instanceof Error && /timed out/i.test(err.message)) this.#skipUntil = Date.now() + this.#breakerMs
     this.#warn(event, err)
+    if (!(err instanceof Error && /timed out/i.test(err.message))) return
+    // A timed-out command may never be answered: skip Redis for a moment and
+    // start a fresh connection, so the old one's reply queue cannot wedge us.
+    const now = Date.now()
+    this.#skipUntil = now + this.#breakerMs
+    if (now - this.#lastForcedReconnect > this.#breakerMs) {
+      this.#lastForcedReconnect = now
+      this.client.disconnect(true)
+    }
   }
 }

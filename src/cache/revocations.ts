@@ -36,8 +36,9 @@ export function createRevocations (store: CacheStore, secret: Buffer, opts: Revo
   return {
     async revoke (tokenId, expiresAt) {
       const expiry = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+      // An expired token is refused anyway: nothing to remember.
+      if (!Number.isFinite(expiry) || expiry <= Date.now()) return
       const ttl = Math.ceil((expiry - Date.now()) / 1000) + slack
-      if (!Number.isFinite(ttl) || ttl <= 0) return
       const key = keyOf(tokenId)
       local.set(key, true, { ttl: ttl * 1000 })
       await store.set(key, MARK, ttl)
