@@ -14,7 +14,7 @@ import type { CacheStore } from './cache.ts'
 import { globalKey } from './keys.ts'
 
 export interface Revocations {
-  /** `expiresAt`: the token's expiry (ms since epoch, or a Date). */
+  /** `expiresAt`: the token's expiry (ms since epoch, or a Date; Unix seconds are recognised). */
   revoke: (tokenId: string, expiresAt: number | Date) => Promise<void>
   isRevoked: (tokenId: string) => Promise<boolean>
 }
@@ -35,7 +35,10 @@ export function createRevocations (store: CacheStore, secret: Buffer, opts: Revo
 
   return {
     async revoke (tokenId, expiresAt) {
-      const expiry = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+      let expiry = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt
+      // Guard against a caller passing Unix seconds: read as ms it would look
+      // long expired and the revocation would be silently dropped.
+      if (expiry < 1e11) expiry *= 1000
       // An expired token is refused anyway: nothing to remember.
       if (!Number.isFinite(expiry) || expiry <= Date.now()) return
       const ttl = Math.ceil((expiry - Date.now()) / 1000) + slack

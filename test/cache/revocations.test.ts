@@ -121,3 +121,10 @@ describe('revocations across instances', () => {
     }
   })
 })
+
+test('an expiry given in Unix seconds is not mistaken for an expired token', async () => {
+  const rev = createRevocations(new MemoryStore({ maxBytes: 1 << 20 }), secret)
+  const t = randomUUID()
+  await rev.revoke(t, Math.floor(Date.now() / 1000) + 600)
+  assert.equal(await rev.isRevoked(t), true)
+})
