@@ -1,0 +1,62 @@
+/**
+ * Builds the fastify application (never listens: src/server.ts does, tests
+ * inject). The mail service is passed in, so tests can hand over a fake.
+ */
+import Fastify from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Config } from './config.ts'
+import { registerHttp } from './http/index.ts'
+import { createLogger, genReqId } from './logger.ts'
+import type { MailServiceApi } from './mail/service-types.ts'
+// GraphQL (src/graphql, another area) registers itself here: see below.
+
+export interface BuildAppOptions {
+  config: Config
+  service: MailServiceApi
+  /** A pino logger; default: one at config.logLevel writing to stdout. */
+  logger?: FastifyBaseLogger
+}
+
+export interface RouteEntry {
+  method: string
+  url: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, as (method, url); used by the contract tests. */
+    registeredRoutes: () => RouteEntry[]
+  }
+}
+
+export async function buildApp ({ config, service, logger }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger ?? createLogger(config.logLevel),
+    genReqId,
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimit,
+    trustProxy: false,
+    exposeHeadRoutes: false,
+    // Receiving a request is quick; waiting on a mail server may take several upstream timeouts.
+    requestTimeout: 30_000,
+    connectionTimeout: Math.max(60_000, config.upstreamTimeoutMs * 4),
+    keepAliveTimeout: 72_000,
+    routerOptions: { maxParamLength: 2048 },
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance
+
+  const routes: RouteEntry[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url })
+  })
+  app.decorate('registeredRoutes', () => routes.slice())
+
+  await registerHttp(app, { service, config })
+
+  // ── GraphQL ─────────────────────────────────────────────────────────────
+  // registerGraphql(app, { service, config }) from ./graphql/index.ts goes here
+  // once that module exists (POST /graphql, GraphiQL at /graphiql).
+  // ────────────────────────────────────────────────────────────────────────
+
+  return app
+}

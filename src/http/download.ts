@@ -1,0 +1,68 @@
+/**
+ * Streaming a Download to the client: headers first, then the upstream stream.
+ * The upstream stream holds a mail-server connection until it ends, so it is
+ * destroyed as soon as the client goes away; an upstream error after the
+ * headers aborts the response (fastify destroys the socket) instead of hanging.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Download } from '../mail/service-types.ts'
+import { formatEtag, ifNoneMatchHits } from './conditional.ts'
+
+const IMMUTABLE = 'private, immutable, max-age=31536000'
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/
+
+/** The service's content type when it is a well-formed media type, else octet-stream. */
+export function safeContentType (value: string): string {
+  const trimmed = value.trim()
+  return trimmed.length <= 256 && MEDIA_TYPE.test(trimmed) ? trimmed : 'application/octet-stream'
+}
+
+/** RFC 5987 attr-char: everything else is percent-encoded. */
+function encodeRfc5987 (value: string): string {
+  return encodeURIComponent(value).replace(/['()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+}
+
+/**
+ * `attachment; filename="<ascii fallback>"; filename*=UTF-8''<pct-encoded>` (RFC 6266).
+ * Path separators, quotes, backslashes and control characters never survive.
+ */
+export function contentDisposition (filename: string | null): string {
+  if (filename === null) return 'attachment'
+  // eslint-disable-next-line no-control-regex
+  const clean = filename.replace(/[\u0000-\u001f\u007f/\\]/g, '_').replace(/"/g, "'").trim().slice(0, 255)
+  if (clean === '') return 'attachment'
+  const ascii = clean.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '_').replace(/'/g, '_')
+  const fallback = `attachment; filename="${ascii}"`
+  return ascii === clean ? fallback : `${fallback}; filename*=UTF-8''${encodeRfc5987(clean)}`
+}
+
+export interface SendOptions {
+  /** Set Content-Disposition: attachment with this filename. */
+  disposition?: boolean
+}
+
+export function sendDownload (request: FastifyRequest, reply: FastifyReply, download: Download, opts: SendOptions = {}): FastifyReply {
+  const { stream } = download
+  const release = (): void => { if (!stream.destroyed) stream.destroy() }
+  const etag = formatEtag(download.etag, false)
+  reply.header('etag', etag).header('cache-control', IMMUTABLE)
+
+  // The client may have left while the service was opening the stream.
+  if (request.raw.destroyed || reply.raw.destroyed) {
+    release()
+    return reply.send()
+  }
+  if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
+    release()
+    return reply.code(304).send()
+  }
+  reply.raw.once('close', release)
+
+  reply.header('content-type', safeContentType(download.contentType))
+  reply.header('x-content-type-options', 'nosniff')
+  if (opts.disposition === true) reply.header('content-disposition', contentDisposition(download.filename))
+  if (download.size !== null && Number.isSafeInteger(download.size) && download.size >= 0) {
+    reply.header('content-length', download.size)
+  }
+  return reply.send(stream)
+}

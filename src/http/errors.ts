@@ -1,0 +1,93 @@
+/**
+ * The REST face's one error handler: every failure leaves as
+ * application/problem+json (RFC 9457) with the catalogue's code and status.
+ * Client-caused failures never echo what the client sent (a malformed JSON body
+ * may hold a password; Node's SyntaxError quotes the source), and unexpected
+ * errors are logged with the request id and answered with a generic detail.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { ERRORS, GatewayError, isGatewayError, problemType } from '../mail/errors.ts'
+import type { ErrorCode } from '../mail/errors.ts'
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: ErrorCode
+}
+
+export function problemOf (code: ErrorCode, detail?: string): Problem {
+  const { status, title } = ERRORS[code]
+  return { type: problemType(code), title, status, detail: detail ?? title, code }
+}
+
+/** Headers a half-prepared download may have set that must not travel with a problem. */
+const DOWNLOAD_HEADERS = ['etag', 'cache-control', 'content-disposition', 'content-length', 'content-type']
+
+export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyReply {
+  if (!reply.raw.headersSent) {
+    for (const name of DOWNLOAD_HEADERS) {
+      reply.removeHeader(name)
+      reply.raw.removeHeader(name)
+    }
+  }
+  if (err.retryAfter !== undefined) reply.header('retry-after', String(Math.max(0, Math.ceil(err.retryAfter))))
+  if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="mail-gateway"')
+  reply.code(err.status).type('application/problem+json; charset=utf-8')
+  return reply.send(problemOf(err.code, err.message))
+}
+
+const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', body: 'body field' }
+
+/** A readable detail from Ajv's first error; names what is wrong, never the value sent. */
+function validationDetail (err: FastifyError): string {
+  const first = err.validation?.[0]
+  const part = err.validationContext ?? 'request'
+  if (first === undefined) return `Invalid ${part}`
+  const params = first.params as Record<string, unknown>
+  if (first.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    return `Unknown ${PART_NAMES[part] ?? part} '${params.additionalProperty.slice(0, 64)}'`
+  }
+  if (first.keyword === 'oneOf' && part === 'body') return 'body must carry exactly one of password and accessToken'
+  return err.message
+}
+
+/** Fastify's own errors (validation, content-type parsing, body limit, bad URL) → catalogue. */
+function fromFastifyError (err: FastifyError): GatewayError | null {
+  if (err.validation !== undefined) return new GatewayError('bad-request', validationDetail(err))
+  const code = err.code ?? ''
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new GatewayError('payload-too-large', 'Request body is over the limit')
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new GatewayError('bad-request', 'Content-Type must be application/json')
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new GatewayError('bad-request', 'Request body is empty')
+  if (code.startsWith('FST_ERR_CTP_') || err instanceof SyntaxError) return new GatewayError('bad-request', 'Malformed JSON body')
+  const status = err.statusCode ?? 500
+  if (status === 413) return new GatewayError('payload-too-large', 'Request body is over the limit')
+  if (status === 404) return new GatewayError('not-found')
+  if (status >= 400 && status < 500) return new GatewayError('bad-request', 'The request could not be understood')
+  return null
+}
+
+export function errorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const gateway = isGatewayError(error) ? error : fromFastifyError(error)
+  if (gateway === null) {
+    request.log.error({ err: error }, 'unexpected error')
+    return sendProblem(reply, new GatewayError('internal', 'An unexpected error occurred; it was logged with the request id'))
+  }
+  // Never the raw error object for client faults: its message may quote the request.
+  const fields = { code: gateway.code, status: gateway.status, detail: gateway.message, fastifyCode: error.code }
+  if (gateway.status >= 500) {
+    request.log.error({ ...fields, err: isGatewayError(error) ? error : undefined }, 'request failed')
+  } else if (gateway.code === 'auth-failed' || gateway.code === 'rate-limited' || gateway.code === 'host-not-allowed') {
+    request.log.warn(fields, 'request refused')
+  } else {
+    request.log.info(fields, 'request refused')
+  }
+  return sendProblem(reply, gateway)
+}
+
+export function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0] ?? ''
+  request.log.info({ code: 'not-found', method: request.method, path }, 'no such route')
+  return sendProblem(reply, new GatewayError('not-found', `No route ${request.method} ${path}`))
+}

@@ -1,0 +1,58 @@
+/**
+ * The REST face: one registration point for auth, error handling, the
+ * per-resource routes and the docs. Routes are thin: parse, call the
+ * MailServiceApi, serialise.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../config.ts'
+import type { MailServiceApi } from '../mail/service-types.ts'
+import { registerAuth } from './auth.ts'
+import { registerDocs } from './docs.ts'
+import { errorHandler, notFoundHandler } from './errors.ts'
+import { loadOpenApi } from './openapi.ts'
+import type { HttpDeps } from './operation.ts'
+import { registerRateLimit } from './rate-limit.ts'
+import { accountRoutes } from './routes/account.ts'
+import { downloadRoutes } from './routes/downloads.ts'
+import { mailboxRoutes } from './routes/mailboxes.ts'
+import { messageRoutes } from './routes/messages.ts'
+import { opsRoutes } from './routes/ops.ts'
+import { sessionRoutes } from './routes/sessions.ts'
+import { createValidatorCompiler } from './validation.ts'
+
+export { errorHandler, notFoundHandler } from './errors.ts'
+
+export interface HttpOptions {
+  service: MailServiceApi
+  config: Config
+}
+
+/**
+ * Global pieces (error and not-found handlers, request-id header, rate limit)
+ * apply to every route, GraphQL included; the validator compiler, auth hook
+ * and REST routes live in their own encapsulated context so they never touch
+ * other plugins' routes.
+ */
+export async function registerHttp (app: FastifyInstance, { service, config }: HttpOptions): Promise<void> {
+  const deps: HttpDeps = { service, config, doc: loadOpenApi() }
+
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-content-type-options', 'nosniff')
+  })
+  if (config.rateLimitPerMinute !== null) registerRateLimit(app, config.rateLimitPerMinute)
+
+  await app.register(async (rest) => {
+    rest.setValidatorCompiler(createValidatorCompiler())
+    registerAuth(rest, service)
+    sessionRoutes(rest, deps)
+    accountRoutes(rest, deps)
+    mailboxRoutes(rest, deps)
+    messageRoutes(rest, deps)
+    downloadRoutes(rest, deps)
+    opsRoutes(rest, deps)
+  })
+  await registerDocs(app, deps.doc)
+}
