@@ -8,7 +8,7 @@ import type { Config } from './config.ts'
 import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId } from './logger.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
-// GraphQL (src/graphql, another area) registers itself here: see below.
+import { registerGraphql } from './graphql/index.ts'
 
 export interface BuildAppOptions {
   config: Config
@@ -53,10 +53,8 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
 
   await registerHttp(app, { service, config })
 
-  // ── GraphQL ─────────────────────────────────────────────────────────────
-  // registerGraphql(app, { service, config }) from ./graphql/index.ts goes here
-  // once that module exists (POST /graphql, GraphiQL at /graphiql).
-  // ────────────────────────────────────────────────────────────────────────
+  // GraphQL face (src/graphql): POST /graphql, GraphiQL at /graphiql when enabled.
+  await registerGraphql(app, { service, config })
 
   return app
 }
