@@ -10,7 +10,7 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { CacheStore } from '../../src/cache/cache.ts'
+import type { CacheLogger, CacheStore } from '../../src/cache/cache.ts'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
 import { RedisStore } from '../../src/cache/redis-store.ts'
 
@@ -91,8 +91,8 @@ export async function waitFor (cond: () => boolean, timeoutMs = 10_000, what = '
   }
 }
 
-export async function connectedRedisStore (url: string): Promise<RedisStore> {
-  const store = new RedisStore({ url })
+export async function connectedRedisStore (url: string, logger?: CacheLogger): Promise<RedisStore> {
+  const store = new RedisStore(logger === undefined ? { url } : { url, logger })
   await waitFor(() => store.status().status === 'ok', 5000, 'redis store ready')
   return store
 }
