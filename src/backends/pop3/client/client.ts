@@ -1,0 +1,147 @@
+/**
+ * A logged-in POP3 session (TRANSACTION state, RFC 1939 §5): the commands the
+ * gateway uses, with replies parsed into numbers and Buffers. Message bodies
+ * are bytes end to end; RETR is streamed.
+ */
+import type { Readable } from 'node:stream'
+import { GatewayError } from '../../../mail/errors.ts'
+import type { Pop3Capabilities } from './capa.ts'
+import type { Pop3Connection, Reply } from './connection.ts'
+import { errorFor } from './status.ts'
+
+export interface UidlEntry {
+  n: number
+  uid: string
+}
+
+export interface RetrOptions {
+  /** Cap on the streamed body; over it the stream errors and the connection is dropped. */
+  maxBytes?: number
+  /** When the stream is destroyed early: true = drain the rest (keep the connection), false = drop it. */
+  drainOnAbort?: () => boolean
+}
+
+const UIDL_RE = /^(\d+) ([\x21-\x7e]{1,70})$/
+const LIST_RE = /^(\d+) (\d+)/
+
+export class Pop3Client {
+  readonly capabilities: Pop3Capabilities
+  /** How the login was done: "PLAIN", "USER", "XOAUTH2", "OAUTHBEARER". */
+  readonly authMethod: string
+  private readonly conn: Pop3Connection
+  private readonly maxListBytes: number
+  private marked = 0
+  private retrieved = 0
+
+  constructor (conn: Pop3Connection, capabilities: Pop3Capabilities, authMethod: string, maxListBytes: number) {
+    this.conn = conn
+    this.capabilities = capabilities
+    this.authMethod = authMethod
+    this.maxListBytes = maxListBytes
+    conn.pipelining = capabilities.pipelining
+  }
+
+  get closed (): boolean {
+    return this.conn.closed
+  }
+
+  private async ok (line: string, multiline = false): Promise<Reply> {
+    const reply = await this.conn.command(line, { multiline, maxBytes: this.maxListBytes })
+    if (reply.status.kind !== 'ok') throw errorFor(reply.status, 'command', this.capabilities.loginDelay)
+    return reply
+  }
+
+  private async lines (line: string): Promise<string[]> {
+    const reply = await this.ok(line, true)
+    const text = (reply.body ?? Buffer.alloc(0)).toString('latin1')
+    return text.split('\r\n').filter(l => l !== '')
+  }
+
+  /** STAT: message count and total octets. */
+  async stat (): Promise<{ count: number, size: number }> {
+    const { status } = await this.ok('STAT')
+    const m = /^(\d+) (\d+)/.exec(status.text)
+    if (m === null) throw new GatewayError('upstream-unavailable', 'The POP3 server sent a malformed STAT reply')
+    return { count: Number(m[1]), size: Number(m[2]) }
+  }
+
+  /** LIST: octets of every message, by message number. */
+  async list (): Promise<Map<number, number>> {
+    const sizes = new Map<number, number>()
+    for (const line of await this.lines('LIST')) {
+      const m = LIST_RE.exec(line)
+      if (m === null) throw new GatewayError('upstream-unavailable', 'The POP3 server sent a malformed LIST reply')
+      sizes.set(Number(m[1]), Number(m[2]))
+    }
+    return sizes
+  }
+
+  /** UIDL: the unique id of every message, in message-number order. */
+  async uidl (): Promise<UidlEntry[]> {
+    const out: UidlEntry[] = []
+    for (const line of await this.lines('UIDL')) {
+      const m = UIDL_RE.exec(line)
+      if (m === null) throw new GatewayError('upstream-unavailable', 'The POP3 server sent a malformed UIDL reply')
+      out.push({ n: Number(m[1]), uid: m[2] as string })
+    }
+    return out.sort((a, b) => a.n - b.n)
+  }
+
+  /** TOP n lines: the header block and the first `lines` body lines, as bytes. */
+  async top (n: number, lines: number): Promise<Buffer> {
+    return (await this.ok(`TOP ${int(n)} ${int(lines)}`, true)).body ?? Buffer.alloc(0)
+  }
+
+  /** RETR n, streamed with backpressure; resolves once the server said +OK. */
+  async retr (n: number, opts: RetrOptions = {}): Promise<Readable> {
+    const reply = await this.conn.command(`RETR ${int(n)}`, { multiline: true, stream: true, ...opts })
+    if (reply.status.kind !== 'ok' || reply.stream === null) {
+      throw errorFor(reply.status, 'command', this.capabilities.loginDelay)
+    }
+    this.retrieved++
+    return reply.stream
+  }
+
+  async dele (n: number): Promise<void> {
+    await this.ok(`DELE ${int(n)}`)
+    this.marked++
+  }
+
+  async rset (): Promise<void> {
+    await this.ok('RSET')
+    this.marked = 0
+  }
+
+  async noop (): Promise<void> {
+    await this.ok('NOOP')
+  }
+
+  /**
+   * Ends the session without deleting anything: RSET first when messages were
+   * marked; and when the server announced EXPIRE 0 (retrieved messages may be
+   * removed at QUIT) after a RETR, closes without QUIT, which per RFC 1939 §6
+   * never enters the UPDATE state.
+   */
+  async quit (): Promise<void> {
+    if (this.conn.closed) return
+    try {
+      if (this.marked > 0) await this.rset()
+      if (this.capabilities.expire === 0 && this.retrieved > 0) return
+      await this.conn.command('QUIT', { barrier: true })
+    } catch {
+      // A failed goodbye changes nothing for the caller: the connection goes anyway.
+    } finally {
+      this.conn.end()
+    }
+  }
+
+  /** Drops the connection at once (no UPDATE state: nothing is deleted). */
+  destroy (): void {
+    this.conn.destroy(new GatewayError('upstream-unavailable', 'POP3 connection closed'))
+  }
+}
+
+function int (n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new GatewayError('bad-request', 'Invalid POP3 message number')
+  return n
+}

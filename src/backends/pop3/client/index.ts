@@ -1,0 +1,6 @@
+export { connectPop3, type Pop3ConnectOptions } from './open.ts'
+export { Pop3Client, type UidlEntry, type RetrOptions } from './client.ts'
+export { parseCapa, type Pop3Capabilities } from './capa.ts'
+export { DotDecoder } from './multiline.ts'
+export { Pop3CommandError } from './status.ts'
+export type { Pop3Logger } from './connection.ts'

@@ -1,0 +1,116 @@
+/**
+ * POP3 status lines (RFC 1939 §3) with extended response codes (RFC 2449 §8)
+ * and SASL continuations (RFC 5034 §4), and the line reader that assembles
+ * them from chunks.
+ */
+import { GatewayError } from '../../../mail/errors.ts'
+
+export interface StatusLine {
+  kind: 'ok' | 'err' | 'cont'
+  /** Upper-cased response code without brackets, e.g. "IN-USE", "SYS/TEMP". */
+  code: string | null
+  /** The text after the indicator (and code), latin1-decoded, trimmed. */
+  text: string
+}
+
+export function parseStatus (line: string): StatusLine {
+  let kind: StatusLine['kind']
+  let rest: string
+  if (line.startsWith('+OK')) {
+    kind = 'ok'
+    rest = line.slice(3)
+  } else if (line.startsWith('-ERR')) {
+    kind = 'err'
+    rest = line.slice(4)
+  } else if (line === '+' || line.startsWith('+ ')) {
+    return { kind: 'cont', code: null, text: line.slice(2) }
+  } else {
+    throw new GatewayError('upstream-unavailable', 'POP3 server sent a malformed response line')
+  }
+  if (rest !== '' && !rest.startsWith(' ')) {
+    throw new GatewayError('upstream-unavailable', 'POP3 server sent a malformed response line')
+  }
+  rest = rest.trim()
+  let code: string | null = null
+  const m = /^\[([^\]]{1,64})\]\s*/.exec(rest)
+  if (m !== null) {
+    code = (m[1] ?? '').toUpperCase()
+    rest = rest.slice(m[0].length)
+  }
+  return { kind, code, text: rest }
+}
+
+/**
+ * Collects one CRLF-terminated line across chunks. Bare LF is accepted as the
+ * end of a status line (no content can be lost there). Lines longer than
+ * `maxBytes` are a protocol error, so a hostile server cannot grow memory.
+ */
+export class LineReader {
+  private pending: Buffer | null = null
+  private readonly maxBytes: number
+
+  constructor (maxBytes: number) {
+    this.maxBytes = maxBytes
+  }
+
+  /** Returns [line, rest] once a line is complete, else undefined (bytes kept). */
+  feed (chunk: Buffer): [string, Buffer] | undefined {
+    const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk])
+    const lf = buf.indexOf(10)
+    if (lf === -1) {
+      if (buf.length > this.maxBytes) {
+        throw new GatewayError('upstream-unavailable', 'POP3 server sent an over-long response line')
+      }
+      this.pending = buf
+      return undefined
+    }
+    this.pending = null
+    if (lf > this.maxBytes) {
+      throw new GatewayError('upstream-unavailable', 'POP3 server sent an over-long response line')
+    }
+    const end = lf > 0 && buf[lf - 1] === 13 ? lf - 1 : lf
+    return [buf.toString('latin1', 0, end), buf.subarray(lf + 1)]
+  }
+
+  get empty (): boolean {
+    return this.pending === null
+  }
+}
+
+/** Server text made safe to show a caller: printable ASCII, bounded. */
+export function safeText (text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 160)
+}
+
+/**
+ * Maps a -ERR reply to the gateway's catalogue. `phase` says whether the reply
+ * answered a login step, where a bare -ERR means rejected credentials.
+ */
+export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'command', loginDelay: number | null): GatewayError {
+  const text = safeText(status.text)
+  switch (status.code) {
+    case 'IN-USE':
+      return new GatewayError('mailbox-locked', 'The POP3 maildrop is in use by another client', { retryAfter: 2 })
+    case 'LOGIN-DELAY':
+      return new GatewayError('rate-limited', 'The POP3 server refuses logins this soon after the last one', {
+        retryAfter: loginDelay !== null && loginDelay > 0 ? loginDelay : 60,
+      })
+    case 'AUTH':
+      return new GatewayError('auth-failed', 'The POP3 server rejected the login')
+    case 'SYS/TEMP':
+    case 'SYS/PERM':
+      return new GatewayError('upstream-unavailable', `POP3 server error: ${text}`)
+  }
+  if (phase === 'auth') return new GatewayError('auth-failed', 'The POP3 server rejected the login')
+  if (phase === 'greeting') return new GatewayError('upstream-unavailable', `POP3 server refused the connection: ${text}`)
+  return new Pop3CommandError(text)
+}
+
+/** A -ERR to an ordinary command: the connection stays usable. */
+export class Pop3CommandError extends GatewayError {
+  readonly serverText: string
+  constructor (serverText: string) {
+    super('upstream-unavailable', `POP3 server refused the command: ${serverText}`)
+    this.serverText = serverText
+  }
+}
