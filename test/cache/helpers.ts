@@ -1,87 +1,15 @@
 /**
  * Shared fixtures for the cache tests: a private redis-server per test file
- * (the harness's test/env/redis.ts when present, else a local one started
- * here), and the list of store factories every suite loops over.
+ * (from the harness, test/env/redis.ts: these tests kill and restart it), and
+ * the list of store factories every suite loops over.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CacheLogger, CacheStore } from '../../src/cache/cache.ts'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
 import { RedisStore } from '../../src/cache/redis-store.ts'
 
-export interface TestRedis {
-  url: string
-  port: number
-  stop: () => Promise<void>
-  kill: () => Promise<void>
-  restart: () => Promise<void>
-}
-
-export async function startRedis (): Promise<TestRedis> {
-  const harness = new URL('../env/redis.ts', import.meta.url)
-  if (existsSync(harness)) {
-    const mod = await import(harness.href) as { startRedis: () => Promise<TestRedis> }
-    return await mod.startRedis()
-  }
-  return await startLocalRedis()
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => { resolve(typeof addr === 'object' && addr !== null ? addr.port : 0) })
-    })
-  })
-}
-
-async function waitForPort (port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const up = await new Promise<boolean>(resolve => {
-      const s = createConnection({ host: '127.0.0.1', port })
-      s.once('connect', () => { s.destroy(); resolve(true) })
-      s.once('error', () => { resolve(false) })
-    })
-    if (up) return
-    await sleep(25)
-  }
-  throw new Error(`redis-server did not listen on ${port}`)
-}
-
-async function startLocalRedis (): Promise<TestRedis> {
-  const dir = mkdtempSync(join(tmpdir(), 'mg-cache-redis-'))
-  const port = await freePort()
-  let child: ChildProcess | null = null
-  const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-      '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'], { stdio: 'ignore' })
-    await waitForPort(port)
-  }
-  const halt = async (signal: NodeJS.Signals): Promise<void> => {
-    const c = child as ChildProcess | null
-    child = null
-    if (c === null || c.exitCode !== null) return
-    const gone = new Promise(resolve => c.once('exit', resolve))
-    c.kill(signal)
-    await gone
-  }
-  await launch()
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    kill: async () => { await halt('SIGKILL') },
-    restart: async () => { await halt('SIGKILL'); await launch() },
-    stop: async () => { await halt('SIGTERM'); rmSync(dir, { recursive: true, force: true }) },
-  }
-}
+export { startRedis } from '../env/redis.ts'
+export type { RedisEnv as TestRedis } from '../env/redis.ts'
 
 export async function waitFor (cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs
