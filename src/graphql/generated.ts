@@ -50,36 +50,59 @@ export type Attachment = {
 };
 
 /**
- * What the account can do. The first five fields are always set; the others are
- * protocol specific and null where the protocol or server does not report them.
+ * What the account can do (REST `capabilities`, key for key). The first five fields
+ * are always set; the others are protocol specific and null where the account's
+ * protocol does not report them.
  */
 export type Capabilities = {
   __typename?: 'Capabilities';
+  /** IMAP APPENDLIMIT (RFC 7889), octets. */
+  appendLimit?: Maybe<Scalars['Int']['output']>;
   /** IMAP CONDSTORE (RFC 7162). */
   condstore?: Maybe<Scalars['Boolean']['output']>;
-  /** POP3 EXPIRE (RFC 2449): days as a decimal string, or NEVER. */
-  expire?: Maybe<Scalars['String']['output']>;
+  /** IMAP ESEARCH (RFC 4731). */
+  esearch?: Maybe<Scalars['Boolean']['output']>;
+  /** POP3 EXPIRE (RFC 2449): minimum days messages are kept; null for NEVER or not stated. */
+  expire?: Maybe<Scalars['Int']['output']>;
   idle: Scalars['Boolean']['output'];
+  /** IMAP4rev2 (RFC 9051). */
+  imap4rev2?: Maybe<Scalars['Boolean']['output']>;
+  /** POP3 IMPLEMENTATION (RFC 2449). */
+  implementation?: Maybe<Scalars['String']['output']>;
   keywords: Scalars['Boolean']['output'];
-  /** POP3 LOGIN-DELAY (RFC 2449), seconds. */
+  /** POP3 LOGIN-DELAY (RFC 2449): minimum seconds between logins. */
   loginDelay?: Maybe<Scalars['Int']['output']>;
   mailboxes: Scalars['Boolean']['output'];
   move: Scalars['Boolean']['output'];
+  /** IMAP OBJECTID (RFC 8474). */
+  objectId?: Maybe<Scalars['Boolean']['output']>;
   /** POP3 PIPELINING (RFC 2449). */
   pipelining?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP QRESYNC (RFC 7162). */
   qresync?: Maybe<Scalars['Boolean']['output']>;
-  /** SASL mechanisms the server offers. */
+  /** IMAP QUOTA (RFC 9208). */
+  quota?: Maybe<Scalars['Boolean']['output']>;
+  /** POP3 RESP-CODES (RFC 2449). */
+  respCodes?: Maybe<Scalars['Boolean']['output']>;
+  /** SASL mechanisms the POP3 server offers (RFC 2449 SASL), upper-case. */
   sasl?: Maybe<Array<Scalars['String']['output']>>;
   search: Scalars['Boolean']['output'];
+  /** IMAP SORT (RFC 5256). */
+  sort?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP SPECIAL-USE (RFC 6154). */
   specialUse?: Maybe<Scalars['Boolean']['output']>;
   /** POP3 STLS (RFC 2595). */
   stls?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP THREAD (RFC 5256). */
+  thread?: Maybe<Scalars['Boolean']['output']>;
   /** POP3 TOP. */
   top?: Maybe<Scalars['Boolean']['output']>;
   /** POP3 UIDL. */
   uidl?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP UIDPLUS (RFC 4315). */
+  uidplus?: Maybe<Scalars['Boolean']['output']>;
+  /** POP3 USER. */
+  user?: Maybe<Scalars['Boolean']['output']>;
 };
 
 /** How the gateway reaches the mail server (POST /v1/sessions body). */
@@ -476,21 +499,32 @@ export type AttachmentResolvers<ContextType = MercuriusContext, ParentType exten
 };
 
 export type CapabilitiesResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Capabilities'] = ResolversParentTypes['Capabilities']> = {
+  appendLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   condstore?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  expire?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  esearch?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  expire?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   idle?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  imap4rev2?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  implementation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   keywords?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   loginDelay?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   mailboxes?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   move?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  objectId?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   pipelining?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   qresync?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  quota?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  respCodes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   sasl?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   search?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  sort?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   specialUse?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   stls?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  thread?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   top?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   uidl?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  uidplus?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 };
 
 export type HeaderResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Header'] = ResolversParentTypes['Header']> = {

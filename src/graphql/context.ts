@@ -1,0 +1,44 @@
+/**
+ * The per-request GraphQL context: who is calling (lazily, so `createSession`
+ * needs no token) and the request's message batcher.
+ */
+import type { FastifyRequest } from 'fastify'
+import { GatewayError } from '../mail/errors.ts'
+import type { Caller, MailServiceApi } from '../mail/service-types.ts'
+import { createMessageBatcher, type MessageBatcher } from './batcher.ts'
+
+export interface GatewayContext {
+  service: MailServiceApi
+  /** The authenticated caller; throws GatewayError('unauthorized'). Memoised per request. */
+  caller: () => Promise<Caller>
+  /** Batched full-message reads for body fields and `message(id)`. */
+  messages: MessageBatcher
+  /** SESSION_TTL_MAX, to check createSession's ttl as REST does. */
+  sessionTtlMax: number
+}
+
+declare module 'mercurius' {
+  interface MercuriusContext {
+    gateway: GatewayContext
+  }
+}
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
+
+/** The token from `Authorization: Bearer <token>`, or an `unauthorized` error. */
+export function bearerToken (header: string | undefined): string {
+  if (header === undefined || header === '') throw new GatewayError('unauthorized', 'missing bearer token')
+  const m = BEARER.exec(header)
+  if (m === null || m[1] === undefined) throw new GatewayError('unauthorized', 'malformed Authorization header: expected "Bearer <token>"')
+  return m[1]
+}
+
+export function buildContext (service: MailServiceApi, sessionTtlMax: number, request: FastifyRequest): { gateway: GatewayContext } {
+  let caller: Promise<Caller> | undefined
+  const getCaller = (): Promise<Caller> => {
+    caller ??= (async () => service.authenticate(bearerToken(request.headers.authorization)))()
+    return caller
+  }
+  const messages = createMessageBatcher(async ids => service.getMessages(await getCaller(), ids))
+  return { gateway: { service, caller: getCaller, messages, sessionTtlMax } }
+}

@@ -1,0 +1,66 @@
+/**
+ * GraphQL errors carry the contract's code in `extensions.code` (contract §4):
+ * - a GatewayError keeps its code, detail and status;
+ * - errors about the request itself (syntax, validation, limits, variables,
+ *   framework parsing) become `bad-request` (413 → `payload-too-large`);
+ * - anything else is `internal` with a generic message, logged, never shown.
+ * The result goes through mercurius' defaultErrorFormatter for the HTTP status
+ * (200 when there is data, else the single error's status).
+ */
+import { GraphQLError, type ExecutionResult } from 'graphql'
+import mercurius, { type MercuriusContext } from 'mercurius'
+import { ERRORS, isGatewayError, type ErrorCode } from '../mail/errors.ts'
+
+const { defaultErrorFormatter, ErrorWithProps } = mercurius
+
+type Log = MercuriusContext['app']['log']
+
+function publicError (err: GraphQLError, message: string, code: ErrorCode, status: number, extra: Record<string, unknown> = {}): GraphQLError {
+  const extensions = { code, ...extra }
+  return new GraphQLError(message, {
+    ...(err.nodes === undefined ? {} : { nodes: err.nodes }),
+    ...(err.source === undefined ? {} : { source: err.source }),
+    ...(err.positions === undefined ? {} : { positions: err.positions }),
+    ...(err.path === undefined ? {} : { path: err.path }),
+    originalError: new ErrorWithProps(message, extensions, status),
+    extensions,
+  })
+}
+
+function frameworkStatus (err: Error): number | undefined {
+  const { statusCode, code } = err as Error & { statusCode?: unknown, code?: unknown }
+  const framework = typeof code === 'string' && (code.startsWith('FST_') || code.startsWith('MER_'))
+  return framework && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined
+}
+
+export function toPublicError (err: GraphQLError, log: Log): GraphQLError[] {
+  const orig = err.originalError
+  // mercurius wraps validation/depth/parse failures in one error holding the list.
+  const nested = (orig as { errors?: unknown } | undefined)?.errors
+  if (Array.isArray(nested)) {
+    return nested.flatMap(e => toPublicError(e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message), { originalError: e as Error }), log))
+  }
+  if (isGatewayError(orig) && orig.code !== 'internal') {
+    const extra = orig.retryAfter === undefined ? {} : { retryAfter: orig.retryAfter }
+    return [publicError(err, orig.message, orig.code, orig.status, extra)]
+  }
+  if (orig === undefined || orig instanceof GraphQLError) {
+    // graphql-js' own verdict on the request: syntax, validation, variable coercion.
+    return [publicError(err, err.message, 'bad-request', 400)]
+  }
+  const status = frameworkStatus(orig)
+  if (status !== undefined) {
+    return [publicError(err, orig.message, status === 413 ? 'payload-too-large' : 'bad-request', status)]
+  }
+  log.error({ err: orig, path: err.path }, 'GraphQL request failed')
+  return [publicError(err, ERRORS.internal.title, 'internal', ERRORS.internal.status)]
+}
+
+export function errorFormatter (
+  execution: ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>,
+  context: MercuriusContext
+): ReturnType<typeof defaultErrorFormatter> {
+  const log = context.reply?.log ?? context.app.log
+  const errors = execution.errors.flatMap(e => toPublicError(e, log))
+  return defaultErrorFormatter({ ...execution, errors }, context)
+}

@@ -1,0 +1,78 @@
+/**
+ * GraphQL face of the mail service (contract §5): mercurius at POST /graphql,
+ * GraphiQL at /graphiql when enabled. Registered in its own encapsulated scope
+ * so its error handler and hooks never touch the REST routes.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import mercurius from 'mercurius'
+import type { Config } from '../config.ts'
+import { GatewayError } from '../mail/errors.ts'
+import type { MailServiceApi } from '../mail/service-types.ts'
+import { buildContext } from './context.ts'
+import { errorFormatter } from './errors.ts'
+import { DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
+import { loaders, resolvers } from './resolvers/index.ts'
+import { loadSchemaFiles } from './schema-files.ts'
+
+export { DEFAULT_LIMITS, type GraphqlLimits } from './limits.ts'
+
+export interface GraphqlOptions {
+  service: MailServiceApi
+  config: Pick<Config, 'graphiql' | 'sessionTtlMax'>
+  /** Override query limits (depth, aliases, cost); defaults in DEFAULT_LIMITS. */
+  limits?: Partial<GraphqlLimits>
+  schemaDir?: string
+}
+
+/**
+ * GraphiQL loads React and GraphiQL from unpkg.com (mercurius' static page), and
+ * has an inline style: relax the CSP for its pages only.
+ */
+const GRAPHIQL_CSP = [
+  "default-src 'self'",
+  "script-src 'self' https://unpkg.com",
+  "style-src 'self' 'unsafe-inline' https://unpkg.com",
+  "img-src 'self' data: https://unpkg.com",
+  "font-src 'self' data: https://unpkg.com",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "frame-ancestors 'none'",
+].join('; ')
+
+async function graphiqlCsp (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (request.url === '/graphiql' || request.url.startsWith('/graphiql/')) {
+    reply.header('content-security-policy', GRAPHIQL_CSP)
+  }
+  return payload
+}
+
+async function refuseBatches (request: FastifyRequest): Promise<void> {
+  if (request.method === 'POST' && Array.isArray(request.body)) {
+    throw new GatewayError('bad-request', 'Batched queries are disabled: send one operation per request')
+  }
+}
+
+export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
+  const schema = loadSchemaFiles(opts.schemaDir)
+  const limits: GraphqlLimits = { ...DEFAULT_LIMITS, ...opts.limits }
+  const { service, config } = opts
+
+  await app.register(async function graphql (scope) {
+    scope.addHook('preHandler', refuseBatches)
+    if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
+    await scope.register(mercurius, {
+      schema,
+      resolvers: resolvers as mercurius.IResolvers,
+      loaders: loaders as unknown as mercurius.MercuriusLoaders,
+      context: (request) => buildContext(service, config.sessionTtlMax, request),
+      graphiql: config.graphiql,
+      allowBatchedQueries: false,
+      // Validation rules depend on the request's variables (cost of `first: $n`),
+      // which mercurius only supports without its parsed-query cache.
+      cache: false,
+      validationRules: validationRules(limits),
+      errorFormatter,
+      jit: 0,
+    })
+  })
+}

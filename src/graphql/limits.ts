@@ -1,0 +1,138 @@
+/**
+ * Query limits, run as GraphQL validation rules before anything executes:
+ * - depth: 10 levels of data fields (the schema itself needs 6); introspection
+ *   (`__schema`, `__type`) may go to 20, enough for GraphiQL's own query (15);
+ * - aliases: at most 30 per document (each alias can be another upstream fetch);
+ * - cost: graphql-query-complexity with the `@cost` model declared in the SDL
+ *   (page sizes multiply, body fields weigh more), computed with the request's variables.
+ */
+import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity'
+import {
+  getDirectiveValues, GraphQLError, Kind,
+  type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValidationRule,
+} from 'graphql'
+
+export interface GraphqlLimits {
+  maxDepth: number
+  maxIntrospectionDepth: number
+  maxAliases: number
+  maxCost: number
+}
+
+export const DEFAULT_LIMITS: GraphqlLimits = { maxDepth: 10, maxIntrospectionDepth: 20, maxAliases: 30, maxCost: 8000 }
+
+/** Charges per the SDL's `@cost(weight, multipliedBy, assumedSize)`; 1 + children elsewhere. */
+export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
+  const directive = schema.getDirective('cost')
+  return ({ field, args, childComplexity }) => {
+    const cost = directive != null && field.astNode != null ? getDirectiveValues(directive, field.astNode) : undefined
+    if (cost === undefined) return 1 + childComplexity
+    const asked = typeof cost.multipliedBy === 'string' ? args[cost.multipliedBy] : undefined
+    const size = typeof asked === 'number' ? asked : typeof cost.assumedSize === 'number' ? cost.assumedSize : 1
+    // A negative or zero page size must not make a query cheaper.
+    return (Number(cost.weight) + childComplexity) * Math.max(1, size)
+  }
+}
+
+function costRule (maxCost: number, variables: Record<string, unknown> | undefined, operationName: string | undefined): ValidationRule {
+  return (context: ValidationContext) => createComplexityRule({
+    maximumComplexity: maxCost,
+    estimators: [costEstimator(context.getSchema())],
+    ...(variables === undefined ? {} : { variables }),
+    ...(operationName === undefined ? {} : { operationName }),
+    createError: (max, actual) => new GraphQLError(
+      `Query cost ${actual} exceeds the limit of ${max}: ask for fewer messages (first) or fewer body fields (text, html, attachments, headers).`
+    ),
+  })(context)
+}
+
+function aliasRule (maxAliases: number): ValidationRule {
+  return (context) => {
+    let count = 0
+    return {
+      Field (node) {
+        if (node.alias === undefined) return
+        count++
+        if (count === maxAliases + 1) {
+          context.reportError(new GraphQLError(`Too many aliases: at most ${maxAliases} per request.`, { nodes: node }))
+        }
+      },
+    }
+  }
+}
+
+interface Depths { data: number, introspection: number }
+
+function depthRule (limits: GraphqlLimits): ValidationRule {
+  return (context) => {
+    const fragments = new Map<string, FragmentDefinitionNode>()
+    for (const def of context.getDocument().definitions) {
+      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def)
+    }
+    const memo = new Map<string, number>()
+    const visiting = new Set<string>()
+
+    // Relative depth of a selection set; fragment spreads add no level (memoised: no fragment bombs).
+    function depth (set: SelectionSetNode): number {
+      let max = 0
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) max = Math.max(max, 1 + (sel.selectionSet === undefined ? 0 : depth(sel.selectionSet)))
+        else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depth(sel.selectionSet))
+        else max = Math.max(max, fragmentDepth(sel.name.value))
+      }
+      return max
+    }
+    function fragmentDepth (name: string): number {
+      const known = memo.get(name)
+      if (known !== undefined) return known
+      const fragment = fragments.get(name)
+      if (fragment === undefined || visiting.has(name)) return 0 // reported by the standard rules
+      visiting.add(name)
+      const d = depth(fragment.selectionSet)
+      visiting.delete(name)
+      memo.set(name, d)
+      return d
+    }
+    // The operation's root fields, through fragments (each fragment once: cycles are reported elsewhere).
+    function rootFields (set: SelectionSetNode, seen = new Set<string>()): FieldNode[] {
+      const out: FieldNode[] = []
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) out.push(sel)
+        else if (sel.kind === Kind.INLINE_FRAGMENT) out.push(...rootFields(sel.selectionSet, seen))
+        else if (!seen.has(sel.name.value)) {
+          seen.add(sel.name.value)
+          const fragment = fragments.get(sel.name.value)
+          if (fragment !== undefined) out.push(...rootFields(fragment.selectionSet, seen))
+        }
+      }
+      return out
+    }
+    function split (set: SelectionSetNode): Depths {
+      const out: Depths = { data: 0, introspection: 0 }
+      for (const field of rootFields(set)) {
+        const d = 1 + (field.selectionSet === undefined ? 0 : depth(field.selectionSet))
+        if (field.name.value === '__schema' || field.name.value === '__type') out.introspection = Math.max(out.introspection, d)
+        else out.data = Math.max(out.data, d)
+      }
+      return out
+    }
+
+    return {
+      OperationDefinition (node) {
+        const d = split(node.selectionSet)
+        if (d.data > limits.maxDepth) {
+          context.reportError(new GraphQLError(`Query depth ${d.data} exceeds the limit of ${limits.maxDepth}.`, { nodes: node }))
+        }
+        if (d.introspection > limits.maxIntrospectionDepth) {
+          context.reportError(new GraphQLError(`Introspection depth ${d.introspection} exceeds the limit of ${limits.maxIntrospectionDepth}.`, { nodes: node }))
+        }
+      },
+    }
+  }
+}
+
+/** For mercurius `validationRules`: rebuilt per request so the cost sees its variables. */
+export function validationRules (limits: GraphqlLimits) {
+  return ({ variables, operationName }: { source: string, variables?: Record<string, unknown>, operationName?: string }): ValidationRule[] =>
+    [depthRule(limits), aliasRule(limits.maxAliases), costRule(limits.maxCost, variables, operationName)]
+}

@@ -1,0 +1,15 @@
+/** Query: thin calls into the mail service, one per REST resource. */
+import type { QueryResolvers } from '../generated.ts'
+import { messageConnection } from './connection.ts'
+
+export const Query: QueryResolvers = {
+  account: async (_root, _args, { gateway }) => (await gateway.caller()).account,
+  mailboxes: async (_root, _args, { gateway }) => gateway.service.listMailboxes(await gateway.caller()),
+  mailbox: async (_root, { id }, { gateway }) => gateway.service.getMailbox(await gateway.caller(), id),
+  messages: async (_root, { mailboxId, ...args }, { gateway }) => messageConnection(gateway, mailboxId, args),
+  // Through the batcher: several `message(id:)` in one request cost one upstream fetch.
+  message: async (_root, { id }, { gateway }) => {
+    await gateway.caller()
+    return gateway.messages.load(id)
+  },
+}
