@@ -1,0 +1,51 @@
+import type { DovecotInfo } from './dovecot-conf.ts'
+import { bindDovecotOps, type DovecotOps } from './dovecot-ops.ts'
+import { startDovecot } from './dovecot.ts'
+import { startRedis } from './redis.ts'
+
+/** What test/run.ts puts (as JSON) into the TEST_ENV environment variable. */
+export interface TestEnvData {
+  dovecot: DovecotInfo
+  redis: { url: string, host: '127.0.0.1', port: number }
+}
+
+export interface TestEnv {
+  dovecot: DovecotOps & { host: '127.0.0.1', ports: DovecotInfo['ports'], caFile: string, info: DovecotInfo }
+  /** Shared Redis: never stop, kill or FLUSHALL it (use startRedis() for outage tests). */
+  redis: TestEnvData['redis']
+}
+
+export const TEST_ENV_VAR = 'TEST_ENV'
+
+export function envFromData (data: TestEnvData): TestEnv {
+  const info = data.dovecot
+  return {
+    dovecot: { host: info.host, ports: info.ports, caFile: info.caFile, info, ...bindDovecotOps(info) },
+    redis: data.redis
+  }
+}
+
+async function startPrivate (): Promise<TestEnv> {
+  const [dovecot, redis] = await Promise.all([startDovecot(), startRedis()])
+  // Both services are tethered to this process: they stop and their temp dirs go away when it
+  // exits, however it exits. Stopping eagerly on a normal exit just makes that quicker.
+  process.once('exit', () => {
+    dovecot.stop().catch(() => {})
+    redis.stop().catch(() => {})
+  })
+  return envFromData({ dovecot: dovecot.info, redis: { url: redis.url, host: redis.host, port: redis.port } })
+}
+
+let env: Promise<TestEnv> | undefined
+
+/**
+ * The Dovecot + Redis of this test run: the instances test/run.ts started (from TEST_ENV), or,
+ * when a test file runs on its own, private instances started once per process.
+ */
+export async function testEnv (): Promise<TestEnv> {
+  env ??= (async () => {
+    const raw = process.env[TEST_ENV_VAR]
+    return raw !== undefined && raw !== '' ? envFromData(JSON.parse(raw) as TestEnvData) : await startPrivate()
+  })()
+  return await env
+}

@@ -1,0 +1,58 @@
+// Runs every test/**/*.test.ts against one Dovecot and one Redis started here (see README.md).
+// Extra arguments filter the files: `node --import tsx test/run.ts pop3 cache/`.
+import { spawn } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { startDovecot } from './env/dovecot.ts'
+import { ensurePackages } from './env/install.ts'
+import { startRedis } from './env/redis.ts'
+import { TEST_ENV_VAR, type TestEnvData } from './env/shared.ts'
+
+const root = join(import.meta.dirname, '..')
+const filters = process.argv.slice(2)
+
+async function testFiles (): Promise<string[]> {
+  const entries = await readdir(join(root, 'test'), { recursive: true })
+  return entries
+    .map((e) => join('test', e))
+    .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules'))
+    .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
+    .sort()
+}
+
+ensurePackages()
+const files = await testFiles()
+if (files.length === 0) {
+  console.error('test/run: no test files matched')
+  process.exit(1)
+}
+const started = Date.now()
+const [dovecot, redis] = await Promise.all([startDovecot(), startRedis()])
+let stopping: Promise<void> | undefined
+const stopAll = async (): Promise<void> => {
+  stopping ??= Promise.allSettled([dovecot.stop(), redis.stop()]).then(() => {})
+  await stopping
+}
+const data: TestEnvData = { dovecot: dovecot.info, redis: { url: redis.url, host: redis.host, port: redis.port } }
+const p = dovecot.ports
+console.log(`test/run: dovecot imap=${p.imap} imaps=${p.imaps} pop3=${p.pop3} pop3s=${p.pop3s} (${dovecot.info.dir}), ` +
+  `redis ${redis.url}, ready in ${Date.now() - started} ms; ${files.length} test files`)
+
+const child = spawn(process.execPath, [
+  '--import', 'tsx', '--test', '--test-concurrency=2',
+  `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '120000'}`, ...files
+], { cwd: root, stdio: 'inherit', env: { ...process.env, [TEST_ENV_VAR]: JSON.stringify(data) } })
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    child.kill(sig)
+    stopAll().then(() => process.exit(130), () => process.exit(130))
+  })
+}
+
+const code = await new Promise<number>((resolve) => {
+  child.once('exit', (status, signal) => resolve(status ?? (signal !== null ? 1 : 0)))
+  child.once('error', (err) => { console.error(err); resolve(1) })
+})
+await stopAll()
+process.exit(code)
