@@ -1,0 +1,33 @@
+/**
+ * What an IMAP account can do, read honestly from the server's CAPABILITY
+ * (after login, when servers advertise the full list).
+ */
+import type { ImapFlow } from 'imapflow'
+import type { Capabilities } from '../../mail/types.ts'
+
+function has (caps: Map<string, boolean | number>, name: string): boolean {
+  return caps.has(name)
+}
+
+export function capabilitiesOf (client: ImapFlow): Capabilities {
+  const caps = client.capabilities
+  const appendLimit = caps.get('APPENDLIMIT')
+  return {
+    mailboxes: true,
+    keywords: true,
+    search: true,
+    move: has(caps, 'MOVE'),
+    idle: has(caps, 'IDLE'),
+    condstore: has(caps, 'CONDSTORE') || has(caps, 'QRESYNC'),
+    qresync: has(caps, 'QRESYNC'),
+    specialUse: has(caps, 'SPECIAL-USE'),
+    uidplus: has(caps, 'UIDPLUS'),
+    esearch: has(caps, 'ESEARCH'),
+    sort: has(caps, 'SORT'),
+    thread: has(caps, 'THREAD=REFERENCES') || has(caps, 'THREAD=REFS') || has(caps, 'THREAD=ORDEREDSUBJECT'),
+    objectId: has(caps, 'OBJECTID'),
+    quota: has(caps, 'QUOTA'),
+    imap4rev2: has(caps, 'IMAP4REV2'),
+    appendLimit: typeof appendLimit === 'number' ? appendLimit : null,
+  }
+}

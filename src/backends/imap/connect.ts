@@ -1,0 +1,106 @@
+/**
+ * Opening one imapflow connection for a session's settings.
+ *
+ * - The host guard runs before EVERY connection; we connect to the address it
+ *   checked, with the caller's host name as TLS servername (none for an IP).
+ * - security 'tls' = implicit TLS; 'starttls' = STARTTLS required (a server
+ *   that does not offer it fails the login); 'none' = cleartext, STARTTLS is
+ *   never attempted (callers who want TLS ask for it explicitly).
+ * - Certificates are always verified: the system CAs, plus MAIL_TLS_CA_FILE.
+ * - The 'error' listener is attached before connect(): imapflow emits socket
+ *   failures there and an unhandled 'error' would crash the process.
+ */
+import { isIP } from 'node:net'
+import { rootCertificates } from 'node:tls'
+import type { ConnectionOptions } from 'node:tls'
+import { ImapFlow } from 'imapflow'
+import type { ImapFlowOptions, Logger as ImapLogger } from 'imapflow'
+import type { Logger } from 'pino'
+import type { ConnectionSettings } from '../../mail/types.ts'
+import type { HostGuard } from '../../net/host-guard.ts'
+import { withDeadline } from './deadline.ts'
+import { toGatewayError } from './errors.ts'
+
+export interface ConnectDeps {
+  guard: HostGuard
+  tlsCa: Buffer | null
+  /** Connect, greeting and per-command limit (ms). */
+  timeoutMs: number
+  /** How long a pooled connection may sit idle (ms): the socket timer must outlast it. */
+  idleMs: number
+  logger?: Logger
+}
+
+const MiB = 1024 * 1024
+
+/** imapflow logs chatty connection details at info: keep them a level lower in ours. */
+function imapLogger (logger: Logger | undefined): ImapLogger | false {
+  if (logger === undefined) return false
+  return {
+    trace: () => {},
+    debug: (o: unknown) => logger.trace(o),
+    info: (o: unknown) => logger.debug(o),
+    warn: (o: unknown) => logger.warn(o),
+    error: (o: unknown) => logger.warn(o),
+  }
+}
+
+function tlsOptions (tlsCa: Buffer | null): ConnectionOptions {
+  const opts: ConnectionOptions = { rejectUnauthorized: true, minVersion: 'TLSv1.2' }
+  if (tlsCa !== null) opts.ca = [...rootCertificates, tlsCa.toString('utf8')]
+  return opts
+}
+
+export async function buildOptions (settings: ConnectionSettings, deps: ConnectDeps): Promise<ImapFlowOptions> {
+  const target = await deps.guard(settings.host)
+  const auth = settings.accessToken !== undefined
+    ? { user: settings.username, accessToken: settings.accessToken }
+    : { user: settings.username, pass: settings.password ?? '' }
+  return {
+    host: target.address,
+    port: settings.port,
+    servername: isIP(target.host) === 0 ? target.host : undefined,
+    secure: settings.security === 'tls',
+    doSTARTTLS: settings.security === 'starttls',
+    tls: tlsOptions(deps.tlsCa),
+    auth,
+    logger: imapLogger(deps.logger),
+    clientInfo: { name: 'mail-gateway' },
+    disableAutoIdle: true,
+    connectionTimeout: deps.timeoutMs,
+    greetingTimeout: deps.timeoutMs,
+    // our own deadline bounds every command; this timer only has to outlast pooled idleness
+    socketTimeout: deps.idleMs + deps.timeoutMs,
+    maxLiteralSize: 64 * MiB,
+    maxLineLength: 1 * MiB,
+    maxResponseSize: 65 * MiB,
+  }
+}
+
+/** A logged-in client, or a GatewayError. `onClose` runs once when the connection ends. */
+export async function openImap (settings: ConnectionSettings, deps: ConnectDeps, onClose?: (client: ImapFlow) => void): Promise<ImapFlow> {
+  const client = new ImapFlow(await buildOptions(settings, deps))
+  client.on('error', (err: Error) => {
+    deps.logger?.debug({ code: (err as { code?: string }).code }, 'imap connection error')
+  })
+  if (onClose !== undefined) client.once('close', () => onClose(client))
+  try {
+    // connectionTimeout and greetingTimeout bound the first steps; this bounds the whole login
+    await withDeadline(client.connect(), deps.timeoutMs * 3, () => client.close())
+  } catch (err) {
+    client.close()
+    throw toGatewayError(err)
+  }
+  return client
+}
+
+/** LOGOUT politely (bounded), then make sure the socket is gone. */
+export async function closeImap (client: ImapFlow, timeoutMs: number): Promise<void> {
+  try {
+    if (client.usable) await withDeadline(client.logout(), Math.min(timeoutMs, 5000))
+  } catch {
+    // the connection is going away anyway
+  } finally {
+    client.close()
+  }
+}

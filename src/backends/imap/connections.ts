@@ -1,0 +1,125 @@
+/**
+ * Pooled imapflow connections: the generic KeyedPool with IMAP callbacks.
+ *
+ * - key = account + security + HMAC of the secret (two passwords, or one
+ *   password over two security modes, never share a connection);
+ *   group = account (the per-account cap).
+ * - A rejected login is remembered for `authFailureTtlMs`: a burst with a
+ *   wrong password costs the server one login.
+ * - An idle connection is checked before reuse (`usable`, plus NOOP after a
+ *   quiet spell); one that closes on its own leaves the pool at once.
+ * - run(): an exclusive lease for one operation. If the connection drops
+ *   under it (nothing has gone back to the caller yet), the operation is
+ *   retried once on a NEW connection. Everything is bounded by deadlines.
+ */
+import type { ImapFlow } from 'imapflow'
+import type { Logger } from 'pino'
+import { isGatewayError } from '../../mail/errors.ts'
+import type { ConnectionSettings } from '../../mail/types.ts'
+import { accountIdOf } from '../../mail/ids.ts'
+import { KeyedPool, credentialKey } from '../../pool/index.ts'
+import type { Lease, PoolStats } from '../../pool/index.ts'
+import type { ConnectDeps } from './connect.ts'
+import { closeImap, openImap } from './connect.ts'
+import { withDeadline } from './deadline.ts'
+import { isConnectionDrop, isConnectionFatal, toGatewayError } from './errors.ts'
+import { createSession } from './session.ts'
+import type { ImapSession } from './session.ts'
+
+export type ConnectFn = (settings: ConnectionSettings, deps: ConnectDeps, onClose: (client: ImapFlow) => void) => Promise<ImapFlow>
+
+export interface ConnectionsOptions extends ConnectDeps {
+  maxPerAccount: number
+  maxTotal: number
+  /** Remember a rejected login this long (ms). */
+  authFailureTtlMs?: number
+  /** NOOP an idle connection before reuse when it sat idle this long (ms). */
+  noopAfterMs?: number
+  /** Replaceable connection factory (tests count logins through it). */
+  connect?: ConnectFn
+  logger?: Logger
+}
+
+export class ImapConnections {
+  readonly #pool: KeyedPool<ConnectionSettings, ImapFlow>
+  readonly #opts: ConnectionsOptions
+
+  constructor (opts: ConnectionsOptions) {
+    this.#opts = opts
+    const connect = opts.connect ?? openImap
+    const authTtl = opts.authFailureTtlMs ?? 15_000
+    const noopAfter = opts.noopAfterMs ?? 10_000
+    this.#pool = new KeyedPool<ConnectionSettings, ImapFlow>({
+      create: (settings) => connect(settings, opts, (client) => this.#pool.discard(client)),
+      destroy: (client) => closeImap(client, opts.timeoutMs),
+      validate: async (client, idleFor) => {
+        if (!client.usable) return false
+        if (idleFor >= noopAfter) await withDeadline(client.noop(), opts.timeoutMs, () => client.close())
+        return client.usable
+      },
+      failureTtlMs: (err) => isGatewayError(err) && err.code === 'auth-failed' ? authTtl : 0,
+      maxPerGroup: opts.maxPerAccount,
+      maxTotal: opts.maxTotal,
+      idleMs: opts.idleMs,
+      acquireTimeoutMs: opts.timeoutMs,
+    })
+  }
+
+  #keyOf (settings: ConnectionSettings): { key: string, group: string } {
+    const group = accountIdOf(settings)
+    const secret = settings.accessToken !== undefined ? `t:${settings.accessToken}` : `p:${settings.password ?? ''}`
+    return { key: credentialKey(`${group}:${settings.security}`, secret), group }
+  }
+
+  /** An exclusive connection; `fresh` never reuses an idle one (a real login). */
+  async acquire (settings: ConnectionSettings, fresh = false): Promise<Lease<ImapFlow>> {
+    const { key, group } = this.#keyOf(settings)
+    try {
+      return await this.#pool.acquire(key, group, settings, { fresh })
+    } catch (err) {
+      throw toGatewayError(err)
+    }
+  }
+
+  session (lease: Lease<ImapFlow>): ImapSession {
+    return createSession(lease.resource, this.#opts.timeoutMs)
+  }
+
+  /** Give a lease back after `err` (or success): a connection in doubt is closed. */
+  settle (lease: Lease<ImapFlow>, err?: unknown): void {
+    if (err !== undefined && (isConnectionFatal(err) || !lease.resource.usable)) lease.destroy()
+    else if (!lease.resource.usable) lease.destroy()
+    else lease.release()
+  }
+
+  async run<T> (settings: ConnectionSettings, fn: (session: ImapSession) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const lease = await this.acquire(settings, attempt > 0)
+      try {
+        const result = await withDeadline(fn(this.session(lease)), this.#opts.timeoutMs * 4, () => lease.resource.close())
+        this.settle(lease)
+        return result
+      } catch (err) {
+        this.settle(lease, err)
+        if (attempt === 0 && isConnectionDrop(err)) {
+          this.#opts.logger?.debug('imap connection dropped under a request; retrying on a new one')
+          continue
+        }
+        throw toGatewayError(err)
+      }
+    }
+  }
+
+  /** Revocation: close the connections opened with these credentials. */
+  async drain (settings: ConnectionSettings): Promise<void> {
+    await this.#pool.drain(this.#keyOf(settings).key)
+  }
+
+  stats (): PoolStats {
+    return this.#pool.stats()
+  }
+
+  async close (): Promise<void> {
+    await this.#pool.close()
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The IMAP backend (MailBackend over pooled imapflow connections).
+ * See README.md for the connection rules and the choices made.
+ */
+import type { Logger } from 'pino'
+import type { MailBackend, MessageKey } from '../../mail/backend.ts'
+import type { PoolStats } from '../../pool/index.ts'
+import type { HostGuard } from '../../net/host-guard.ts'
+import { capabilitiesOf } from './capabilities.ts'
+import { ImapConnections } from './connections.ts'
+import type { ConnectFn } from './connections.ts'
+import { getMessagesIn, uidOf } from './get-messages.ts'
+import { listMessages } from './list-messages.ts'
+import { listMailboxes } from './mailboxes.ts'
+import { openRaw } from './open-raw.ts'
+import { keywordsIn } from './revalidate.ts'
+
+export interface ImapBackendOptions {
+  guard: HostGuard
+  /** Extra CA bundle (MAIL_TLS_CA_FILE), trusted in addition to the system CAs. */
+  tlsCa: Buffer | null
+  /** Connect, greeting, per-command and pool-wait limit (ms); a whole operation gets 4×. */
+  timeoutMs: number
+  maxPerAccount: number
+  maxTotal: number
+  /** Idle pooled connections are logged out after this (ms, default 60 s; IMAP autologout is ≥ 30 min). */
+  idleMs?: number
+  /** How long a rejected login is remembered per credential (ms, default 15 s). */
+  authFailureTtlMs?: number
+  logger?: Logger
+  /** Replaceable connection factory (tests observe logins through it). */
+  connect?: ConnectFn
+}
+
+export interface ImapBackend extends MailBackend {
+  stats: () => PoolStats
+}
+
+/** Run `fn` once per mailbox (each on its own lease, in parallel) and put the answers back in key order. */
+async function perMailbox<T> (keys: MessageKey[], fn: (path: string, keys: MessageKey[]) => Promise<Map<number, T>>): Promise<Array<T | null>> {
+  const groups = new Map<string, MessageKey[]>()
+  for (const k of keys) groups.set(k.mailbox, [...(groups.get(k.mailbox) ?? []), k])
+  const answers = new Map<string, Map<number, T>>()
+  await Promise.all([...groups].map(async ([path, ks]) => { answers.set(path, await fn(path, ks)) }))
+  return keys.map(k => {
+    const uid = uidOf(k)
+    return uid === null ? null : answers.get(k.mailbox)?.get(uid) ?? null
+  })
+}
+
+export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
+  const conns = new ImapConnections({ ...opts, idleMs: opts.idleMs ?? 60_000 })
+
+  return {
+    protocol: 'imap',
+    async login (settings) {
+      // a real login (never an idle pooled connection); the connection then joins the pool
+      const lease = await conns.acquire(settings, true)
+      const capabilities = capabilitiesOf(lease.resource)
+      conns.settle(lease)
+      return capabilities
+    },
+    listMailboxes: (ctx) => conns.run(ctx.settings, s => listMailboxes(s)),
+    listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query)),
+    getMessages: (ctx, keys) => perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => getMessagesIn(s, path, ks))),
+    async revalidate (ctx, keys) {
+      const states = await perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => keywordsIn(s, path, ks)))
+      return states.map(keywords => keywords === null ? null : { keywords })
+    },
+    openRaw: (ctx, key) => openRaw(conns, ctx.settings, key),
+    release: (settings) => conns.drain(settings),
+    close: () => conns.close(),
+    stats: () => conns.stats(),
+  }
+}
+
+export type { ConnectFn } from './connections.ts'

@@ -1,0 +1,24 @@
+/**
+ * IMAP flags → JMAP keywords (RFC 8621 §4.1.1).
+ * \Seen \Flagged \Answered \Draft become $seen $flagged $answered $draft;
+ * \Recent (session state) and \Deleted (pending expunge) are not keywords and
+ * are hidden, as is any other system flag; custom keywords are lowercased
+ * (JMAP keywords are case-insensitive). Sorted, without duplicates.
+ */
+const SYSTEM: Record<string, string> = {
+  '\\seen': '$seen',
+  '\\flagged': '$flagged',
+  '\\answered': '$answered',
+  '\\draft': '$draft',
+}
+
+export function keywordsOf (flags: Iterable<string> | undefined): string[] {
+  const out = new Set<string>()
+  for (const flag of flags ?? []) {
+    const lower = flag.toLowerCase()
+    const system = SYSTEM[lower]
+    if (system !== undefined) out.add(system)
+    else if (!lower.startsWith('\\') && lower !== '') out.add(lower)
+  }
+  return [...out].sort()
+}

@@ -1,0 +1,74 @@
+/**
+ * One page of a mailbox, newest first by UID.
+ *
+ * Paging is UID-keyset: the backend position `after` is "<uidvalidity>:<uid>"
+ * of the last message returned, and the next page is the matching UIDs below
+ * it. New mail gets higher UIDs, so it never shifts a later page (no
+ * duplicates, no skips); a changed UIDVALIDITY makes the position 'stale-id'.
+ *
+ * Round trips: the SEARCH (see search.ts) and one UID FETCH of the page
+ * (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER]).
+ * Header fields come from the normaliser's parseHeaderBlock and hasAttachment
+ * from its classifyParts, the same code that reads full messages.
+ */
+import type { FetchMessageObject } from 'imapflow'
+import type { ListQuery, ListResult, SummaryRecord } from '../../mail/backend.ts'
+import { GatewayError } from '../../mail/errors.ts'
+import { classifyParts, parseHeaderBlock } from '../../mail/normalise/index.ts'
+import { partTreeFromBodystructure } from './bodystructure.ts'
+import { keywordsOf } from './keywords.ts'
+import { matchingUids, sequenceOf } from './search.ts'
+import type { ImapSession } from './session.ts'
+
+export function encodePosition (validity: string, uid: number): string {
+  return `${validity}:${uid}`
+}
+
+export function decodePosition (after: string): { validity: string, uid: number } {
+  const m = /^(\d{1,10}):(\d{1,10})$/.exec(after)
+  if (m === null) throw new GatewayError('bad-request', 'malformed cursor')
+  return { validity: m[1]!, uid: Number(m[2]) }
+}
+
+export function utcIso (value: Date | string | undefined): string | null {
+  if (value === undefined) return null
+  const d = new Date(value)
+  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+function summaryOf (path: string, validity: string, msg: FetchMessageObject): SummaryRecord {
+  const fields = parseHeaderBlock(msg.headers ?? Buffer.alloc(0))
+  return {
+    ...fields,
+    key: { mailbox: path, validity, key: String(msg.uid) },
+    receivedAt: utcIso(msg.internalDate),
+    size: msg.size ?? 0,
+    keywords: keywordsOf(msg.flags),
+    hasAttachment: msg.bodyStructure === undefined ? null : classifyParts(partTreeFromBodystructure(msg.bodyStructure)).hasAttachment,
+  }
+}
+
+export async function listMessages (session: ImapSession, path: string, query: ListQuery): Promise<ListResult> {
+  return session.inMailbox(path, async (validity) => {
+    const after = query.after === undefined ? null : decodePosition(query.after)
+    if (after !== null && after.validity !== validity) {
+      throw new GatewayError('stale-id', 'the mailbox changed (UIDVALIDITY) since this cursor was issued')
+    }
+    const matches = await matchingUids(session, query.filter)
+    const page = matches.descending(query.limit, after?.uid ?? null)
+    if (page.length === 0) return { items: [], total: matches.size, next: null }
+
+    const fetched = await session.cmd(session.client.fetchAll(sequenceOf(page), {
+      uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, headers: true,
+    }, { uid: true }))
+    const byUid = new Map(fetched.map(m => [m.uid, m]))
+    // a message expunged between SEARCH and FETCH is simply absent from the page
+    const items = page.flatMap(uid => {
+      const msg = byUid.get(uid)
+      return msg === undefined ? [] : [summaryOf(path, validity, msg)]
+    })
+    const last = page[page.length - 1]!
+    const more = matches.descending(1, last).length > 0
+    return { items, total: matches.size, next: more ? encodePosition(validity, last) : null }
+  })
+}

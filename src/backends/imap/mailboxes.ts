@@ -1,0 +1,43 @@
+/**
+ * LIST (+ LSUB or LIST-EXTENDED for subscriptions) with STATUS MESSAGES UNSEEN
+ * for every mailbox, in one imapflow call. Roles come from RFC 6154
+ * special-use attributes (imapflow falls back to well-known names when the
+ * server has no SPECIAL-USE); INBOX is always 'inbox'.
+ */
+import type { ListResponse } from 'imapflow'
+import type { MailboxRecord } from '../../mail/backend.ts'
+import type { MailboxRole } from '../../mail/types.ts'
+import type { ImapSession } from './session.ts'
+
+const ROLES: Record<string, MailboxRole> = {
+  '\\inbox': 'inbox',
+  '\\sent': 'sent',
+  '\\drafts': 'drafts',
+  '\\trash': 'trash',
+  '\\junk': 'junk',
+  '\\archive': 'archive',
+  '\\all': 'all',
+  '\\flagged': 'flagged',
+}
+
+export function roleOf (entry: Pick<ListResponse, 'path' | 'specialUse'>): MailboxRole | null {
+  if (entry.path.toUpperCase() === 'INBOX') return 'inbox'
+  return entry.specialUse === undefined ? null : ROLES[entry.specialUse.toLowerCase()] ?? null
+}
+
+function recordOf (entry: ListResponse): MailboxRecord {
+  return {
+    path: entry.path,
+    name: entry.name,
+    parentPath: entry.parentPath === '' ? null : entry.parentPath,
+    role: roleOf(entry),
+    totalEmails: entry.status?.messages ?? 0,
+    unreadEmails: entry.status?.unseen ?? 0,
+    isSubscribed: entry.subscribed,
+  }
+}
+
+export async function listMailboxes (session: ImapSession): Promise<MailboxRecord[]> {
+  const entries = await session.cmd(session.client.list({ statusQuery: { messages: true, unseen: true } }))
+  return entries.map(recordOf)
+}

@@ -1,0 +1,48 @@
+/**
+ * What an operation sees while it holds a lease: the client, a per-command
+ * deadline, and the mailbox lock taken and released around its work.
+ */
+import type { ImapFlow } from 'imapflow'
+import { GatewayError } from '../../mail/errors.ts'
+import { withDeadline } from './deadline.ts'
+
+export interface ImapSession {
+  readonly client: ImapFlow
+  /** Bound one command by the per-command timeout; on expiry the connection is closed. */
+  cmd: <T>(work: Promise<T>) => Promise<T>
+  /**
+   * Open `path` read-only (EXAMINE) under imapflow's mailbox lock, run `fn`
+   * with the mailbox's UIDVALIDITY as a decimal string, release in finally.
+   */
+  inMailbox: <T>(path: string, fn: (validity: string) => Promise<T>) => Promise<T>
+  /** Same, but the caller releases the lock (a stream that outlives the call). */
+  lockMailbox: (path: string) => Promise<{ validity: string, release: () => void }>
+}
+
+export function createSession (client: ImapFlow, timeoutMs: number): ImapSession {
+  const cmd = <T>(work: Promise<T>): Promise<T> => withDeadline(work, timeoutMs, () => client.close())
+
+  const lockMailbox = async (path: string): Promise<{ validity: string, release: () => void }> => {
+    const lock = await cmd(client.getMailboxLock(path, { readOnly: true, acquireTimeout: timeoutMs }))
+    const mailbox = client.mailbox
+    if (mailbox === false) {
+      lock.release()
+      throw new GatewayError('not-found', 'no such mailbox')
+    }
+    return { validity: mailbox.uidValidity.toString(), release: () => lock.release() }
+  }
+
+  return {
+    client,
+    cmd,
+    lockMailbox,
+    async inMailbox (path, fn) {
+      const lock = await lockMailbox(path)
+      try {
+        return await fn(lock.validity)
+      } finally {
+        lock.release()
+      }
+    },
+  }
+}

@@ -1,0 +1,109 @@
+// Pure pieces of the IMAP backend: UID sets, keywords, roles, BODYSTRUCTURE conversion, errors.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { MessageStructureObject } from 'imapflow'
+import { UidSet } from '../../src/backends/imap/uid-set.ts'
+import { keywordsOf } from '../../src/backends/imap/keywords.ts'
+import { roleOf } from '../../src/backends/imap/mailboxes.ts'
+import { partTreeFromBodystructure } from '../../src/backends/imap/bodystructure.ts'
+import { isConnectionDrop, toGatewayError } from '../../src/backends/imap/errors.ts'
+import { decodePosition, encodePosition } from '../../src/backends/imap/list-messages.ts'
+import { GatewayError } from '../../src/mail/errors.ts'
+import { PoolTimeoutError } from '../../src/pool/index.ts'
+
+test('UidSet counts and pages a sequence set without expanding it', () => {
+  const set = UidSet.fromSequence('1:3,7,5,10:4000000')
+  assert.equal(set.size, 3 + 1 + 1 + 3_999_991)
+  assert.deepEqual(set.descending(3, null), [4_000_000, 3_999_999, 3_999_998])
+  assert.deepEqual(set.descending(4, 11), [10, 7, 5, 3])
+  assert.deepEqual(set.descending(5, 2), [1])
+  assert.deepEqual(set.descending(5, 1), [])
+  assert.ok(set.has(7) && !set.has(6) && set.has(10) && !set.has(4_000_001))
+})
+
+test('UidSet difference and union', () => {
+  const wide = UidSet.fromList([1, 2, 3, 4, 9, 10])
+  const sure = UidSet.fromSequence('2:3')
+  assert.deepEqual(wide.minusList(sure, 10), [1, 4, 9, 10])
+  assert.throws(() => wide.minusList(sure, 3))
+  assert.deepEqual(sure.union(UidSet.fromList([4, 9])).ranges, [[2, 4], [9, 9]])
+  assert.throws(() => UidSet.fromSequence('1:*'))
+})
+
+test('flags become JMAP keywords; \\Recent, \\Deleted and unknown system flags are hidden', () => {
+  assert.deepEqual(
+    keywordsOf(new Set(['\\Seen', '\\Flagged', '\\Answered', '\\Draft', '\\Recent', '\\Deleted', '\\Whatever', '$Forwarded', 'Work'])),
+    ['$answered', '$draft', '$flagged', '$forwarded', '$seen', 'work']
+  )
+  assert.deepEqual(keywordsOf(undefined), [])
+})
+
+test('special-use attributes map to contract roles; INBOX is always inbox', () => {
+  assert.equal(roleOf({ path: 'INBOX', specialUse: undefined }), 'inbox')
+  assert.equal(roleOf({ path: 'Sent Items', specialUse: '\\Sent' }), 'sent')
+  assert.equal(roleOf({ path: 'x', specialUse: '\\Junk' }), 'junk')
+  assert.equal(roleOf({ path: 'x', specialUse: '\\All' }), 'all')
+  assert.equal(roleOf({ path: 'x', specialUse: '\\Flagged' }), 'flagged')
+  assert.equal(roleOf({ path: 'x', specialUse: '\\Important' }), null)
+  assert.equal(roleOf({ path: 'Work', specialUse: undefined }), null)
+})
+
+test('BODYSTRUCTURE becomes a PartNode tree with section numbers', () => {
+  const bs: MessageStructureObject = {
+    type: 'multipart/mixed',
+    childNodes: [
+      { part: '1', type: 'text/plain', size: 10, encoding: '7bit', parameters: { charset: 'utf-8' } },
+      {
+        part: '2',
+        type: 'application/pdf',
+        size: 78_000,
+        encoding: 'base64',
+        disposition: 'attachment',
+        dispositionParameters: { filename: 'report.pdf' },
+        id: '<cid@x>',
+      },
+      { part: '3', type: 'image/png', size: 100, disposition: 'weird', parameters: { name: 'a.png' } },
+    ],
+  }
+  const tree = partTreeFromBodystructure(bs)
+  assert.equal(tree.partId, '')
+  assert.equal(tree.children.length, 3)
+  const [text, pdf, png] = tree.children
+  assert.deepEqual(text, { partId: '1', type: 'text/plain', disposition: null, filename: null, contentId: null, size: 10, children: [] })
+  assert.equal(pdf?.filename, 'report.pdf')
+  assert.equal(pdf?.contentId, 'cid@x')
+  assert.equal(pdf?.disposition, 'attachment')
+  assert.ok(pdf !== undefined && pdf.size > 50_000 && pdf.size < 58_500)
+  assert.equal(png?.disposition, 'attachment', 'unknown dispositions count as attachment')
+  assert.equal(png?.filename, 'a.png')
+  const single = partTreeFromBodystructure({ type: 'text/html', size: 5 })
+  assert.equal(single.partId, '1')
+})
+
+test('failures map to contract codes', () => {
+  const code = (err: unknown): string => toGatewayError(err).code
+  assert.equal(code(Object.assign(new Error('x'), { authenticationFailed: true })), 'auth-failed')
+  assert.equal(code(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), 'upstream-unavailable')
+  assert.equal(code(Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })), 'upstream-unavailable')
+  assert.equal(code(Object.assign(new Error('x'), { code: 'GREETING_TIMEOUT' })), 'upstream-timeout')
+  assert.equal(code(Object.assign(new Error('x'), { code: 'ETIMEOUT' })), 'upstream-timeout')
+  assert.equal(code(Object.assign(new Error('x'), { serverResponseCode: 'NONEXISTENT' })), 'not-found')
+  assert.equal(code(Object.assign(new Error('x'), { mailboxMissing: true })), 'not-found')
+  const throttled = toGatewayError(Object.assign(new Error('x'), { code: 'ETHROTTLE', throttleReset: 2500 }))
+  assert.equal(throttled.code, 'rate-limited')
+  assert.equal(throttled.retryAfter, 3)
+  assert.equal(code(Object.assign(new Error('x'), { serverResponseCode: 'THROTTLED' })), 'rate-limited')
+  assert.equal(code(new PoolTimeoutError()), 'upstream-timeout')
+  const own = new GatewayError('stale-id')
+  assert.equal(toGatewayError(own), own)
+  assert.equal(isConnectionDrop(Object.assign(new Error('x'), { code: 'NoConnection' })), true)
+  assert.equal(isConnectionDrop(Object.assign(new Error('x'), { authenticationFailed: true })), false)
+  assert.doesNotMatch(toGatewayError(Object.assign(new Error('server said secret'), { code: 'X' })).message, /secret/)
+})
+
+test('list positions round-trip and reject garbage', () => {
+  assert.deepEqual(decodePosition(encodePosition('1700000000', 42)), { validity: '1700000000', uid: 42 })
+  for (const bad of ['', '1:', 'a:1', '1:2:3', '99999999999:1']) {
+    assert.throws(() => decodePosition(bad), (e: unknown) => e instanceof GatewayError && e.code === 'bad-request')
+  }
+})
