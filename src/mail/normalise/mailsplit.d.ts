@@ -1,0 +1,41 @@
+// Minimal typings for the parts of mailsplit (CommonJS, untyped) the normaliser uses.
+declare module 'mailsplit' {
+  import type { Transform } from 'node:stream'
+
+  export interface MimeNode {
+    type: 'node'
+    root: boolean
+    parentNode: MimeNode | false
+    contentType: string | false
+    multipart: string | false
+    encoding: string | false
+    _boundary: Buffer | false
+    getHeaders: () => Buffer
+    parseHeaders: () => void
+    /** Set by the normaliser's splitter (see splitter.ts). */
+    demoted?: 'no-boundary' | 'depth'
+    depth?: number
+  }
+
+  export interface SplitterChunk {
+    type: 'data' | 'body'
+    node: MimeNode
+    value: Buffer
+  }
+
+  export interface SplitterOptions {
+    ignoreEmbedded?: boolean
+    maxHeadSize?: number
+    maxChildNodes?: number
+  }
+
+  export class Splitter extends Transform {
+    constructor (config?: SplitterOptions)
+    node: MimeNode
+    newNode (parent?: MimeNode | false): void
+    compareBoundary (line: Buffer, startpos: number, boundary: Buffer): false | 1 | 2
+  }
+
+  const mailsplit: { Splitter: typeof Splitter }
+  export default mailsplit
+}

@@ -1,0 +1,87 @@
+/**
+ * mailsplit, hardened for hostile input:
+ * - message/rfc822 parts are leaves (never descended: JMAP counts an attached
+ *   message as one attachment, and its decoded bytes are the embedded message);
+ * - a multipart without a usable boundary is read as one text/plain leaf, and a
+ *   multipart nested deeper than MAX_DEPTH as one application/octet-stream leaf;
+ * - header blocks over MAX_HEAD_SIZE or more than MAX_PARTS parts make the
+ *   splitter fail, which the walker treats as "structure ends here";
+ * - a boundary followed by transport padding (trailing blanks) is recognised;
+ * - LineGuard sits in front: it counts the raw octets and breaks any line longer
+ *   than MAX_LINE (mailsplit re-concatenates an unfinished line on every chunk,
+ *   which is quadratic on a multi-megabyte line).
+ */
+import { Transform, type TransformCallback } from 'node:stream'
+import mailsplit, { type MimeNode } from 'mailsplit'
+
+export const MAX_DEPTH = 50
+export const MAX_PARTS = 1000
+export const MAX_HEAD_SIZE = 2 * 1024 * 1024
+export const MAX_LINE = 1024 * 1024
+
+function fix (node: MimeNode): void {
+  if (!node.multipart) {
+    node._boundary = false // a boundary parameter on a leaf means nothing (mailsplit would split on it)
+    return
+  }
+  if (!node._boundary) node.demoted = 'no-boundary'
+  else if ((node.depth ?? 0) >= MAX_DEPTH) node.demoted = 'depth'
+  else return
+  node.multipart = false
+  node._boundary = false
+}
+
+export class SafeSplitter extends mailsplit.Splitter {
+  constructor () {
+    super({ ignoreEmbedded: true, maxHeadSize: MAX_HEAD_SIZE, maxChildNodes: MAX_PARTS })
+  }
+
+  /** RFC 2046 §5.1.1 allows transport padding (spaces, tabs) after a boundary; mailsplit does not. */
+  override compareBoundary (line: Buffer, startpos: number, boundary: Buffer): false | 1 | 2 {
+    let end = line.length
+    while (end > 0 && (line[end - 1] === 0x0a || line[end - 1] === 0x0d)) end--
+    let trimmed = end
+    while (trimmed > 0 && (line[trimmed - 1] === 0x20 || line[trimmed - 1] === 0x09)) trimmed--
+    const clean = trimmed === end ? line : Buffer.concat([line.subarray(0, trimmed), line.subarray(end)])
+    return super.compareBoundary(clean, startpos, boundary)
+  }
+
+  override newNode (parent?: MimeNode | false): void {
+    super.newNode(parent)
+    const node = this.node
+    node.depth = parent ? (parent.depth ?? 0) + 1 : 0
+    const parse = node.parseHeaders.bind(node)
+    node.parseHeaders = () => {
+      parse()
+      fix(node)
+    }
+  }
+}
+
+/** Counts raw octets and splits over-long lines (see above). */
+export class LineGuard extends Transform {
+  bytes = 0
+  private sinceNewline = 0
+
+  override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length
+    let start = 0
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start)
+      const segEnd = nl === -1 ? chunk.length : nl + 1
+      const room = MAX_LINE - this.sinceNewline
+      if (segEnd - start > room && (nl === -1 || nl - start >= room)) {
+        this.push(chunk.subarray(start, start + room))
+        this.push(LF)
+        start += room
+        this.sinceNewline = 0
+        continue
+      }
+      this.push(chunk.subarray(start, segEnd))
+      this.sinceNewline = nl === -1 ? this.sinceNewline + (segEnd - start) : 0
+      start = segEnd
+    }
+    done()
+  }
+}
+const LF = Buffer.from('\n')
