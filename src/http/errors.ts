@@ -38,7 +38,7 @@ export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyRep
   return reply.send(problemOf(err.code, err.message))
 }
 
-const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', body: 'body field' }
+const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter' }
 
 /** A readable detail from Ajv's first error; names what is wrong, never the value sent. */
 function validationDetail (err: FastifyError): string {
@@ -47,9 +47,14 @@ function validationDetail (err: FastifyError): string {
   if (first === undefined) return `Invalid ${part}`
   const params = first.params as Record<string, unknown>
   if (first.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    // A body key is the caller's free text (it could even be a mistyped secret): not echoed.
+    if (part === 'body') return 'Unknown field in the request body (see the schema at /docs)'
     return `Unknown ${PART_NAMES[part] ?? part} '${params.additionalProperty.slice(0, 64)}'`
   }
-  if (first.keyword === 'oneOf' && part === 'body') return 'body must carry exactly one of password and accessToken'
+  // The only top-level oneOf on a body: CreateSessionRequest's credential choice.
+  if (part === 'body' && err.validation?.some(e => e.keyword === 'oneOf' && e.instancePath === '') === true) {
+    return 'body must carry exactly one of password and accessToken'
+  }
   return err.message
 }
 
