@@ -3,7 +3,7 @@
  * GraphiQL at /graphiql when enabled. Registered in its own encapsulated scope
  * so its error handler and hooks never touch the REST routes.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import mercurius from 'mercurius'
 import type { Config } from '../config.ts'
 import { GatewayError } from '../mail/errors.ts'
@@ -52,12 +52,23 @@ async function refuseBatches (request: FastifyRequest): Promise<void> {
   }
 }
 
+/**
+ * mercurius' response schema serialises `errors[].path` items as strings; the
+ * GraphQL spec wants list indices as integers (clients place errors by them).
+ */
+function integerPathIndices (route: RouteOptions): void {
+  const response = route.schema?.response as Record<string, { properties?: Record<string, any> }> | undefined
+  const path = response?.['2xx']?.properties?.errors?.items?.properties?.path
+  if (path?.items !== undefined) path.items = { type: ['integer', 'string'] }
+}
+
 export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
   const schema = loadSchemaFiles(opts.schemaDir)
   const limits: GraphqlLimits = { ...DEFAULT_LIMITS, ...opts.limits }
   const { service, config } = opts
 
   await app.register(async function graphql (scope) {
+    scope.addHook('onRoute', integerPathIndices)
     scope.addHook('preHandler', refuseBatches)
     if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
     await scope.register(mercurius, {

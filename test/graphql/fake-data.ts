@@ -15,8 +15,15 @@ export const imapAccount: Account = {
   port: 993,
   username: 'alice',
   capabilities: {
-    mailboxes: true, keywords: true, search: true, move: true, idle: true,
-    condstore: true, qresync: false, specialUse: true, appendLimit: 35651584,
+    mailboxes: true,
+    keywords: true,
+    search: true,
+    move: true,
+    idle: true,
+    condstore: true,
+    qresync: false,
+    specialUse: true,
+    appendLimit: 35651584,
   },
 }
 
@@ -27,8 +34,18 @@ export const pop3Account: Account = {
   port: 995,
   username: 'bob',
   capabilities: {
-    mailboxes: false, keywords: false, search: false, move: false, idle: false,
-    top: true, uidl: true, pipelining: true, stls: false, sasl: ['PLAIN', 'XOAUTH2'], expire: null, loginDelay: 60,
+    mailboxes: false,
+    keywords: false,
+    search: false,
+    move: false,
+    idle: false,
+    top: true,
+    uidl: true,
+    pipelining: true,
+    stls: false,
+    sasl: ['PLAIN', 'XOAUTH2'],
+    expire: null,
+    loginDelay: 60,
   },
 }
 
@@ -39,8 +56,14 @@ export const messageId = (acct: Account, path: string, uid: number): string => b
 function mailbox (acct: Account, path: string, role: Mailbox['role'], total: number, unread: number | null, parent: string | null = null): Mailbox {
   const name = path.split('/').pop() ?? path
   return {
-    id: mailboxId(acct, path), name, path, parentId: parent === null ? null : mailboxId(acct, parent),
-    role, totalEmails: total, unreadEmails: unread, isSubscribed: true,
+    id: mailboxId(acct, path),
+    name,
+    path,
+    parentId: parent === null ? null : mailboxId(acct, parent),
+    role,
+    totalEmails: total,
+    unreadEmails: unread,
+    isSubscribed: true,
   }
 }
 
@@ -67,7 +90,7 @@ function message (acct: Account, path: string, uid: number): Message {
     bcc: [],
     replyTo: uid % 4 === 0 ? [{ name: 'Replies', email: 'replies@example.com' }] : [],
     inReplyTo: uid > 1 ? [`m${uid - 1}@example.com`] : [],
-    references: uid > 1 ? [`m1@example.com`, `m${uid - 1}@example.com`] : [],
+    references: uid > 1 ? ['m1@example.com', `m${uid - 1}@example.com`] : [],
     preview: `Hello number ${uid}`,
     text: `Hello number ${uid}\r\n`,
     html: uid % 2 === 0 ? `<p>Hello number ${uid}</p>` : null,
