@@ -23,7 +23,18 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
   const cmd = <T>(work: Promise<T>): Promise<T> => withDeadline(work, timeoutMs, () => client.close())
 
   const lockMailbox = async (path: string): Promise<{ validity: string, release: () => void }> => {
+    const before = client.mailbox
     const lock = await cmd(client.getMailboxLock(path, { readOnly: true, acquireTimeout: timeoutMs }))
+    if (before !== false && before === client.mailbox) {
+      // Still selected from an earlier lease: no SELECT was sent, and the server only
+      // reports mail that arrived since at a sync point. NOOP is one.
+      try {
+        await cmd(client.noop())
+      } catch (err) {
+        lock.release()
+        throw err
+      }
+    }
     const mailbox = client.mailbox
     if (mailbox === false) {
       lock.release()
