@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { build, codes, gql } from './helpers.ts'
+import { build, codes, gql, type GqlResponse } from './helpers.ts'
 import { IMAP_TOKEN, imapAccount, mailboxId, POP3_TOKEN, pop3Account } from './fake-data.ts'
 
 const CAPS = '{ mailboxes keywords search move idle condstore qresync specialUse appendLimit top uidl pipelining stls sasl expire loginDelay }'
