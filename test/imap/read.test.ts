@@ -23,7 +23,7 @@ test('mailboxes carry special-use roles, STATUS counts, parents and subscription
   const byPath = new Map(boxes.map(b => [b.path, b]))
   assert.deepEqual(
     { ...byPath.get('INBOX') },
-    { path: 'INBOX', name: 'INBOX', parentPath: null, role: 'inbox', totalEmails: 3, unreadEmails: 2, isSubscribed: true },
+    { path: 'INBOX', name: 'INBOX', parentPath: null, role: 'inbox', totalEmails: 3, unreadEmails: 2, isSubscribed: true }
   )
   assert.equal(byPath.get('Sent')?.role, 'sent')
   assert.equal(byPath.get('Sent')?.totalEmails, 1)

@@ -38,6 +38,8 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
     const mailbox = client.mailbox
     if (mailbox === false) {
       lock.release()
+      // a connection that died under the lock reads as "nothing selected": that is a drop
+      if (!client.usable) throw Object.assign(new Error('connection closed'), { code: 'NoConnection' })
       throw new GatewayError('not-found', 'no such mailbox')
     }
     return { validity: mailbox.uidValidity.toString(), release: () => lock.release() }
