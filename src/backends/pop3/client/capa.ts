@@ -14,8 +14,8 @@ export interface Pop3Capabilities {
   respCodes: boolean
   /** SASL mechanisms, upper-cased. */
   sasl: string[]
-  /** Minimum days messages are kept; 0 = retrieved messages may be removed; null = NEVER / not stated. */
-  expire: number | null
+  /** Minimum days messages are kept; 0 = retrieved messages may be removed at QUIT; null = not stated. */
+  expire: number | 'never' | null
   /** Minimum seconds between logins; null when not stated. */
   loginDelay: number | null
   implementation: string | null
@@ -56,7 +56,7 @@ export function parseCapa (body: string): Pop3Capabilities {
       case 'SASL': caps.sasl = words.slice(1).map(w => w.toUpperCase()); break
       case 'EXPIRE':
         // "EXPIRE NEVER" | "EXPIRE <days> [USER]"
-        caps.expire = words[1]?.toUpperCase() === 'NEVER' ? null : seconds(words[1])
+        caps.expire = words[1]?.toUpperCase() === 'NEVER' ? 'never' : seconds(words[1])
         break
       case 'LOGIN-DELAY': caps.loginDelay = seconds(words[1]); break
       case 'IMPLEMENTATION': caps.implementation = words.slice(1).join(' ').slice(0, 100) || null; break

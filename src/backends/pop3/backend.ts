@@ -1,0 +1,135 @@
+/**
+ * MailBackend for POP3: every call leases the maildrop's one session (see
+ * sessions.ts) and runs a read operation on it (see read.ts). Nothing here
+ * ever deletes mail.
+ */
+import type { AccountContext, ListQuery, ListResult, MailBackend, MailboxRecord, MessageKey, MessageRecord, RawSource } from '../../mail/backend.ts'
+import { GatewayError } from '../../mail/errors.ts'
+import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
+import type { HostGuard } from '../../net/host-guard.ts'
+import { accountCapabilities } from './capabilities.ts'
+import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
+import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
+import { MaildropSessions, type Lease } from './sessions.ts'
+
+export interface Pop3BackendOptions {
+  guard: HostGuard
+  /** Extra CA bundle (MAIL_TLS_CA_FILE). */
+  tlsCa?: Buffer | null
+  /** Connect, greeting, each command, each pause mid-reply (ms). */
+  timeoutMs: number
+  /** QUIT this long after a maildrop's last request (default 1000 ms). */
+  idleQuitMs?: number
+  /** Log in again (when idle) after a session is this old (default 30 s). */
+  maxSessionMs?: number
+  /** Cap for buffered list replies (UIDL, LIST, TOP). */
+  maxListBytes?: number
+  logger?: Pop3Logger | null
+}
+
+export class Pop3Backend implements MailBackend {
+  readonly protocol = 'pop3' as const
+  private readonly sessions: MaildropSessions
+  private readonly opts: Pop3BackendOptions
+
+  constructor (opts: Pop3BackendOptions) {
+    this.opts = opts
+    this.sessions = new MaildropSessions({
+      connect: (s) => this.connect(s),
+      idleQuitMs: opts.idleQuitMs ?? 1000,
+      maxAgeMs: opts.maxSessionMs ?? 30_000,
+      waitMs: opts.timeoutMs,
+    })
+  }
+
+  private async connect (s: ConnectionSettings): Promise<Pop3Client> {
+    if (s.protocol !== 'pop3') throw new GatewayError('internal', 'POP3 backend called for another protocol')
+    return await connectPop3({
+      guard: this.opts.guard,
+      host: s.host,
+      port: s.port,
+      security: s.security,
+      username: s.username,
+      ...(s.accessToken !== undefined ? { accessToken: s.accessToken } : { password: s.password ?? '' }),
+      tlsCa: this.opts.tlsCa ?? null,
+      timeoutMs: this.opts.timeoutMs,
+      ...(this.opts.maxListBytes !== undefined ? { maxListBytes: this.opts.maxListBytes } : {}),
+      logger: this.opts.logger ?? null,
+    })
+  }
+
+  async login (settings: ConnectionSettings): Promise<Capabilities> {
+    return await this.sessions.use(settings, true, async ({ session }) => accountCapabilities(session.client.capabilities))
+  }
+
+  async listMailboxes (ctx: AccountContext): Promise<MailboxRecord[]> {
+    return await this.sessions.use(ctx.settings, true, async ({ session }) => {
+      const { count } = await session.client.stat()
+      return [inboxRecord(count)]
+    })
+  }
+
+  async listMessages (ctx: AccountContext, mailbox: string, query: ListQuery): Promise<ListResult> {
+    assertInbox(mailbox)
+    assertNoFilter(query.filter)
+    // The first page wants the current message list; later pages keep the session's.
+    return await this.sessions.use(ctx.settings, query.after === undefined, ({ session }) => listPage(session, query))
+  }
+
+  async getMessages (ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
+    const out: Array<MessageRecord | null> = []
+    let lease = await this.sessions.acquire(ctx.settings, false)
+    try {
+      for (const key of keys) {
+        let record = await readMessage(lease.session, key)
+        if (record === null && this.mayRefresh(lease, key)) {
+          // Maybe newer than this session's list: look again with a new login.
+          lease.release()
+          lease = await this.sessions.acquire(ctx.settings, true)
+          record = await readMessage(lease.session, key)
+        }
+        out.push(record)
+      }
+      return out
+    } finally {
+      lease.release()
+    }
+  }
+
+  async openRaw (ctx: AccountContext, key: MessageKey): Promise<RawSource> {
+    let lease = await this.sessions.acquire(ctx.settings, false)
+    try {
+      const drain = (): boolean => lease.session.leases > 1
+      let got = await retrieve(lease.session, key, drain)
+      if (got === null && this.mayRefresh(lease, key)) {
+        lease.release()
+        lease = await this.sessions.acquire(ctx.settings, true)
+        got = await retrieve(lease.session, key, drain)
+      }
+      if (got === null) throw new GatewayError('not-found', 'No such message')
+      const held = lease
+      got.stream.once('close', () => held.release())
+      return { stream: got.stream, size: got.size }
+    } catch (err) {
+      lease.release()
+      throw err
+    }
+  }
+
+  /** A miss worth a second look: the right shape, and a newer login could change the answer. */
+  private mayRefresh (lease: Lease, key: MessageKey): boolean {
+    return !lease.fresh && key.mailbox === 'INBOX' && key.validity === null && lease.session.refreshable
+  }
+
+  async release (settings: ConnectionSettings): Promise<void> {
+    await this.sessions.release(settings)
+  }
+
+  async close (): Promise<void> {
+    await this.sessions.close()
+  }
+}
+
+export function createPop3Backend (opts: Pop3BackendOptions): Pop3Backend {
+  return new Pop3Backend(opts)
+}

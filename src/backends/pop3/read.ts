@@ -1,0 +1,97 @@
+/**
+ * The read operations on a leased session: the one mailbox, a page of
+ * summaries (UIDL + LIST + `TOP n 0`: headers only, never a full download),
+ * full messages (RETR streamed into the shared normaliser) and raw source.
+ */
+import type { Readable } from 'node:stream'
+import type { ListQuery, ListResult, MailboxRecord, MessageKey, MessageRecord, SummaryRecord } from '../../mail/backend.ts'
+import { GatewayError } from '../../mail/errors.ts'
+import { parseHeaderBlock, parseMessage } from '../../mail/normalise/index.ts'
+import type { MessageFilter } from '../../mail/types.ts'
+import { Pop3CommandError } from './client/index.ts'
+import type { MaildropSession } from './session.ts'
+import { pageOf } from './snapshot.ts'
+
+export const INBOX = 'INBOX'
+
+export function inboxRecord (total: number): MailboxRecord {
+  return { path: INBOX, name: INBOX, parentPath: null, role: 'inbox', totalEmails: total, unreadEmails: null, isSubscribed: true }
+}
+
+export function assertNoFilter (filter: MessageFilter): void {
+  const used = Object.entries(filter).filter(([, v]) => v !== undefined).map(([k]) => k)
+  if (used.length > 0) {
+    throw new GatewayError('unsupported', `POP3 cannot filter messages (${used.join(', ')}): the protocol has no search`)
+  }
+}
+
+export function assertInbox (mailbox: string): void {
+  if (mailbox !== INBOX) throw new GatewayError('not-found', 'POP3 accounts have only the INBOX mailbox')
+}
+
+/** Bytes a RETR may deliver before it counts as hostile (sizes reported in LF units stay under 2×). */
+function retrCap (size: number | undefined): number | undefined {
+  return size === undefined ? undefined : size * 2 + 64 * 1024
+}
+
+export async function listPage (session: MaildropSession, query: ListQuery): Promise<ListResult> {
+  const snap = await session.snapshot()
+  const page = pageOf(snap, query.limit, query.after)
+  const caps = session.client.capabilities
+  if (caps.known && !caps.top && page.items.length > 0) {
+    throw new GatewayError('unsupported', 'This POP3 server has no TOP, so messages cannot be listed without downloading them')
+  }
+  let heads: Buffer[]
+  try {
+    // Pipelined when the server offers PIPELINING: one round trip for the page.
+    heads = await Promise.all(page.items.map(e => session.client.top(e.n, 0)))
+  } catch (err) {
+    if (err instanceof Pop3CommandError && !caps.known) {
+      throw new GatewayError('unsupported', 'This POP3 server has no TOP, so messages cannot be listed without downloading them')
+    }
+    throw err
+  }
+  const items = page.items.map((e, i): SummaryRecord => {
+    const fields = parseHeaderBlock(heads[i] as Buffer)
+    return {
+      ...fields,
+      key: { mailbox: INBOX, validity: null, key: e.uid },
+      receivedAt: fields.receivedFromHeaders,
+      size: snap.sizes.get(e.n) ?? 0,
+      keywords: null,
+      // Unknown without downloading the message (contract: null in POP3 lists).
+      hasAttachment: null,
+    }
+  })
+  return { items, total: page.total, next: page.next }
+}
+
+/** RETR of a message by UIDL; null when this session has no such UIDL. */
+export async function retrieve (session: MaildropSession, key: MessageKey, drainOnAbort?: () => boolean): Promise<{ stream: Readable, size: number | null } | null> {
+  if (key.mailbox !== INBOX || key.validity !== null) return null
+  const snap = await session.snapshot()
+  const n = snap.byUid.get(key.key)
+  if (n === undefined) return null
+  const size = snap.sizes.get(n)
+  const stream = await session.client.retr(n, { maxBytes: retrCap(size), ...(drainOnAbort === undefined ? {} : { drainOnAbort }) })
+  return { stream, size: size ?? null }
+}
+
+export async function readMessage (session: MaildropSession, key: MessageKey): Promise<MessageRecord | null> {
+  const got = await retrieve(session, key)
+  if (got === null) return null
+  let parsed
+  try {
+    parsed = await parseMessage(got.stream)
+  } finally {
+    // A parse that gave up early leaves a half-read RETR: the connection drains or closes it.
+    if (!got.stream.readableEnded) got.stream.destroy()
+  }
+  return {
+    ...parsed,
+    key: { mailbox: INBOX, validity: null, key: key.key },
+    receivedAt: parsed.receivedFromHeaders,
+    size: got.size ?? parsed.size,
+    keywords: null,
+  }
+}
