@@ -80,7 +80,7 @@ export function errorHandler (error: FastifyError, request: FastifyRequest, repl
     return sendProblem(reply, new GatewayError('internal', 'An unexpected error occurred; it was logged with the request id'))
   }
   // Never the raw error object for client faults: its message may quote the request.
-  const fields = { code: gateway.code, status: gateway.status, detail: gateway.message, fastifyCode: error.code }
+  const fields = { code: gateway.code, status: gateway.status, detail: gateway.message, ...(gateway === error ? {} : { fastifyCode: error.code }) }
   if (gateway.status >= 500) {
     request.log.error({ ...fields, err: isGatewayError(error) ? error : undefined }, 'request failed')
   } else if (gateway.code === 'auth-failed' || gateway.code === 'rate-limited' || gateway.code === 'host-not-allowed') {
