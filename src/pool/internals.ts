@@ -76,3 +76,14 @@ export class FailureCache {
     this.#entries.delete(key)
   }
 }
+
+/** A lease whose release/destroy take effect once, whichever comes first. */
+export function makeLease<R> (item: Item<R>, release: () => void, destroy: () => void): Lease<R> {
+  let returned = false
+  const once = (fn: () => void) => () => {
+    if (returned) return
+    returned = true
+    fn()
+  }
+  return { resource: item.resource, key: item.key, release: once(release), destroy: once(destroy) }
+}

@@ -13,7 +13,7 @@
 import type { AcquireOptions, Lease, PoolOptions, PoolStats } from './types.ts'
 import { PoolClosedError, PoolTimeoutError } from './types.ts'
 import type { Item, KeyState, Waiter } from './internals.ts'
-import { Counters, FailureCache } from './internals.ts'
+import { Counters, FailureCache, makeLease } from './internals.ts'
 
 export class KeyedPool<S, R> {
   readonly #opts: PoolOptions<S, R>
@@ -219,7 +219,12 @@ export class KeyedPool<S, R> {
     w.done = true
     clearTimeout(w.timer)
     if (item === null) w.reject(err)
-    else w.resolve(this.#lease(item))
+    else {
+      w.resolve(makeLease(item, () => {
+        if (item.doomed || this.#closed) this.#destroy(item)
+        else this.#idle(item)
+      }, () => this.#destroy(item)))
+    }
     return true
   }
 
@@ -228,25 +233,6 @@ export class KeyedPool<S, R> {
     this.#settle(w, null, new PoolTimeoutError())
     this.#waiters = this.#waiters.filter(x => x !== w)
     this.#dropKeyIfEmpty(w.key)
-  }
-
-  #lease (item: Item<R>): Lease<R> {
-    let returned = false
-    return {
-      resource: item.resource,
-      key: item.key,
-      release: () => {
-        if (returned) return
-        returned = true
-        if (item.doomed || this.#closed) this.#destroy(item)
-        else this.#idle(item)
-      },
-      destroy: () => {
-        if (returned) return
-        returned = true
-        this.#destroy(item)
-      },
-    }
   }
 
   #idle (item: Item<R>): void {

@@ -71,9 +71,11 @@ export async function buildOptions (settings: ConnectionSettings, deps: ConnectD
     greetingTimeout: deps.timeoutMs,
     // our own deadline bounds every command; this timer only has to outlast pooled idleness
     socketTimeout: deps.idleMs + deps.timeoutMs,
+    // memory guards against a hostile server (imapflow defaults to 1-2 GiB). A line is 8 MiB:
+    // a plain SEARCH answer (no ESEARCH) for a mailbox of ~1M messages still fits.
     maxLiteralSize: 64 * MiB,
-    maxLineLength: 1 * MiB,
-    maxResponseSize: 65 * MiB,
+    maxLineLength: 8 * MiB,
+    maxResponseSize: 72 * MiB,
   }
 }
 
