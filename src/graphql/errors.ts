@@ -5,7 +5,7 @@
  *   framework parsing) become `bad-request` (413 → `payload-too-large`);
  * - anything else is `internal` with a generic message, logged, never shown.
  * The result goes through mercurius' defaultErrorFormatter for the HTTP status
- * (200 when there is data, else the single error's status).
+ * (200 when there is data, else the errors' status when they agree, else 200).
  */
 import { GraphQLError, type ExecutionResult } from 'graphql'
 import mercurius, { type MercuriusContext } from 'mercurius'
@@ -38,7 +38,11 @@ export function toPublicError (err: GraphQLError, log: Log): GraphQLError[] {
   // mercurius wraps validation/depth/parse failures in one error holding the list.
   const nested = (orig as { errors?: unknown } | undefined)?.errors
   if (Array.isArray(nested)) {
-    return nested.flatMap(e => toPublicError(e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message), { originalError: e as Error }), log))
+    // Each is about the request (syntax, validation, limits, GET mutation): bad-request.
+    const status = frameworkStatus(orig as Error) ?? 400
+    return nested.map(e => e instanceof GraphQLError && e.originalError !== undefined && !(e.originalError instanceof GraphQLError)
+      ? toPublicError(e, log)[0] as GraphQLError
+      : publicError(e instanceof GraphQLError ? e : new GraphQLError(''), String((e as Error).message), 'bad-request', status))
   }
   if (isGatewayError(orig) && orig.code !== 'internal') {
     const extra = orig.retryAfter === undefined ? {} : { retryAfter: orig.retryAfter }
@@ -62,5 +66,10 @@ export function errorFormatter (
 ): ReturnType<typeof defaultErrorFormatter> {
   const log = context.reply?.log ?? context.app.log
   const errors = execution.errors.flatMap(e => toPublicError(e, log))
-  return defaultErrorFormatter({ ...execution, errors }, context)
+  const formatted = defaultErrorFormatter({ ...execution, errors }, context)
+  // No data and every error agrees on a status (e.g. two limit violations): use it.
+  const statuses = new Set(errors.map(e => (e.originalError as { statusCode?: number } | undefined)?.statusCode))
+  const [only] = statuses
+  if (execution.data == null && statuses.size === 1 && typeof only === 'number') formatted.statusCode = only
+  return formatted
 }

@@ -1,0 +1,103 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { buildSchema, getIntrospectionQuery, parse } from 'graphql'
+import { getComplexity } from 'graphql-query-complexity'
+import { costEstimator, DEFAULT_LIMITS } from '../../src/graphql/limits.ts'
+import { loadSchemaFiles } from '../../src/graphql/schema-files.ts'
+import { build, codes, gql } from './helpers.ts'
+import { IMAP_TOKEN, imapAccount, mailboxId } from './fake-data.ts'
+
+const INBOX = mailboxId(imapAccount, 'INBOX')
+const BODIES = 'text html attachments { id filename contentType size url } headers { name value }'
+const pageQuery = (first: number | string, fields: string): string =>
+  `query ($id: ID!${first === '$first' ? ', $first: Int' : ''}) { messages(mailboxId: $id, first: ${first}) { totalCount edges { node { id subject from { email } ${fields} } } } }`
+
+test('GraphiQL\'s introspection query passes every limit', async (t) => {
+  const { app } = await build(t)
+  const res = await gql(app, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true }))
+  assert.equal(res.errors, undefined)
+  assert.ok(res.data?.__schema.types.some((ty: { name: string }) => ty.name === 'MessageConnection'))
+})
+
+test('over-deep queries are refused before anything runs, with a clear message', async (t) => {
+  const { app, fake } = await build(t, { limits: { maxDepth: 4 } })
+  let nested = 'name'
+  for (let i = 0; i < 11; i++) nested = `type { fields { ${nested} } }`
+  const intro = await gql(app, `{ __schema { types { fields { ${nested} } } } }`)
+  // graphql-js' own MaxIntrospectionDepthRule may refuse it as well.
+  assert.ok(codes(intro).length >= 1 && codes(intro).every(c => c === 'bad-request'), intro.raw)
+  assert.ok(intro.errors?.some(e => e.message === 'Introspection depth 26 exceeds the limit of 20.'), intro.raw)
+  assert.equal(intro.status, 400)
+
+  const deep = await gql(app, '{ mailboxes { messages(first: 1) { edges { node { from { email } } } } } }', { token: IMAP_TOKEN })
+  assert.deepEqual(codes(deep), ['bad-request'])
+  assert.equal(deep.errors?.[0]?.message, 'Query depth 6 exceeds the limit of 4.')
+  // Fragments do not hide depth.
+  const viaFragment = await gql(app, 'query { ...Q } fragment Q on Query { mailboxes { ...M } } fragment M on Mailbox { messages { edges { node { id } } } }', { token: IMAP_TOKEN })
+  assert.equal(viaFragment.errors?.[0]?.message, 'Query depth 5 exceeds the limit of 4.')
+  assert.equal(fake.calls.length, 0)
+  const ok = await gql(app, '{ mailboxes { messages { totalCount } } }', { token: IMAP_TOKEN })
+  assert.equal(ok.errors, undefined)
+})
+
+test('over-costly queries are refused, whether the page size is inline or a variable', async (t) => {
+  const { app, fake } = await build(t)
+  for (const [query, variables] of [
+    [pageQuery(200, BODIES), { id: INBOX }],
+    [pageQuery('$first', BODIES), { id: INBOX, first: 200 }],
+    [`{ mailboxes { messages(first: 50) { edges { node { ${BODIES} } } } } }`, {}],
+  ] as const) {
+    const res = await gql(app, query, { token: IMAP_TOKEN, variables })
+    assert.deepEqual(codes(res), ['bad-request'], query)
+    assert.match(res.errors?.[0]?.message ?? '', /^Query cost \d+ exceeds the limit of 8000: ask for fewer messages \(first\) or fewer body fields/)
+  }
+  assert.equal(fake.calls.length, 0)
+})
+
+test('ordinary pages stay under the cost limit', async (t) => {
+  const { app } = await build(t)
+  for (const [first, fields] of [[200, 'size keywords hasAttachment to { name email } cc { email }'], [50, BODIES], [100, 'text html']] as const) {
+    const res = await gql(app, pageQuery('$first', fields), { token: IMAP_TOKEN, variables: { id: INBOX, first } })
+    assert.equal(res.errors, undefined, `${first}: ${fields}`)
+  }
+})
+
+test('cost model: page size multiplies, body fields weigh more, a non-positive size is not a discount', () => {
+  const schema = buildSchema(loadSchemaFiles().join('\n'))
+  const cost = (q: string): number => getComplexity({ schema, query: parse(q), estimators: [costEstimator(schema)] })
+  const one = cost('{ messages(mailboxId: "x", first: 1) { edges { node { id } } } }')
+  const ten = cost('{ messages(mailboxId: "x", first: 10) { edges { node { id } } } }')
+  assert.equal(ten, one * 10)
+  assert.equal(cost('{ messages(mailboxId: "x") { edges { node { id } } } }'), one * 50)
+  assert.equal(cost('{ messages(mailboxId: "x", first: -100) { edges { node { id } } } }'), one)
+  const withText = cost('{ messages(mailboxId: "x", first: 1) { edges { node { id text } } } }')
+  assert.equal(withText - one, 20)
+  assert.ok(cost('{ mailboxes { id } }') >= 20, 'a list of mailboxes is charged at its assumed size')
+})
+
+test('more than 30 aliases are refused; 30 are fine', async (t) => {
+  const { app, fake } = await build(t)
+  const aliases = (n: number): string => `{ ${Array.from({ length: n }, (_, i) => `a${i}: account { id }`).join(' ')} }`
+  const ok = await gql(app, aliases(DEFAULT_LIMITS.maxAliases), { token: IMAP_TOKEN })
+  assert.equal(ok.errors, undefined)
+  const calls = fake.calls.length
+  const res = await gql(app, aliases(DEFAULT_LIMITS.maxAliases + 1), { token: IMAP_TOKEN })
+  assert.deepEqual(codes(res), ['bad-request'])
+  assert.equal(res.errors?.[0]?.message, 'Too many aliases: at most 30 per request.')
+  assert.equal(fake.calls.length, calls)
+})
+
+test('batched queries are refused', async (t) => {
+  const { app, fake } = await build(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: { authorization: `Bearer ${IMAP_TOKEN}` },
+    payload: [{ query: '{ account { id } }' }, { query: '{ mailboxes { id } }' }],
+  })
+  assert.equal(res.statusCode, 400)
+  const body = res.json()
+  assert.deepEqual(body.errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['bad-request'])
+  assert.match(body.errors[0].message, /Batched queries are disabled/)
+  assert.equal(fake.calls.length, 0)
+})
