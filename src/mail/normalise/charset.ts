@@ -26,9 +26,35 @@ function isValidUtf8 (buf: Uint8Array): boolean {
   }
 }
 
+const CJK = /^(?:big5|gbk|gb2312|gb18030|euc-?kr|euc-?jp|shift_jis|sjis|cp949|cp936|iso-?2022-?(?:jp|kr))/i
+
+function isLatin1Range (s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false
+  return true
+}
+
+/**
+ * Mojibake repair for one known failure: CJK text (big5, gbk, euc-kr …) that
+ * was once read as latin1 and re-encoded as UTF-8. Genuine CJK bytes are almost
+ * never valid UTF-8 made only of U+0080–U+00FF, so the repair is applied only
+ * then, and only when it yields fewer U+FFFD than the text it replaces.
+ */
+function repairDoubleEncoded (utf8: string, charset: string): string {
+  if (!CJK.test(charset) || !isLatin1Range(utf8) || isAscii(Buffer.from(utf8, 'latin1'))) return utf8
+  let repaired: string
+  try {
+    repaired = decodeCharset(Buffer.from(utf8, 'latin1'), charset)
+  } catch {
+    return utf8
+  }
+  const bad = (t: string): number => t.split('\uFFFD').length - 1
+  return bad(repaired) === 0 ? repaired : utf8
+}
+
 /** UTF-8 when valid, else `fallback` (a knownCharset() name), else windows-1252. */
 export function decodeLenient (buf: Buffer, fallback: string | null = null): string {
-  if (isAscii(buf) || isValidUtf8(buf)) return buf.toString('utf8')
+  if (isAscii(buf)) return buf.toString('utf8')
+  if (isValidUtf8(buf)) return fallback ? repairDoubleEncoded(buf.toString('utf8'), fallback) : buf.toString('utf8')
   if (fallback && fallback !== 'utf-8') {
     try {
       return decodeCharset(buf, fallback)
@@ -65,6 +91,7 @@ export function decodeBytes (buf: Buffer, charset: string | null | undefined): s
   const name = knownCharset(charset)
   if (!name) return decodeLenient(buf)
   if (name === 'utf-8') return buf.toString('utf8')
+  if (CJK.test(name) && !isAscii(buf) && isValidUtf8(buf)) return decodeLenient(buf, name)
   try {
     return decodeCharset(buf, name)
   } catch {
