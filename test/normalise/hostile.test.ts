@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
+import { test } from 'node:test'
+import { extractPart, parseMessage } from '../../src/mail/normalise/index.ts'
+
+test('deep nesting: structure stops at the depth limit, nothing throws, size is exact', async () => {
+  let raw = 'Subject: deep\r\n'
+  const depth = 200
+  for (let i = 0; i < depth; i++) raw += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`
+  raw += 'Content-Type: text/plain\r\n\r\nbottom\r\n'
+  for (let i = depth - 1; i >= 0; i--) raw += `--b${i}--\r\n`
+  const buf = Buffer.from(raw)
+  const m = await parseMessage(buf)
+  assert.equal(m.size, buf.length)
+  assert.equal(m.subject, 'deep')
+  assert.equal(m.attachments.length, 1)
+  assert.equal(m.attachments[0]?.contentType, 'application/octet-stream')
+  assert.equal(m.attachments[0]?.partId.split('.').length, 50)
+})
+
+test('more parts than the limit: the parts before it are kept, the rest is counted', async () => {
+  let raw = 'Content-Type: multipart/mixed; boundary=x\r\n\r\n'
+  for (let i = 0; i < 1500; i++) raw += `--x\r\nContent-Type: application/octet-stream\r\n\r\n${i}\r\n`
+  raw += '--x--\r\n'
+  const buf = Buffer.from(raw)
+  const m = await parseMessage(Readable.from([buf.subarray(0, 5000), buf.subarray(5000)]))
+  assert.equal(m.size, buf.length)
+  assert.ok(m.attachments.length >= 900 && m.attachments.length <= 1000, String(m.attachments.length))
+})
+
+test('a multi-megabyte line and a huge header do not hang or throw', async () => {
+  const line = Buffer.alloc(5 * 1024 * 1024, 0x61)
+  const raw = Buffer.concat([Buffer.from('Subject: long\r\nX-Big: '), Buffer.alloc(3 * 1024 * 1024, 0x62), Buffer.from('\r\n\r\n'), line])
+  const started = Date.now()
+  const m = await parseMessage(Readable.from((function * () {
+    for (let i = 0; i < raw.length; i += 65536) yield raw.subarray(i, i + 65536)
+  })()))
+  assert.equal(m.size, raw.length)
+  assert.ok(Date.now() - started < 10_000)
+})
+
+test('body text is capped on a character boundary', async () => {
+  const body = 'é'.repeat(1000) // 2000 UTF-8 octets
+  const m = await parseMessage(Buffer.from(`Content-Type: text/plain; charset=utf-8\r\n\r\n${body}`), { maxBodyBytes: 1001 })
+  assert.equal(m.text, 'é'.repeat(500))
+  const html = await parseMessage(Buffer.from(`Content-Type: text/html; charset=utf-8\r\n\r\n<p>${body}</p>`), { maxBodyBytes: 100 })
+  assert.ok(html.html !== null && Buffer.byteLength(html.html) <= 100 && !html.html.includes('\uFFFD'))
+})
+
+test('bogus charsets and encodings fall back without throwing', async () => {
+  const m = await parseMessage(Buffer.from('Content-Type: text/plain; charset="fakescii"\r\nContent-Transfer-Encoding: x-garbage\r\n\r\ncaf\xe9', 'latin1'))
+  assert.equal(m.text, 'café')
+  const utf7 = await parseMessage(Buffer.from('Subject: =?utf-7?Q?+ADw-script+AD4-?=\r\n\r\n'))
+  assert.ok(!utf7.subject?.includes('<script>'))
+})
+
+test('an input stream error rejects parseMessage', async () => {
+  const input = new Readable({ read () {} })
+  input.push('Subject: x\r\n\r\n')
+  setImmediate(() => input.destroy(new Error('connection reset')))
+  await assert.rejects(parseMessage(input), /connection reset/)
+})
+
+test('extractPart applies backpressure: a stalled reader stops the input being read', async () => {
+  const payload = Buffer.alloc(4 * 1024 * 1024, 0x41).toString('base64').replace(/(.{76})/g, '$1\r\n')
+  const raw = Buffer.from(`Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: text/plain\r\n\r\nhi\r\n--z\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${payload}\r\n--z--\r\n`)
+  let pulled = 0
+  const input = Readable.from((function * () {
+    for (let i = 0; i < raw.length; i += 16384) { pulled += 16384; yield raw.subarray(i, i + 16384) }
+  })())
+  const part = await extractPart(input, '2')
+  await new Promise(resolve => setTimeout(resolve, 300))
+  assert.ok(pulled < raw.length / 2, `read ${pulled} of ${raw.length} octets without a consumer`)
+  let n = 0
+  for await (const chunk of part.stream) n += (chunk as Buffer).length
+  assert.equal(n, 4 * 1024 * 1024)
+})
