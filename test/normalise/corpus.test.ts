@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { classifyParts, extractPart, parseMessage, parseStructure } from '../../src/mail/normalise/index.ts'
+import { classifyParts, extractPart, parseHeaderBlock, parseMessage, parseStructure } from '../../src/mail/normalise/index.ts'
 import type { PartNode } from '../../src/mail/normalise/index.ts'
 import { CORPUS_DIR, corpusFiles } from './corpus-files.ts'
 
@@ -24,6 +24,10 @@ for (const file of files) {
     const msg = await parseMessage(createReadStream(path))
     assert.equal(msg.size, statSync(path).size, 'size = raw octets')
     assert.ok(msg.preview.length <= 256 * 2 && Array.from(msg.preview).length <= 256)
+
+    // list summaries (IMAP BODY[HEADER], POP3 TOP n 0) give the same fields as the full parse
+    const head = parseHeaderBlock(readFileSync(path))
+    for (const [k, v] of Object.entries(head)) assert.deepEqual((msg as unknown as Record<string, unknown>)[k], v, k)
 
     // no attachment is a text/plain or text/html body part
     const { root } = await parseStructure(createReadStream(path))
