@@ -61,7 +61,8 @@ export class ImapConnections {
       maxPerGroup: opts.maxPerAccount,
       maxTotal: opts.maxTotal,
       idleMs: opts.idleMs,
-      acquireTimeoutMs: opts.timeoutMs,
+      // a waiter may be the one whose connection is being opened (connect + greeting + login)
+      acquireTimeoutMs: opts.timeoutMs * 4,
     })
   }
 

@@ -19,7 +19,7 @@ export interface ImapBackendOptions {
   guard: HostGuard
   /** Extra CA bundle (MAIL_TLS_CA_FILE), trusted in addition to the system CAs. */
   tlsCa: Buffer | null
-  /** Connect, greeting, per-command and pool-wait limit (ms); a whole operation gets 4×. */
+  /** Connect, greeting and per-command limit (ms); a whole operation and a pool wait get 4×. */
   timeoutMs: number
   maxPerAccount: number
   maxTotal: number
