@@ -1,0 +1,46 @@
+/**
+ * Composition root: the only module that knows every concrete piece.
+ * config → host guard, cache, IMAP and POP3 backends → MailService.
+ */
+import type { Logger } from 'pino'
+import { createImapBackend } from './backends/imap/index.ts'
+import { createPop3Backend } from './backends/pop3/index.ts'
+import { createCache } from './cache/index.ts'
+import type { Config } from './config.ts'
+import { extractPart } from './mail/normalise/index.ts'
+import { MailService } from './mail/service.ts'
+import { createHostGuard } from './net/host-guard.ts'
+
+export function createService (config: Config, logger: Logger): MailService {
+  const guard = createHostGuard(config.allowedHosts)
+  const cache = createCache({
+    redisUrl: config.redisUrl,
+    secret: config.secret,
+    memoryBytes: config.memoryCacheBytes,
+    logger: logger.child({ component: 'cache' }),
+  })
+  const imap = createImapBackend({
+    guard,
+    tlsCa: config.tlsCa,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxPerAccount: config.imapMaxPerAccount,
+    maxTotal: config.imapMaxTotal,
+    logger: logger.child({ component: 'imap' }),
+  })
+  const pop3 = createPop3Backend({
+    guard,
+    tlsCa: config.tlsCa,
+    timeoutMs: config.upstreamTimeoutMs,
+    logger: logger.child({ component: 'pop3' }),
+  })
+  return new MailService({
+    backends: { imap, pop3 },
+    cache: { forAccount: (id) => cache.sealed.forAccount(id), status: () => cache.status() },
+    revocations: cache.revocations,
+    secret: config.secret,
+    sessionTtlMax: config.sessionTtlMax,
+    stalenessMs: config.cacheMaxStalenessMs,
+    extractPart,
+    onClose: () => cache.close(),
+  })
+}
