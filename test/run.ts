@@ -1,7 +1,8 @@
 // Runs every test/**/*.test.ts against one Dovecot and one Redis started here (see README.md).
 // Extra arguments filter the files: `node --import tsx test/run.ts pop3 cache/`.
 import { spawn } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDovecot } from './env/dovecot.ts'
 import { ensurePackages } from './env/install.ts'
@@ -38,21 +39,33 @@ const p = dovecot.ports
 console.log(`test/run: dovecot imap=${p.imap} imaps=${p.imaps} pop3=${p.pop3} pop3s=${p.pop3s} (${dovecot.info.dir}), ` +
   `redis ${redis.url}, ready in ${Date.now() - started} ms; ${files.length} test files`)
 
-const child = spawn(process.execPath, [
-  '--import', 'tsx', '--test', '--test-concurrency=2',
-  `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '120000'}`, ...files
-], { cwd: root, stdio: 'inherit', env: { ...process.env, [TEST_ENV_VAR]: JSON.stringify(data) } })
+// Gateway logs of the whole run land here; test/final/log-scan.ts reads them last.
+const logDir = await mkdtemp(join(tmpdir(), 'mail-gateway-logs-'))
+const childEnv = { ...process.env, [TEST_ENV_VAR]: JSON.stringify(data), TEST_LOG_DIR: logDir }
+
+function runTests (testFiles: string[]): Promise<number> {
+  const child = spawn(process.execPath, [
+    '--import', 'tsx', '--test', '--test-concurrency=2',
+    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '120000'}`, ...testFiles
+  ], { cwd: root, stdio: 'inherit', env: childEnv })
+  current = child
+  return new Promise<number>((resolve) => {
+    child.once('exit', (status, signal) => resolve(status ?? (signal !== null ? 1 : 0)))
+    child.once('error', (err) => { console.error(err); resolve(1) })
+  })
+}
+let current: ReturnType<typeof spawn> | undefined
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    child.kill(sig)
+    current?.kill(sig)
     stopAll().then(() => process.exit(130), () => process.exit(130))
   })
 }
 
-const code = await new Promise<number>((resolve) => {
-  child.once('exit', (status, signal) => resolve(status ?? (signal !== null ? 1 : 0)))
-  child.once('error', (err) => { console.error(err); resolve(1) })
-})
+let code = await runTests(files)
+// The log scan needs the whole run's logs: only a full run (no filter) ends with it.
+if (filters.length === 0) code = Math.max(code, await runTests(['test/final/log-scan.ts']))
 await stopAll()
+await rm(logDir, { recursive: true, force: true })
 process.exit(code)

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { loadOpenApi } from '../../src/http/openapi.ts'
 import { assertResponse } from '../contract/openapi-validator.ts'
 import { readCorpus } from './direct.ts'
-import { startGateway, type Gateway } from './gateway.ts'
+import { recordSecret, startGateway, type Gateway } from './gateway.ts'
 
 const withAttachment = readCorpus().find(c => c.file.endsWith('mikel-mail/attachment_pdf.eml'))!
 
@@ -27,6 +27,7 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
     it(`${protocol}: every read operation and its errors`, async () => {
       const user = await gw.env.dovecot.createUser(`live-${protocol}`)
       await gw.env.dovecot.deliver(user.username, withAttachment.raw)
+      recordSecret(user.password)
       const created = await gw.app.inject({
         method: 'POST',
         url: '/v1/sessions',
@@ -35,6 +36,7 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
       assert.equal(created.statusCode, 201, created.body)
       check(created, 'POST', '/v1/sessions')
       const token = created.json().token as string
+      recordSecret(token)
 
       const account = await gw.get('/v1/account', token)
       check(account, 'GET', '/v1/account')
