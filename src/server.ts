@@ -6,6 +6,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { createService } from './compose.ts'
 import { loadConfig } from './config.ts'
+import { debugStatsEnabled, registerDebugStats } from './debug-stats.ts'
 import type { Config } from './config.ts'
 import { createLogger } from './logger.ts'
 
@@ -26,6 +27,7 @@ async function main (): Promise<void> {
   const service = createService(config, logger)
   const app = await buildApp({ config, service, logger })
   app.addHook('onClose', async () => { await service.close() })
+  if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'closing after an error')

@@ -33,8 +33,19 @@ function partsOf (key: MessageKey): string[] {
   return [key.mailbox, key.validity ?? '', key.key]
 }
 
+/** Per-message outcomes since start: plain counters, read by the opt-in debug stats. */
+export interface ReaderStats {
+  /** Served from the cache, fresh enough. */
+  hits: number
+  /** Cached but older than the staleness bound: rechecked upstream (cheap call). */
+  revalidated: number
+  /** Not cached: fetched and parsed. */
+  misses: number
+}
+
 export class MessageReader {
   readonly #inflight = new Map<string, Promise<MessageRecord | null>>()
+  readonly stats: ReaderStats = { hits: 0, revalidated: 0, misses: 0 }
 
   constructor (private readonly opts: ReaderOptions) {}
 
@@ -52,11 +63,13 @@ export class MessageReader {
       else if (now - entry.checkedAt > this.opts.stalenessMs) stale.push(i)
       else results[i] = entry.record
     })
+    this.stats.hits += keys.length - stale.length - missing.length
 
     if (stale.length > 0) {
       if (backend.revalidate === undefined) {
         missing.push(...stale)
       } else {
+        this.stats.revalidated += stale.length
         const states = await backend.revalidate(ctx, stale.map(i => keys[i]!))
         await Promise.all(stale.map(async (i, j) => {
           const state = states[j]
@@ -73,6 +86,7 @@ export class MessageReader {
     }
 
     if (missing.length > 0) {
+      this.stats.misses += missing.length
       const fetched = await this.#fetch(backend, ctx, missing.map(i => keys[i]!))
       missing.forEach((i, j) => { results[i] = fetched[j] ?? null })
     }

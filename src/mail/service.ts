@@ -10,7 +10,7 @@ import type { CachePort } from './cache-port.ts'
 import { CursorCodec } from './cursor.ts'
 import { GatewayError } from './errors.ts'
 import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
-import { MessageReader } from './message-reader.ts'
+import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { contentEtag, messageEtag, presentMailbox, presentMessage, presentSummary } from './present.ts'
 import type {
   Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
@@ -166,6 +166,11 @@ export class MailService implements MailServiceApi {
       size: attachment.size,
       etag: contentEtag(message.id, `part:${attachment.id}`),
     }
+  }
+
+  /** Cache outcomes of message reads so far (debug stats; not part of MailServiceApi). */
+  readerStats (): ReaderStats {
+    return { ...this.#reader.stats }
   }
 
   async readiness (): Promise<ReadinessReport> {
