@@ -69,7 +69,8 @@ export async function spawnTethered (command: string, args: string[], opts: { cl
     exited,
     alive: () => running,
     output: () => out,
-    signal: (sig) => { if (running) { try { process.kill(pid, sig) } catch {} } },
+    // ref while it dies: whoever awaits `exited` next must keep the event loop alive
+    signal: (sig) => { if (running) { child.ref(); try { process.kill(pid, sig) } catch {} } },
     stop: async () => {
       child.ref()
       if (running) child.stdin.end()
