@@ -27,12 +27,8 @@ export function envFromData (data: TestEnvData): TestEnv {
 
 async function startPrivate (): Promise<TestEnv> {
   const [dovecot, redis] = await Promise.all([startDovecot(), startRedis()])
-  // Both services are tethered to this process: they stop and their temp dirs go away when it
-  // exits, however it exits. Stopping eagerly on a normal exit just makes that quicker.
-  process.once('exit', () => {
-    dovecot.stop().catch(() => {})
-    redis.stop().catch(() => {})
-  })
+  // Both services are tethered to this process (see tether.ts): they stop and their temp dirs
+  // are removed when it exits, however it exits. No hook needed.
   return envFromData({ dovecot: dovecot.info, redis: { url: redis.url, host: redis.host, port: redis.port } })
 }
 
