@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { connect } from 'node:net'
+import { anvilConnectionCount, trackConnections, type ConnectionTracker, type Protocol } from './dovecot-anvil.ts'
 import type { DovecotInfo } from './dovecot-conf.ts'
 import { HARNESS_ADDRESS, imapAppend, type AppendItem } from './imap-append.ts'
 
 export interface TestUser { username: string, password: string }
 export interface DeliverOptions { mailbox?: string, flags?: string[], date?: Date }
 export interface Delivered { uidValidity: number, uid: number }
-export type Protocol = 'imap' | 'pop3'
+export type { ConnectionTracker, Protocol } from './dovecot-anvil.ts'
 
 /** Test helpers of a harness Dovecot; all are plain functions of its JSON-safe DovecotInfo. */
 export interface DovecotOps {
@@ -30,6 +30,11 @@ export interface DovecotOps {
   connectionCount: (username: string, protocol?: Protocol) => Promise<number>
   /** Polls connectionCount() until `until(count)` holds; returns the last count or throws. */
   waitForConnections: (username: string, until: (count: number) => boolean, timeoutMs?: number) => Promise<number>
+  /**
+   * Samples connectionCount() every few ms in the background until stop(); `max` is the
+   * highest count seen (for "never more than N sessions" assertions).
+   */
+  trackConnections: (username: string, protocol?: Protocol) => ConnectionTracker
   /** Successful logins of `username` so far (from the Dovecot log), harness sessions excluded. */
   loginCount: (username: string, protocol?: Protocol) => Promise<number>
 }
@@ -48,36 +53,9 @@ async function passwordOf (info: DovecotInfo, username: string): Promise<string>
   return m[1]
 }
 
-/** Raw `CONNECT-DUMP` of anvil: one `service/ip/user\tpid\trefcount` line per session. */
-async function anvilDump (info: DovecotInfo): Promise<string[]> {
-  return await new Promise((resolve, reject) => {
-    const socket = connect(info.anvilSocket)
-    let data = ''
-    socket.setTimeout(3000, () => socket.destroy(new Error('anvil did not answer')))
-    socket.on('error', reject)
-    socket.on('data', (chunk) => {
-      data += chunk.toString('utf8')
-      if (data === '\n' || data.endsWith('\n\n')) {
-        socket.end()
-        resolve(data.split('\n').filter((l) => l !== ''))
-      }
-    })
-    socket.write('VERSION\tanvil\t1\t0\nCONNECT-DUMP\n')
-  })
-}
-
 export function bindDovecotOps (info: DovecotInfo): DovecotOps {
-  const connectionCount = async (username: string, protocol?: Protocol): Promise<number> => {
-    let count = 0
-    for (const line of await anvilDump(info)) {
-      const [ident = '', , refs = '0'] = line.split('\t')
-      const [service, ip, ...user] = ident.split('/')
-      if (user.join('/') !== username || ip === HARNESS_ADDRESS) continue
-      if (protocol !== undefined && service !== protocol) continue
-      count += Number(refs)
-    }
-    return count
-  }
+  const connectionCount = async (username: string, protocol?: Protocol): Promise<number> =>
+    await anvilConnectionCount(info.anvilSocket, username, protocol)
   const deliverMany = async (username: string, items: AppendItem[]): Promise<Delivered[]> =>
     await imapAppend(info.ports.imap, { username, password: await passwordOf(info, username) }, items)
   return {
@@ -96,6 +74,7 @@ export function bindDovecotOps (info: DovecotInfo): DovecotOps {
     },
     deliverMany,
     connectionCount,
+    trackConnections: (username, protocol) => trackConnections(info.anvilSocket, username, protocol),
     waitForConnections: async (username, until, timeoutMs = 5000) => {
       const deadline = Date.now() + timeoutMs
       for (;;) {

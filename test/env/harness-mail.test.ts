@@ -60,6 +60,7 @@ test('connectionCount() and loginCount() follow the sessions of one user only', 
   const user = await env.dovecot.createUser('count')
   const other = await env.dovecot.createUser('count')
   assert.equal(await env.dovecot.connectionCount(user.username), 0)
+  const tracker = env.dovecot.trackConnections(user.username)
   const sessions = await Promise.all([imap(user), imap(user), imap(user), imap(other)])
   const p = await pop3Session(ports.pop3, user)
   try {
@@ -73,6 +74,9 @@ test('connectionCount() and loginCount() follow the sessions of one user only', 
     p.wire.close()
   }
   assert.equal(await env.dovecot.waitForConnections(user.username, (n) => n === 0, 3000), 0)
+  const tracked = await tracker.stop()
+  assert.equal(tracked.max, 4)
+  assert.ok(tracked.samples > 1)
   const deadline = Date.now() + 3000
   while (await env.dovecot.loginCount(user.username) < 4 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20))
