@@ -14,6 +14,12 @@ import { GatewayError } from '../errors.ts'
 import type { PartInfo } from './part-info.ts'
 import { walk } from './walk.ts'
 
+/**
+ * Decoded data arrives a line at a time (~57 bytes for base64): handed on one
+ * by one, every line became its own socket write. Batched up to this size.
+ */
+const FLUSH_BYTES = 64 * 1024
+
 export interface ExtractedPart {
   stream: Readable
   /** Lowercase type/subtype, no parameters. */
@@ -26,6 +32,21 @@ export function extractPart (input: Readable | Buffer, partId: string): Promise<
     const out = new PassThrough()
     let target: PartInfo | null = null
     let finished = false
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    const take = (): Buffer | null => {
+      if (pendingBytes === 0) return null
+      const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes)
+      pending = []
+      pendingBytes = 0
+      return chunk
+    }
+    const finish = (): void => {
+      finished = true
+      const rest = take()
+      if (rest !== null && !out.destroyed) out.end(rest)
+      else out.end()
+    }
 
     const walker = walk(input, {
       onPart: info => {
@@ -35,7 +56,10 @@ export function extractPart (input: Readable | Buffer, partId: string): Promise<
       },
       onData: (info, chunk) => {
         if (info !== target || out.destroyed) return
-        if (out.write(chunk)) return
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        if (pendingBytes < FLUSH_BYTES) return
+        if (out.write(take()!)) return
         return new Promise<void>(resolve => {
           const go = (): void => { out.off('drain', go); out.off('close', go); resolve() }
           out.on('drain', go)
@@ -44,8 +68,7 @@ export function extractPart (input: Readable | Buffer, partId: string): Promise<
       },
       onPartEnd: info => {
         if (info !== target) return
-        finished = true
-        out.end()
+        finish()
         walker.stop()
       },
     })
@@ -55,7 +78,7 @@ export function extractPart (input: Readable | Buffer, partId: string): Promise<
     })
     walker.done.then(() => {
       if (!target) reject(new GatewayError('not-found', 'No such attachment'))
-      else if (!finished) { finished = true; out.end() }
+      else if (!finished) finish()
     }, (err: Error) => {
       if (!target) reject(err)
       else if (!finished) out.destroy(err)
