@@ -100,11 +100,11 @@ export class Pop3Backend implements MailBackend {
     let lease = await this.sessions.acquire(ctx.settings, false)
     try {
       const drain = (): boolean => lease.session.leases > 1
-      let got = await retrieve(lease.session, key, drain)
+      let got = await retrieve(lease.session, key, true, drain)
       if (got === null && this.mayRefresh(lease, key)) {
         lease.release()
         lease = await this.sessions.acquire(ctx.settings, true)
-        got = await retrieve(lease.session, key, drain)
+        got = await retrieve(lease.session, key, true, drain)
       }
       if (got === null) throw new GatewayError('not-found', 'No such message')
       const held = lease

@@ -30,8 +30,8 @@ export function assertInbox (mailbox: string): void {
 }
 
 /** Bytes a RETR may deliver before it counts as hostile (sizes reported in LF units stay under 2×). */
-function retrCap (size: number | undefined): number | undefined {
-  return size === undefined ? undefined : size * 2 + 64 * 1024
+function retrCap (size: number): number {
+  return size * 2 + 64 * 1024
 }
 
 export async function listPage (session: MaildropSession, query: ListQuery): Promise<ListResult> {
@@ -66,19 +66,26 @@ export async function listPage (session: MaildropSession, query: ListQuery): Pro
   return { items, total: page.total, next: page.next }
 }
 
-/** RETR of a message by UIDL; null when this session has no such UIDL. */
-export async function retrieve (session: MaildropSession, key: MessageKey, drainOnAbort?: () => boolean): Promise<{ stream: Readable, size: number | null } | null> {
+/**
+ * RETR of a message by UIDL; null when this session has no such UIDL. With
+ * `strict` the stream fails rather than deliver other than the LIST size
+ * (the raw download announces it as Content-Length).
+ */
+export async function retrieve (session: MaildropSession, key: MessageKey, strict: boolean, drainOnAbort?: () => boolean): Promise<{ stream: Readable, size: number | null } | null> {
   if (key.mailbox !== INBOX || key.validity !== null) return null
   const snap = await session.snapshot()
   const n = snap.byUid.get(key.key)
   if (n === undefined) return null
   const size = snap.sizes.get(n)
-  const stream = await session.client.retr(n, { maxBytes: retrCap(size), ...(drainOnAbort === undefined ? {} : { drainOnAbort }) })
+  const stream = await session.client.retr(n, {
+    ...(size === undefined ? {} : { exactSize: size, maxBytes: retrCap(size), strictSize: strict }),
+    ...(drainOnAbort === undefined ? {} : { drainOnAbort }),
+  })
   return { stream, size: size ?? null }
 }
 
 export async function readMessage (session: MaildropSession, key: MessageKey): Promise<MessageRecord | null> {
-  const got = await retrieve(session, key)
+  const got = await retrieve(session, key, false)
   if (got === null) return null
   let parsed
   try {

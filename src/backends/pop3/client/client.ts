@@ -17,6 +17,10 @@ export interface UidlEntry {
 export interface RetrOptions {
   /** Cap on the streamed body; over it the stream errors and the connection is dropped. */
   maxBytes?: number
+  /** The size LIST reported: a CRLF the server added beyond it is dropped (see body.ts). */
+  exactSize?: number
+  /** With exactSize: any other size makes the stream fail (a Content-Length was promised). */
+  strictSize?: boolean
   /** When the stream is destroyed early: true = drain the rest (keep the connection), false = drop it. */
   drainOnAbort?: () => boolean
 }

@@ -11,6 +11,7 @@
 import type net from 'node:net'
 import { Readable } from 'node:stream'
 import { GatewayError } from '../../../mail/errors.ts'
+import { BodySink, type BodyOptions } from './body.ts'
 import { DotDecoder } from './multiline.ts'
 import { LineReader, parseStatus, type StatusLine } from './status.ts'
 import { socketError, upgradeSocket, type TlsSettings } from './transport.ts'
@@ -26,13 +27,11 @@ export interface Reply {
   stream: Readable | null
 }
 
-export interface CommandOptions {
+export interface CommandOptions extends BodyOptions {
   /** A multi-line body follows +OK. */
   multiline?: boolean
   /** Hand the body out as a stream instead of buffering it. */
   stream?: boolean
-  /** Cap for the body (buffered or streamed); over it the connection is dropped. */
-  maxBytes?: number
   /** Never pipeline this command (login steps, STLS, QUIT). */
   barrier?: boolean
   /** Label for logs and errors instead of the line (credentials!). */
@@ -47,8 +46,8 @@ interface Pending extends CommandOptions {
   resolve: (reply: Reply) => void
   reject: (err: Error) => void
   decoder?: DotDecoder
+  sink?: BodySink
   chunks?: Buffer[]
-  bytes: number
   out?: Readable
   discard?: boolean
 }
@@ -102,7 +101,7 @@ export class Pop3Connection {
     this.socket = secure
     this.attach(secure)
     await new Promise<void>((resolve, reject) => {
-      const pending: Pending = { line: null, label: 'STLS handshake', bytes: 0, resolve: () => resolve(), reject }
+      const pending: Pending = { line: null, label: 'STLS handshake', resolve: () => resolve(), reject }
       this.inflight.push(pending)
       this.refreshTimer()
       secure.once('secureConnect', () => {
@@ -139,7 +138,7 @@ export class Pop3Connection {
     if (this.closedError !== null) return Promise.reject(this.closedError)
     return new Promise((resolve, reject) => {
       const label = opts.label ?? line?.split(' ')[0]?.toUpperCase() ?? 'greeting'
-      this.queue.push({ ...opts, line, label, bytes: 0, resolve, reject })
+      this.queue.push({ ...opts, line, label, resolve, reject })
       this.pump()
     })
   }
@@ -221,18 +220,13 @@ export class Pop3Connection {
   }
 
   private startBody (head: Pending, status: StatusLine): void {
-    const max = head.maxBytes ?? Number.MAX_SAFE_INTEGER
-    const push = (part: Buffer): void => {
-      head.bytes += part.length
-      if (head.bytes > max) throw new GatewayError('upstream-unavailable', `POP3 ${head.label} reply exceeds ${max} bytes`)
-      if (head.discard === true) return
-      if (head.out !== undefined) {
-        if (!head.out.push(part)) this.pauseForConsumer()
-      } else {
-        head.chunks?.push(part)
-      }
-    }
-    head.decoder = new DotDecoder(push)
+    const sink = new BodySink(head.label, head, (part) => {
+      if (head.out !== undefined) return head.discard === true || head.out.push(part)
+      head.chunks?.push(part)
+      return true
+    })
+    head.sink = sink
+    head.decoder = new DotDecoder((part) => { if (!sink.write(part)) this.pauseForConsumer() })
     if (head.stream === true) {
       head.out = new Readable({
         read: () => this.resumeForConsumer(),
@@ -245,6 +239,7 @@ export class Pop3Connection {
   }
 
   private finishBody (head: Pending): void {
+    head.sink?.end()
     this.inflight.shift()
     if (head.out !== undefined) {
       if (head.discard !== true) head.out.push(null)

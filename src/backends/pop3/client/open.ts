@@ -53,9 +53,17 @@ export async function connectPop3 (opts: Pop3ConnectOptions): Promise<Pop3Client
       caps = await capa(conn, UNKNOWN_CAPABILITIES)
     }
     const method = await authenticate(conn, opts, caps)
+    // After login servers list what the session may do (EXPIRE/LOGIN-DELAY may
+    // change, RFC 2449 §6); login-only entries (SASL, USER, STLS) come from before.
     const after = await capa(conn, caps)
+    const merged: Pop3Capabilities = {
+      ...after,
+      sasl: after.sasl.length > 0 ? after.sasl : caps.sasl,
+      user: after.user || caps.user,
+      stls: caps.stls || opts.security === 'starttls',
+    }
     opts.logger?.debug({ method, stls: opts.security === 'starttls' }, 'pop3 login')
-    return new Pop3Client(conn, { ...after, stls: caps.stls || opts.security === 'starttls' }, method, opts.maxListBytes ?? DEFAULT_MAX_LIST_BYTES)
+    return new Pop3Client(conn, merged, method, opts.maxListBytes ?? DEFAULT_MAX_LIST_BYTES)
   } catch (err) {
     conn.destroy(err instanceof GatewayError ? err : new GatewayError('upstream-unavailable', 'POP3 login failed', { cause: err }))
     throw err
