@@ -33,6 +33,8 @@ export function redisClientOptions (opts: RedisStoreOptions): RedisOptions {
     enableReadyCheck: true,
     autoResubscribe: false,
     connectionName: 'mail-gateway-cache',
+    // Commands issued in the same tick (concurrent requests) go out in one write.
+    enableAutoPipelining: true,
     // Never give up: capped exponential backoff with jitter.
     retryStrategy: (times: number) => Math.min(cap, 50 * 2 ** Math.min(times, 10)) + Math.floor(Math.random() * 100),
   }
