@@ -3,11 +3,12 @@
  * retried on rejection), seal the result into a token; open and check tokens
  * on every call; revoke them.
  */
+import { LRUCache } from 'lru-cache'
 import type { MailBackend } from './backend.ts'
 import { GatewayError } from './errors.ts'
 import { accountIdOf } from './ids.ts'
 import type { Caller, CreateSessionInput, SessionGrant } from './service-types.ts'
-import type { TokenSealer } from './tokens.ts'
+import type { TokenClaims, TokenSealer } from './tokens.ts'
 import type { Account, Capabilities, ConnectionSettings, Protocol, Security } from './types.ts'
 
 export interface RevocationStore {
@@ -61,6 +62,13 @@ export function accountOf (settings: ConnectionSettings, capabilities: Capabilit
 }
 
 export class Sessions {
+  /**
+   * Tokens opened recently (AES-GCM + JSON parse on every request otherwise).
+   * Only successfully opened tokens are kept, expiry and revocation are still
+   * checked on every call.
+   */
+  readonly #opened = new LRUCache<string, { claims: TokenClaims, account: Account }>({ max: 5000 })
+
   constructor (
     private readonly backends: Record<Protocol, MailBackend>,
     private readonly sealer: TokenSealer,
@@ -76,9 +84,17 @@ export class Sessions {
   }
 
   async authenticate (token: string): Promise<Caller> {
-    const claims = this.sealer.open(token)
+    let opened = this.#opened.get(token)
+    if (opened === undefined) {
+      const claims = this.sealer.open(token)
+      opened = { claims, account: accountOf(claims.settings, claims.capabilities) }
+      this.#opened.set(token, opened)
+    } else if (opened.claims.exp <= Date.now()) {
+      this.#opened.delete(token)
+      throw new GatewayError('unauthorized', 'token expired')
+    }
+    const { claims, account } = opened
     if (await this.revocations.isRevoked(claims.jti)) throw new GatewayError('unauthorized', 'token revoked')
-    const account = accountOf(claims.settings, claims.capabilities)
     return { tokenId: claims.jti, expiresAt: claims.exp, account, ctx: { accountId: account.id, settings: claims.settings } }
   }
 
