@@ -9,52 +9,15 @@
  * fails every pending command: a half-understood connection is never reused.
  */
 import type net from 'node:net'
-import { Readable } from 'node:stream'
 import { GatewayError } from '../../../mail/errors.ts'
-import { BodySink, type BodyOptions } from './body.ts'
-import { DotDecoder } from './multiline.ts'
-import { LineReader, parseStatus, type StatusLine } from './status.ts'
+import { closeBody, failPending, openBody, type CommandOptions, type Pending, type Pop3Logger, type Reply } from './pending.ts'
+import { LineReader, parseStatus } from './status.ts'
 import { socketError, upgradeSocket, type TlsSettings } from './transport.ts'
+
+export type { CommandOptions, Pop3Logger, Reply } from './pending.ts'
 
 const PIPELINE_WINDOW = 32
 const MAX_STATUS_LINE = 8192
-
-export interface Reply {
-  status: StatusLine
-  /** Buffered multi-line body (dot-unstuffed), when one was asked for. */
-  body: Buffer | null
-  /** Streamed multi-line body, when one was asked for. */
-  stream: Readable | null
-}
-
-export interface CommandOptions extends BodyOptions {
-  /** A multi-line body follows +OK. */
-  multiline?: boolean
-  /** Hand the body out as a stream instead of buffering it. */
-  stream?: boolean
-  /** Never pipeline this command (login steps, STLS, QUIT). */
-  barrier?: boolean
-  /** Label for logs and errors instead of the line (credentials!). */
-  label?: string
-  /** Streamed body destroyed early: true = read and discard the rest, false = drop the connection. */
-  drainOnAbort?: () => boolean
-}
-
-interface Pending extends CommandOptions {
-  line: string | null
-  label: string
-  resolve: (reply: Reply) => void
-  reject: (err: Error) => void
-  decoder?: DotDecoder
-  sink?: BodySink
-  chunks?: Buffer[]
-  out?: Readable
-  discard?: boolean
-}
-
-export interface Pop3Logger {
-  debug: (obj: object, msg?: string) => void
-}
 
 export class Pop3Connection {
   pipelining = false
@@ -205,7 +168,11 @@ export class Pop3Connection {
     const [line, rest] = got
     const status = parseStatus(line)
     if (status.kind === 'ok' && head.multiline === true) {
-      this.startBody(head, status)
+      openBody(head, status, {
+        pause: () => this.pauseForConsumer(),
+        read: () => this.resumeForConsumer(),
+        destroyed: () => this.abortStream(head),
+      })
       return rest
     }
     this.inflight.shift()
@@ -219,33 +186,9 @@ export class Pop3Connection {
     return rest
   }
 
-  private startBody (head: Pending, status: StatusLine): void {
-    const sink = new BodySink(head.label, head, (part) => {
-      if (head.out !== undefined) return head.discard === true || head.out.push(part)
-      head.chunks?.push(part)
-      return true
-    })
-    head.sink = sink
-    head.decoder = new DotDecoder((part) => { if (!sink.write(part)) this.pauseForConsumer() })
-    if (head.stream === true) {
-      head.out = new Readable({
-        read: () => this.resumeForConsumer(),
-        destroy: (err, cb) => { this.abortStream(head); cb(err) },
-      })
-      head.resolve({ status, body: null, stream: head.out })
-    } else {
-      head.chunks = []
-    }
-  }
-
   private finishBody (head: Pending): void {
-    head.sink?.end()
+    closeBody(head)
     this.inflight.shift()
-    if (head.out !== undefined) {
-      if (head.discard !== true) head.out.push(null)
-    } else {
-      head.resolve({ status: { kind: 'ok', code: null, text: '' }, body: Buffer.concat(head.chunks ?? []), stream: null })
-    }
     this.afterReply()
   }
 
@@ -285,13 +228,7 @@ export class Pop3Connection {
     const all = [...this.inflight, ...this.queue]
     this.inflight.length = 0
     this.queue.length = 0
-    for (const p of all) {
-      if (p.out !== undefined) {
-        if (p.discard !== true && !p.out.destroyed) p.out.destroy(err)
-      } else {
-        p.reject(err)
-      }
-    }
+    for (const p of all) failPending(p, err)
   }
 
   private refreshTimer (): void {
