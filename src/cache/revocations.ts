@@ -31,7 +31,16 @@ const MARK = Buffer.from('1')
 export function createRevocations (store: CacheStore, secret: Buffer, opts: RevocationOptions = {}): Revocations {
   const slack = opts.slackSeconds ?? 60
   const local = new LRUCache<string, true>({ max: opts.maxLocal ?? 1_000_000, ttlAutopurge: false })
-  const keyOf = (tokenId: string): string => globalKey(secret, 'rev', tokenId)
+  // The key is an HMAC: memoised for the tokens in use (one lookup per request).
+  const keys = new LRUCache<string, string>({ max: 10_000 })
+  const keyOf = (tokenId: string): string => {
+    let key = keys.get(tokenId)
+    if (key === undefined) {
+      key = globalKey(secret, 'rev', tokenId)
+      keys.set(tokenId, key)
+    }
+    return key
+  }
 
   return {
     async revoke (tokenId, expiresAt) {

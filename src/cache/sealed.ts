@@ -44,6 +44,7 @@ export function ttlAtMost (maxSeconds: number, ratio = 0.1): number {
 
 export function createSealedCache (store: CacheStore, secret: Buffer): SealedCache {
   const aeadKeys = new LRUCache<string, Buffer>({ max: 10_000 })
+  const tags = new LRUCache<string, string>({ max: 10_000 })
   const flights = singleFlight<string, unknown>()
 
   function aeadKey (accountId: string): Buffer {
@@ -57,7 +58,11 @@ export function createSealedCache (store: CacheStore, secret: Buffer): SealedCac
 
   function forAccount (accountId: string): AccountCache {
     if (accountId === '') throw new TypeError('accountId must not be empty')
-    const tag = accountTag(secret, accountId)
+    let tag = tags.get(accountId)
+    if (tag === undefined) {
+      tag = accountTag(secret, accountId)
+      tags.set(accountId, tag)
+    }
     const key = (kind: string, parts: readonly KeyPart[]): string => cacheKey(secret, tag, kind, ...parts)
 
     const getBuffer = async (kind: string, parts: readonly KeyPart[]): Promise<Buffer | null> => {
