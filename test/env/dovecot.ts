@@ -33,6 +33,7 @@ async function mailOwner (): Promise<{ uid: number, gid: number }> {
  * (or `opts.dir`), on four free loopback ports. Resolves once every listener accepts.
  */
 export async function startDovecot (opts: { dir?: string } = {}): Promise<DovecotEnv> {
+  if (process.getuid?.() !== 0) throw new Error('the Dovecot harness runs as root (mail_uid=mail, listeners, chroots)')
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'mgw-dovecot-'))
   await mkdir(dir, { recursive: true })
   // Dovecot's unprivileged auth and mail processes must traverse the dir.
