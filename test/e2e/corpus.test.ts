@@ -35,6 +35,10 @@ function sizeMatches (size: number, raw: Buffer): boolean {
   return size === raw.length || (size === raw.length - 2 && raw.subarray(-2).toString() === '\r\n')
 }
 
+function rawMatches (raw: Buffer, server: Buffer): boolean {
+  return raw.equals(server) || (server.subarray(-2).toString() === '\r\n' && raw.equals(server.subarray(0, -2)))
+}
+
 /** Fields both protocols provide (receivedAt and keywords have protocol-specific sources). */
 function shared (m: Message): unknown {
   const { id, mailboxId, protocol, receivedAt, keywords, attachments, ...rest } = m
@@ -81,7 +85,7 @@ describe('corpus through the API', { timeout: 240_000 }, () => {
         const raw = await gw.get(`/v1/messages/${item.id}/raw`, token)
         assert.equal(raw.statusCode, 200)
         assert.equal(raw.headers['content-type'], 'message/rfc822')
-        assert.ok(raw.rawPayload.equals(reference[i]!), `raw bytes of message ${i} equal the server's`)
+        assert.ok(rawMatches(raw.rawPayload, reference[i]!), `raw bytes of message ${i} equal the server's`)
         rawByProtocol[protocol].push(raw.rawPayload)
         assert.ok(sizeMatches(message.size, reference[i]!), `size ${message.size} vs ${reference[i]!.length} bytes`)
 
@@ -101,7 +105,8 @@ describe('corpus through the API', { timeout: 240_000 }, () => {
     for (let i = 0; i < corpus.length; i++) {
       const imapRaw = rawByProtocol.imap[i]!
       const popRaw = rawByProtocol.pop3[i]!
-      assert.ok(popRaw.equals(imapRaw) || popRaw.equals(Buffer.concat([imapRaw, Buffer.from('\r\n')])), `same message at position ${i}`)
+      // the POP3 backend drops the CRLF Dovecot adds to a message without a final line break
+      assert.ok(popRaw.equals(imapRaw), `same bytes over both protocols at position ${i}`)
       assert.deepEqual(shared(byProtocol.pop3[i]!), shared(byProtocol.imap[i]!), `message ${i}`)
     }
   })
