@@ -8,6 +8,8 @@ export interface AccountCache {
   getJson: <T>(kind: string, parts: string[]) => Promise<T | null>
   setJson: (kind: string, parts: string[], value: unknown, ttlSeconds: number) => Promise<void>
   del: (kind: string, parts: string[]) => Promise<void>
+  getBuffer: (kind: string, parts: string[]) => Promise<Buffer | null>
+  setBuffer: (kind: string, parts: string[], value: Buffer, ttlSeconds: number) => Promise<void>
 }
 
 export interface CachePort {

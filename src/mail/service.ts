@@ -11,6 +11,7 @@ import { CursorCodec } from './cursor.ts'
 import { GatewayError } from './errors.ts'
 import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
+import { openRawCached } from './raw-cache.ts'
 import { contentEtag, messageEtag, presentMailbox, presentMessage, presentSummary } from './present.ts'
 import type {
   Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
@@ -143,7 +144,7 @@ export class MailService implements MailServiceApi {
 
   async openRaw (caller: Caller, messageId: string): Promise<Download> {
     const key = this.#key(caller, messageId)
-    const raw = await this.#backend(caller).openRaw(caller.ctx, key)
+    const raw = await openRawCached(this.opts.cache, this.#backend(caller), caller.ctx, key)
     return { stream: raw.stream, contentType: 'message/rfc822', filename: null, size: raw.size, etag: contentEtag(encodeMessageId(caller.account.id, key), 'raw') }
   }
 
@@ -151,7 +152,7 @@ export class MailService implements MailServiceApi {
     const { message } = await this.getMessage(caller, messageId)
     const attachment = message.attachments.find(a => a.id === attachmentId)
     if (attachment === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
-    const raw = await this.#backend(caller).openRaw(caller.ctx, this.#key(caller, messageId))
+    const raw = await openRawCached(this.opts.cache, this.#backend(caller), caller.ctx, this.#key(caller, messageId))
     let part: { stream: Readable }
     try {
       part = await this.opts.extractPart(raw.stream, attachment.id)
