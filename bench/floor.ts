@@ -1,0 +1,44 @@
+/**
+ * The protocol floor for cold reads: the FETCHes the gateway sends for one
+ * uncached message (UID FETCH FLAGS INTERNALDATE RFC822.SIZE, then UID FETCH
+ * BODY.PEEK[]), done straight with imapflow on `connections` warm, logged-in
+ * TLS connections with INBOX already selected — no HTTP, no parse, no cache.
+ */
+import { ImapFlow } from 'imapflow'
+import { runOps, type Measured } from './load.ts'
+
+export interface FloorTarget { port: number, ca: Buffer, user: { username: string, password: string } }
+
+async function warmClient ({ port, ca, user }: FloorTarget): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: true,
+    tls: { ca: [ca], servername: 'localhost' },
+    auth: { user: user.username, pass: user.password },
+    logger: false,
+  })
+  client.on('error', () => {})
+  await client.connect()
+  await client.mailboxOpen('INBOX', { readOnly: true })
+  return client
+}
+
+export async function imapFloor (target: FloorTarget, uids: number[], connections: number): Promise<Measured> {
+  const clients = await Promise.all(Array.from({ length: connections }, () => warmClient(target)))
+  try {
+    return await runOps({
+      workers: connections,
+      amount: uids.length,
+      op: async (i, worker) => {
+        const client = clients[worker]!
+        const uid = String(uids[i])
+        await client.fetchAll(uid, { uid: true, flags: true, internalDate: true, size: true }, { uid: true })
+        const [m] = await client.fetchAll(uid, { uid: true, source: true }, { uid: true })
+        if (m?.source === undefined) throw new Error(`no source for uid ${uid}`)
+      },
+    })
+  } finally {
+    await Promise.allSettled(clients.map(c => c.logout()))
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The bench's output: one Markdown table (a row per scenario), the machine it
+ * ran on, and the target ratios with pass/miss.
+ */
+import { readFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import type { Measured } from './load.ts'
+
+export interface Row extends Measured {
+  name: string
+  connections: number
+  /** Peak RSS of the measured server process during the scenario, bytes; null: no server of ours. */
+  peakRss: number | null
+  /** Event-loop delay p99 of the gateway during the scenario (ms); null for other processes. */
+  loopP99: number | null
+  /** Share of message reads answered from the cache; null when none were made. */
+  hitRatio: number | null
+  note?: string
+}
+
+export interface Target {
+  what: string
+  goal: string
+  measured: string
+  met: boolean
+}
+
+export function machine (): string {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown'
+  return `${cpus().length} × ${model.trim()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux, Node ${process.version}`
+}
+
+const f = (n: number, digits = 0): string => n.toFixed(digits)
+const mb = (bytes: number): string => f(bytes / 2 ** 20)
+
+export function table (rows: Row[]): string {
+  const lines = [
+    '| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MB | loop p99 ms | cache hits | notes |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|---|',
+  ]
+  for (const r of rows) {
+    const failed = r.failed > 0 ? ` **${r.failed} failed**` : ''
+    lines.push(`| ${r.name} | ${r.connections} | ${f(r.rps, r.rps < 100 ? 1 : 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${r.peakRss === null ? '–' : mb(r.peakRss)} | ` +
+      `${r.loopP99 === null ? '–' : f(r.loopP99, 1)} | ${r.hitRatio === null ? '–' : `${f(r.hitRatio * 100)} %`} | ` +
+      `${r.ok} ok in ${f(r.seconds, 1)} s${failed}${r.note === undefined ? '' : `; ${r.note}`} |`)
+  }
+  return lines.join('\n')
+}
+
+export function targets (list: Target[]): string {
+  const lines = ['| target | goal | measured | |', '|---|---|---|---|']
+  for (const t of list) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`)
+  return lines.join('\n')
+}

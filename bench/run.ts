@@ -1,0 +1,167 @@
+/**
+ * `npm run bench`: Dovecot + Redis (test harness), a seeded corpus, the gateway
+ * in its own process with production settings, and every scenario of
+ * bench/README.md, printed as one Markdown table (also written to
+ * bench/results.md). Environment: BENCH_SECONDS (per timed scenario, default
+ * 6), BENCH_TSX=1 (run src/ through tsx instead of building dist/),
+ * BENCH_MEMORY=0 (skip the in-process cache run), BENCH_GATEWAY_NODE_ARGS (extra node
+ * flags for the gateway, e.g. "--max-semi-space-size=4").
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { Message } from '../src/mail/types.ts'
+import { ATTACHMENT_BYTES } from './corpus.ts'
+import { startBenchEnv, type BenchEnv, type BenchUser } from './env.ts'
+import { imapFloor } from './floor.ts'
+import { getJson, listAll, login, mailboxId, startGatewayProc, type GatewayProc } from './gateway.ts'
+import type { Measured } from './load.ts'
+import { machine, table, targets, type Row } from './report.ts'
+import * as s from './scenarios.ts'
+import { evaluate } from './targets.ts'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
+const TSX = process.env.BENCH_TSX === '1'
+const IMAP_MESSAGES = 1200
+const POP3_MESSAGES = 400
+/** IMAP_MAX_CONNECTIONS_PER_ACCOUNT's default: the gateway's warm connections per account. */
+const POOL = 3
+
+export type Rows = Record<string, Row>
+const all: Row[] = []
+let gatewayPeak = 0
+
+/** Runs one scenario with the gateway's peak RSS and loop-delay histogram reset, and records its row. */
+async function measure (gw: GatewayProc, name: string, connections: number, work: () => Promise<Measured>,
+  opts: { note?: string, inProcess?: boolean } = {}): Promise<Row> {
+  gatewayPeak = Math.max(gatewayPeak, gw.peakRss())
+  gw.resetPeak()
+  const before = await gw.stats(true)
+  const m = await work()
+  const after = await gw.stats()
+  gatewayPeak = Math.max(gatewayPeak, gw.peakRss())
+  const hits = after.reader.hits - before.reader.hits
+  const revalidated = after.reader.revalidated - before.reader.revalidated
+  const reads = hits + revalidated + after.reader.misses - before.reader.misses
+  const ours = m.serverPeakRss === undefined && opts.inProcess !== true
+  const notes = [opts.note, ours && revalidated > 0 ? `${revalidated} revalidated` : undefined].filter(n => n !== undefined)
+  const row: Row = {
+    ...m,
+    name,
+    connections,
+    peakRss: m.serverPeakRss ?? (ours ? gw.peakRss() : null),
+    loopP99: ours ? after.eventLoop.p99 : null,
+    hitRatio: ours && reads > 0 ? hits / reads : null,
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+  }
+  all.push(row)
+  console.error(`[bench] ${name}: ${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.failed} failed`)
+  return row
+}
+
+async function contextFor (gw: GatewayProc, env: BenchEnv, user: BenchUser, protocol: 'imap' | 'pop3'): Promise<s.Ctx & { largeIds: string[] }> {
+  const session = await login(gw.url, env, user, protocol)
+  const inbox = await mailboxId(gw.url, session, 'INBOX')
+  const items = await listAll(gw.url, session, inbox)
+  const largeItems = protocol === 'imap' ? await listAll(gw.url, session, await mailboxId(gw.url, session, 'Large')) : items
+  const big = (prefix: string): string => largeItems.find(i => i.subject?.startsWith(prefix) === true)!.id
+  return {
+    base: gw.url,
+    session,
+    inbox,
+    ids: items.filter(i => i.subject?.startsWith('Bench:') !== true).map(i => i.id),
+    rawId: big('Bench: 1 MB'),
+    attachmentId: big('Bench: 8 MB'),
+    attachmentUrl: '',
+    largeIds: [big('Bench: 1 MB'), big('Bench: 8 MB')],
+    seconds: SECONDS,
+  }
+}
+
+/** The large messages' first (cold) GET, then their downloads. */
+async function largeReads (gw: GatewayProc, c: s.Ctx & { largeIds: string[] }, label: string, downloads: number): Promise<Rows> {
+  const r: Rows = {}
+  r.parse = await measure(gw, `${label} cold GET of the 1 MB and the 8 MiB message (parse)`, 2, () => s.largeParse(c, c.largeIds))
+  c.attachmentUrl = (await getJson<Message>(c.base, `/v1/messages/${c.attachmentId}`, c.session)).attachments[0]!.url
+  r.raw = await measure(gw, `${label} raw download, 1 MB message`, 8, () => s.rawDownload(c, 8))
+  r.attach = await measure(gw, `${label} 8 MiB attachment, 10 concurrent downloads`, 10, () => s.attachmentDownloads(c, 10, downloads, ATTACHMENT_BYTES))
+  return r
+}
+
+async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
+  const c = await contextFor(gw, env, env.imapUser, 'imap')
+  const oldestFirst = c.ids.slice().reverse()
+  const rotating = c.ids.slice(0, 100)
+  const floorTarget = { port: env.dovecot.ports.imaps, ca: readFileSync(env.dovecot.caFile), user: env.imapUser }
+  const r: Rows = {}
+  r.cold = await measure(gw, `IMAP cold GET /v1/messages/{id}, each of ${oldestFirst.length} corpus messages once`, 8, () => s.readEach(c, oldestFirst, 8), { note: `${POOL} IMAP connections behind` })
+  r.floor = await measure(gw, 'IMAP protocol floor: the same FETCHes, imapflow, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL), { inProcess: true, note: 'warm TLS connections, INBOX selected' })
+  r.warm = await measure(gw, 'IMAP warm GET, the same corpus again', 8, () => s.readEach(c, oldestFirst, 8))
+  await s.readEach(c, rotating, 8)
+  r.cached = await measure(gw, 'IMAP cached GET /v1/messages/{id}, 100 ids rotating', 32, () => s.readRotating(c, rotating, 32))
+  r.ceiling = await measure(gw, 'ceiling: bare fastify, the same JSON bytes', 32, () => s.ceiling(c, rotating, 32))
+  r.listRest = await measure(gw, 'IMAP list page (limit=20), REST', 16, () => s.listRest(c, 16))
+  r.listGql = await measure(gw, 'IMAP list page (first: 20), GraphQL', 16, () => s.listGraphql(c, 16))
+  r.pageGql = await measure(gw, 'IMAP page of 20 with bodies, GraphQL (1 query)', 4, () => s.pageWithBodiesGraphql(c, 4))
+  r.pageRest = await measure(gw, 'IMAP page of 20 with bodies, REST (list + 20 GETs)', 4, () => s.pageWithBodiesRest(c, 4))
+  return { ...r, ...prefixed('large', await largeReads(gw, c, 'IMAP', 30)) }
+}
+
+async function pop3Reads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
+  const c = await contextFor(gw, env, env.pop3User, 'pop3')
+  const r: Rows = {}
+  r.cold = await measure(gw, `POP3 cold GET, each of ${c.ids.length} corpus messages once`, 8, () => s.readEach(c, c.ids.slice().reverse(), 8), { note: 'one POP3 session per maildrop' })
+  const rotating = c.ids.slice(0, 100)
+  r.cached = await measure(gw, 'POP3 cached GET, 100 ids rotating', 32, () => s.readRotating(c, rotating, 32))
+  r.listRest = await measure(gw, 'POP3 list page (limit=20), REST', 16, () => s.listRest(c, 16))
+  return { ...r, ...prefixed('large', await largeReads(gw, c, 'POP3', 20)) }
+}
+
+async function memoryCacheReads (env: BenchEnv): Promise<Rows> {
+  const gw = await startGatewayProc(env, { redis: false, tsx: TSX })
+  try {
+    const c = await contextFor(gw, env, env.imapUser, 'imap')
+    const rotating = c.ids.slice(0, 100)
+    await s.readEach(c, rotating, 8)
+    return { cached: await measure(gw, 'IMAP cached GET, 100 ids rotating, in-process cache (no Redis)', 32, () => s.readRotating(c, rotating, 32)) }
+  } finally {
+    await gw.stop()
+  }
+}
+
+function prefixed (prefix: string, rows: Rows): Rows {
+  return Object.fromEntries(Object.entries(rows).map(([k, v]) => [prefix + k[0]!.toUpperCase() + k.slice(1), v]))
+}
+
+async function main (): Promise<void> {
+  const t0 = Date.now()
+  if (!TSX) execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+  const env = await startBenchEnv({ imap: IMAP_MESSAGES, pop3: POP3_MESSAGES })
+  console.error(`[bench] seeded ${IMAP_MESSAGES} + ${POP3_MESSAGES} messages and the large ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+  try {
+    const gw = await startGatewayProc(env, { redis: true, tsx: TSX })
+    let imap: Rows, pop3: Rows
+    try {
+      imap = await imapReads(gw, env)
+      pop3 = await pop3Reads(gw, env)
+    } finally {
+      await gw.stop()
+    }
+    const memory = process.env.BENCH_MEMORY === '0' ? {} : await memoryCacheReads(env)
+    const out = [
+      `Machine: ${machine()}. Gateway: ${TSX ? 'src/ via tsx' : 'dist/ (tsc)'}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` with ${process.env.BENCH_GATEWAY_NODE_ARGS}` : ''}, NODE_ENV=production, LOG_LEVEL=warn, Redis cache` +
+        ` (last row: in-process cache), ${SECONDS} s per timed scenario; run ${new Date().toISOString()}.`,
+      '',
+      table(all),
+      '',
+      targets(evaluate({ imap, pop3, memory, gatewayPeak })),
+      '',
+    ].join('\n')
+    writeFileSync(new URL('./results.md', import.meta.url), out)
+    console.log(out)
+    console.error(`[bench] done in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+  } finally {
+    await env.stop()
+  }
+}
+
+await main()

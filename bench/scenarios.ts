@@ -1,0 +1,111 @@
+/**
+ * The reads a user of the gateway makes, one function per scenario, each
+ * returning a Measured (see load.ts). `Ctx` holds the session and the ids.
+ */
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BODY_FIELDS, SUMMARY_FIELDS, getJson, graphql, pageQuery, type Session } from './gateway.ts'
+import { cannon, drain, runOps, type Measured } from './load.ts'
+import { startNodeServer } from './procs.ts'
+
+export interface Ctx {
+  base: string
+  session: Session
+  inbox: string
+  /** Corpus message ids, newest first. */
+  ids: string[]
+  /** The ~1 MB message and the 8 MiB attachment's URL. */
+  rawId: string
+  attachmentId: string
+  attachmentUrl: string
+  seconds: number
+}
+
+const messagePath = (id: string): string => `/v1/messages/${id}`
+
+/** Each id exactly once, in order, `connections` at a time. */
+export async function readEach (c: Ctx, ids: string[], connections: number): Promise<Measured> {
+  return await cannon({ base: c.base, paths: ids.map(messagePath), connections, amount: ids.length, headers: c.session.auth })
+}
+
+/** `ids` in rotation for the configured duration. */
+export async function readRotating (c: Ctx, ids: string[], connections: number): Promise<Measured> {
+  return await cannon({ base: c.base, paths: ids.map(messagePath), connections, duration: c.seconds, headers: c.session.auth })
+}
+
+/**
+ * The ceiling: a bare fastify in its own process serving the bytes the gateway
+ * sent for `ids`, driven exactly like readRotating.
+ */
+export async function ceiling (c: Ctx, ids: string[], connections: number): Promise<Measured> {
+  const bodies: Record<string, string> = {}
+  for (const id of ids) {
+    const res = await fetch(c.base + messagePath(id), { headers: c.session.auth })
+    bodies[id] = await res.text()
+  }
+  const file = join(tmpdir(), `mgw-bench-bodies-${process.pid}.json`)
+  writeFileSync(file, JSON.stringify(bodies))
+  const server = await startNodeServer(['--import', 'tsx', 'bench/ceiling-server.ts'], { NODE_ENV: 'production', CEILING_BODIES: file })
+  try {
+    const m = await cannon({ base: server.url, paths: ids.map(messagePath), connections, duration: c.seconds })
+    return { ...m, serverPeakRss: server.peakRss() }
+  } finally {
+    await server.stop()
+  }
+}
+
+export async function listRest (c: Ctx, connections: number): Promise<Measured> {
+  return await cannon({ base: c.base, paths: [`/v1/mailboxes/${c.inbox}/messages?limit=20`], connections, duration: c.seconds, headers: c.session.auth })
+}
+
+export async function listGraphql (c: Ctx, connections: number): Promise<Measured> {
+  return await cannon({
+    base: c.base,
+    paths: ['/graphql'],
+    method: 'POST',
+    bodies: [pageQuery(c.inbox, SUMMARY_FIELDS)],
+    connections,
+    duration: c.seconds,
+    headers: { ...c.session.auth, 'content-type': 'application/json' },
+  })
+}
+
+/** A page of 20 with every body field: one GraphQL query. */
+export async function pageWithBodiesGraphql (c: Ctx, workers: number): Promise<Measured> {
+  const body = pageQuery(c.inbox, `${SUMMARY_FIELDS} ${BODY_FIELDS}`)
+  return await runOps({ workers, durationMs: c.seconds * 1000, op: async () => { await graphql(c.base, c.session, body) } })
+}
+
+/** The same over REST: the list, then its 20 messages in parallel. */
+export async function pageWithBodiesRest (c: Ctx, workers: number): Promise<Measured> {
+  return await runOps({
+    workers,
+    durationMs: c.seconds * 1000,
+    op: async () => {
+      const page = await getJson<{ items: Array<{ id: string }> }>(c.base, `/v1/mailboxes/${c.inbox}/messages?limit=20`, c.session)
+      await Promise.all(page.items.map(async i => { await getJson(c.base, messagePath(i.id), c.session) }))
+    },
+  })
+}
+
+export async function rawDownload (c: Ctx, connections: number): Promise<Measured> {
+  return await cannon({ base: c.base, paths: [`${messagePath(c.rawId)}/raw`], connections, duration: c.seconds, headers: c.session.auth })
+}
+
+/** The first GET of the large messages: their parse (streamed for the 8 MiB one). */
+export async function largeParse (c: Ctx, ids: string[]): Promise<Measured> {
+  return await runOps({ workers: ids.length, amount: ids.length, op: async (i) => { await getJson(c.base, messagePath(ids[i]!), c.session) } })
+}
+
+/** `workers` concurrent streamed downloads of the 8 MiB attachment, `amount` in all. */
+export async function attachmentDownloads (c: Ctx, workers: number, amount: number, expectBytes: number): Promise<Measured> {
+  return await runOps({
+    workers,
+    amount,
+    op: async () => {
+      const bytes = await drain(c.base + c.attachmentUrl, c.session.auth)
+      if (bytes !== expectBytes) throw new Error(`attachment: ${bytes} bytes, expected ${expectBytes}`)
+    },
+  })
+}
