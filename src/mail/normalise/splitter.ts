@@ -61,32 +61,55 @@ export class SafeSplitter extends mailsplit.Splitter {
 /** Counts raw octets and splits over-long lines (see above). */
 export class LineGuard extends Transform {
   bytes = 0
-  private sinceNewline = 0
+  private carry: Buffer = Buffer.alloc(0)
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
-    // Pass the chunk on whole unless a line runs past MAX_LINE: one push per
-    // chunk keeps mailsplit's body chunks large (a push per line made it emit
-    // one object per line, 20× slower on big attachments).
+    // One push per line made mailsplit emit one object per line (20× slower on
+    // big attachments). Push whole runs of complete lines instead, carrying an
+    // unfinished line over: mailsplit sees the same line-aligned input.
+    const data = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk])
+    this.carry = EMPTY
     let from = 0
     let start = 0
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(0x0a, start)
-      const segEnd = nl === -1 ? chunk.length : nl + 1
-      const room = MAX_LINE - this.sinceNewline
-      if (segEnd - start > room && (nl === -1 || nl - start >= room)) {
-        this.push(chunk.subarray(from, start + room))
+    let lineStart = 0
+    while (start < data.length) {
+      const nl = data.indexOf(0x0a, start)
+      if (nl === -1) {
+        if (data.length - lineStart > MAX_LINE) {
+          // an over-long unfinished line: break it here
+          if (lineStart > from) this.push(data.subarray(from, lineStart))
+          this.push(data.subarray(lineStart, lineStart + MAX_LINE))
+          this.push(LF)
+          lineStart += MAX_LINE
+          from = lineStart
+          start = lineStart
+          continue
+        }
+        break
+      }
+      if (nl + 1 - lineStart > MAX_LINE + 1) {
+        if (lineStart > from) this.push(data.subarray(from, lineStart))
+        this.push(data.subarray(lineStart, lineStart + MAX_LINE))
         this.push(LF)
-        start += room
-        from = start
-        this.sinceNewline = 0
+        lineStart += MAX_LINE
+        from = lineStart
+        start = lineStart
         continue
       }
-      this.sinceNewline = nl === -1 ? this.sinceNewline + (segEnd - start) : 0
-      start = segEnd
+      start = nl + 1
+      lineStart = start
     }
-    if (from < chunk.length) this.push(from === 0 ? chunk : chunk.subarray(from))
+    if (lineStart > from) this.push(data.subarray(from, lineStart))
+    if (lineStart < data.length) this.carry = Buffer.from(data.subarray(lineStart))
+    done()
+  }
+
+  override _flush (done: TransformCallback): void {
+    if (this.carry.length > 0) this.push(this.carry)
+    this.carry = EMPTY
     done()
   }
 }
+const EMPTY = Buffer.alloc(0)
 const LF = Buffer.from('\n')
