@@ -121,6 +121,12 @@ export interface MailBackend {
    * Optional: without it the service refetches stale entries in full.
    */
   revalidate?: (ctx: AccountContext, keys: MessageKey[]) => Promise<Array<{ keywords: string[] | null } | null>>
+  /**
+   * A cheap token of the mailbox's mutable state that changes whenever any
+   * message's keywords change or a message is expunged (IMAP: STATUS with
+   * HIGHESTMODSEQ). Optional; null where the server cannot give one.
+   */
+  mailboxValidator?: (ctx: AccountContext, mailbox: string) => Promise<string | null>
   /** Close pooled connections opened with these credentials (revocation). */
   release: (settings: ConnectionSettings) => Promise<void>
   close: () => Promise<void>

@@ -13,6 +13,7 @@
 import type { AccountContext, MailBackend, MessageKey, MessageRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { GatewayError } from './errors.ts'
+import { MailboxValidators } from './mailbox-validators.ts'
 
 const CONTENT_TTL_SECONDS = 24 * 3600
 /** Parsed messages above this (JSON characters) are not cached. */
@@ -22,6 +23,8 @@ interface CachedMessage {
   record: MessageRecord
   /** When keywords/existence were last confirmed upstream (ms). */
   checkedAt: number
+  /** The mailbox validator taken before that confirmation (null: none). */
+  validator?: string | null
 }
 
 export interface ReaderOptions {
@@ -46,8 +49,11 @@ export interface ReaderStats {
 export class MessageReader {
   readonly #inflight = new Map<string, Promise<MessageRecord | null>>()
   readonly stats: ReaderStats = { hits: 0, revalidated: 0, misses: 0 }
+  readonly #validators: MailboxValidators
 
-  constructor (private readonly opts: ReaderOptions) {}
+  constructor (private readonly opts: ReaderOptions) {
+    this.#validators = new MailboxValidators(opts.stalenessMs)
+  }
 
   /** One result per key, in order: the record, or null when the message does not exist. */
   async read (backend: MailBackend, ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
@@ -65,13 +71,28 @@ export class MessageReader {
     })
     this.stats.hits += keys.length - stale.length - missing.length
 
-    if (stale.length > 0) {
+    const validators = new Map<string, string | null>()
+    if (stale.length > 0 || missing.length > 0) {
+      const mailboxes = new Set([...stale, ...missing].map(i => keys[i]!.mailbox))
+      await Promise.all([...mailboxes].map(async m => { validators.set(m, await this.#validators.get(backend, ctx, m)) }))
+    }
+
+    // Still under an unchanged mailbox validator: nothing in that mailbox changed.
+    const unchanged = stale.filter(i => {
+      const v = cached[i]!.validator
+      return v !== undefined && v !== null && v === validators.get(keys[i]!.mailbox)
+    })
+    for (const i of unchanged) results[i] = cached[i]!.record
+    this.stats.hits += unchanged.length
+    const recheck = stale.filter(i => !unchanged.includes(i))
+
+    if (recheck.length > 0) {
       if (backend.revalidate === undefined) {
-        missing.push(...stale)
+        missing.push(...recheck)
       } else {
-        this.stats.revalidated += stale.length
-        const states = await backend.revalidate(ctx, stale.map(i => keys[i]!))
-        await Promise.all(stale.map(async (i, j) => {
+        this.stats.revalidated += recheck.length
+        const states = await backend.revalidate(ctx, recheck.map(i => keys[i]!))
+        await Promise.all(recheck.map(async (i, j) => {
           const state = states[j]
           const entry = cached[i]!
           if (state === null || state === undefined) {
@@ -80,14 +101,14 @@ export class MessageReader {
           }
           const record = { ...entry.record, keywords: state.keywords }
           results[i] = record
-          await this.#store(ctx, keys[i]!, record)
+          await this.#store(ctx, keys[i]!, record, validators.get(keys[i]!.mailbox) ?? null)
         }))
       }
     }
 
     if (missing.length > 0) {
       this.stats.misses += missing.length
-      const fetched = await this.#fetch(backend, ctx, missing.map(i => keys[i]!))
+      const fetched = await this.#fetch(backend, ctx, missing.map(i => keys[i]!), validators)
       missing.forEach((i, j) => { results[i] = fetched[j] ?? null })
     }
     return results
@@ -106,7 +127,7 @@ export class MessageReader {
     return record
   }
 
-  async #fetch (backend: MailBackend, ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
+  async #fetch (backend: MailBackend, ctx: AccountContext, keys: MessageKey[], validators: Map<string, string | null>): Promise<Array<MessageRecord | null>> {
     const flightKey = (k: MessageKey): string => JSON.stringify([ctx.accountId, ...partsOf(k)])
     const toFetch = keys.filter(k => !this.#inflight.has(flightKey(k)))
     if (toFetch.length > 0) {
@@ -115,7 +136,7 @@ export class MessageReader {
         const fk = flightKey(k)
         const one = batch.then(async records => {
           const record = records[i] ?? null
-          if (record !== null) await this.#store(ctx, k, record)
+          if (record !== null) await this.#store(ctx, k, record, validators.get(k.mailbox) ?? null)
           return record
         }).finally(() => this.#inflight.delete(fk))
         this.#inflight.set(fk, one)
@@ -124,8 +145,8 @@ export class MessageReader {
     return Promise.all(keys.map(k => this.#inflight.get(flightKey(k)) ?? Promise.resolve(null)))
   }
 
-  async #store (ctx: AccountContext, key: MessageKey, record: MessageRecord): Promise<void> {
-    const value: CachedMessage = { record, checkedAt: Date.now() }
+  async #store (ctx: AccountContext, key: MessageKey, record: MessageRecord, validator: string | null): Promise<void> {
+    const value: CachedMessage = { record, checkedAt: Date.now(), validator }
     if ((record.text?.length ?? 0) + (record.html?.length ?? 0) > MAX_CACHED_CHARS) return
     await this.opts.cache.forAccount(ctx.accountId).setJson('msg', partsOf(key), value, CONTENT_TTL_SECONDS)
   }

@@ -14,6 +14,7 @@ import { listMessages } from './list-messages.ts'
 import { listMailboxes } from './mailboxes.ts'
 import { openRaw } from './open-raw.ts'
 import { keywordsIn } from './revalidate.ts'
+import { mailboxValidator } from './validator.ts'
 
 export interface ImapBackendOptions {
   guard: HostGuard
@@ -67,6 +68,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
       const states = await perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => keywordsIn(s, path, ks)))
       return states.map(keywords => keywords === null ? null : { keywords })
     },
+    mailboxValidator: (ctx, mailbox) => conns.run(ctx.settings, s => mailboxValidator(s, mailbox)),
     openRaw: (ctx, key) => openRaw(conns, ctx.settings, key),
     release: (settings) => conns.drain(settings),
     close: () => conns.close(),
