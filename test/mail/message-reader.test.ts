@@ -97,4 +97,27 @@ describe('MessageReader', () => {
     await reader.read(backend, ctx('bob'), [key('1')])
     assert.equal(calls.getMessages, 2)
   })
+
+  it('an unchanged mailbox validator confirms stale entries without per-message rechecks', async () => {
+    const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
+    const server = new Map([['1', ['$seen']], ['2', []]])
+    const { backend, calls } = fakeBackend(server)
+    let modseq = 1
+    let statusCalls = 0
+    const withValidator = Object.assign(backend, { mailboxValidator: async () => { statusCalls++; return `v${modseq}` } })
+    const reader = new MessageReader({ cache: { forAccount: id => cache.sealed.forAccount(id), status: cache.status }, stalenessMs: 50 })
+    await reader.read(withValidator, ctx('a'), [key('1'), key('2')])
+    await sleep(80)
+    server.set('1', ['$seen', '$flagged']) // changed, but the validator says nothing changed: trust it
+    const same = await reader.read(withValidator, ctx('a'), [key('1'), key('2')])
+    assert.equal(calls.revalidate, 0)
+    assert.deepEqual(same[0]?.keywords, ['$seen'])
+    modseq = 2
+    await sleep(80)
+    const changed = await reader.read(withValidator, ctx('a'), [key('1'), key('2')])
+    assert.equal(calls.revalidate, 1, 'one batched recheck once the validator moved')
+    assert.deepEqual(changed[0]?.keywords, ['$seen', '$flagged'])
+    assert.equal(calls.getMessages, 1)
+    assert.ok(statusCalls <= 3, `${statusCalls} validator calls`)
+  })
 })
