@@ -20,6 +20,7 @@ declare module 'autocannon' {
     non2xx: number
     '2xx': number
   }
-  function autocannon (opts: Options): Promise<Result>
+  /** A thenable event emitter ('response' after every response). */
+  function autocannon (opts: Options): Promise<Result> & { on: (event: 'response', listener: () => void) => void }
   export default autocannon
 }
