@@ -21,33 +21,17 @@ export type Scalars = {
 /** GET /v1/account. `id` is stable for one (protocol, host, port, username). */
 export type Account = {
   __typename?: 'Account';
-  capabilities: Capabilities;
-  host: Scalars['String']['output'];
   id: Scalars['ID']['output'];
-  port: Scalars['Int']['output'];
   protocol: Protocol;
+  host: Scalars['String']['output'];
+  port: Scalars['Int']['output'];
   username: Scalars['String']['output'];
+  capabilities: Capabilities;
 };
 
-export type Address = {
-  __typename?: 'Address';
-  email: Scalars['String']['output'];
-  name?: Maybe<Scalars['String']['output']>;
-};
-
-export type Attachment = {
-  __typename?: 'Attachment';
-  /** Content-ID without <>. */
-  contentId?: Maybe<Scalars['String']['output']>;
-  contentType: Scalars['String']['output'];
-  disposition?: Maybe<Disposition>;
-  filename?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  /** Decoded octets. */
-  size: Scalars['Int']['output'];
-  /** REST URL of the decoded bytes: /v1/messages/{messageId}/attachments/{attachmentId}. */
-  url: Scalars['String']['output'];
-};
+export type Protocol =
+  | 'imap'
+  | 'pop3';
 
 /**
  * What the account can do (REST `capabilities`, key for key). The first five fields
@@ -56,162 +40,53 @@ export type Attachment = {
  */
 export type Capabilities = {
   __typename?: 'Capabilities';
-  /** IMAP APPENDLIMIT (RFC 7889), octets. */
-  appendLimit?: Maybe<Scalars['Int']['output']>;
+  mailboxes: Scalars['Boolean']['output'];
+  keywords: Scalars['Boolean']['output'];
+  search: Scalars['Boolean']['output'];
+  move: Scalars['Boolean']['output'];
+  idle: Scalars['Boolean']['output'];
   /** IMAP CONDSTORE (RFC 7162). */
   condstore?: Maybe<Scalars['Boolean']['output']>;
-  /** IMAP ESEARCH (RFC 4731). */
-  esearch?: Maybe<Scalars['Boolean']['output']>;
-  /** POP3 EXPIRE (RFC 2449): minimum days messages are kept; null for NEVER or not stated. */
-  expire?: Maybe<Scalars['Int']['output']>;
-  idle: Scalars['Boolean']['output'];
-  /** IMAP4rev2 (RFC 9051). */
-  imap4rev2?: Maybe<Scalars['Boolean']['output']>;
-  /** POP3 IMPLEMENTATION (RFC 2449). */
-  implementation?: Maybe<Scalars['String']['output']>;
-  keywords: Scalars['Boolean']['output'];
-  /** POP3 LOGIN-DELAY (RFC 2449): minimum seconds between logins. */
-  loginDelay?: Maybe<Scalars['Int']['output']>;
-  mailboxes: Scalars['Boolean']['output'];
-  move: Scalars['Boolean']['output'];
-  /** IMAP OBJECTID (RFC 8474). */
-  objectId?: Maybe<Scalars['Boolean']['output']>;
-  /** POP3 PIPELINING (RFC 2449). */
-  pipelining?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP QRESYNC (RFC 7162). */
   qresync?: Maybe<Scalars['Boolean']['output']>;
-  /** IMAP QUOTA (RFC 9208). */
-  quota?: Maybe<Scalars['Boolean']['output']>;
-  /** POP3 RESP-CODES (RFC 2449). */
-  respCodes?: Maybe<Scalars['Boolean']['output']>;
-  /** SASL mechanisms the POP3 server offers (RFC 2449 SASL), upper-case. */
-  sasl?: Maybe<Array<Scalars['String']['output']>>;
-  search: Scalars['Boolean']['output'];
-  /** IMAP SORT (RFC 5256). */
-  sort?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP SPECIAL-USE (RFC 6154). */
   specialUse?: Maybe<Scalars['Boolean']['output']>;
-  /** POP3 STLS (RFC 2595). */
-  stls?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP UIDPLUS (RFC 4315). */
+  uidplus?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP ESEARCH (RFC 4731). */
+  esearch?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP SORT (RFC 5256). */
+  sort?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP THREAD (RFC 5256). */
   thread?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP OBJECTID (RFC 8474). */
+  objectId?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP QUOTA (RFC 9208). */
+  quota?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP4rev2 (RFC 9051). */
+  imap4rev2?: Maybe<Scalars['Boolean']['output']>;
+  /** IMAP APPENDLIMIT (RFC 7889), octets. */
+  appendLimit?: Maybe<Scalars['Int']['output']>;
   /** POP3 TOP. */
   top?: Maybe<Scalars['Boolean']['output']>;
   /** POP3 UIDL. */
   uidl?: Maybe<Scalars['Boolean']['output']>;
-  /** IMAP UIDPLUS (RFC 4315). */
-  uidplus?: Maybe<Scalars['Boolean']['output']>;
   /** POP3 USER. */
   user?: Maybe<Scalars['Boolean']['output']>;
-};
-
-/** How the gateway reaches the mail server (POST /v1/sessions body). */
-export type CreateSessionInput = {
-  accessToken?: InputMaybe<Scalars['String']['input']>;
-  host: Scalars['String']['input'];
-  /** Exactly one of password / accessToken (SASL XOAUTH2 / OAUTHBEARER). */
-  password?: InputMaybe<Scalars['String']['input']>;
-  /** Defaults: imap 993 (tls) / 143; pop3 995 (tls) / 110. */
-  port?: InputMaybe<Scalars['Int']['input']>;
-  protocol: Protocol;
-  /** Default tls. */
-  security?: InputMaybe<Security>;
-  /** Seconds, 1 ≤ ttl ≤ SESSION_TTL_MAX. */
-  ttl?: InputMaybe<Scalars['Int']['input']>;
-  username: Scalars['String']['input'];
-};
-
-export type Disposition =
-  | 'attachment'
-  | 'inline';
-
-export type Header = {
-  __typename?: 'Header';
-  name: Scalars['String']['output'];
-  /** The raw value. */
-  value: Scalars['String']['output'];
-};
-
-/** GET /v1/mailboxes/{mailboxId}. POP3 accounts have exactly one: INBOX. */
-export type Mailbox = {
-  __typename?: 'Mailbox';
-  id: Scalars['ID']['output'];
-  isSubscribed: Scalars['Boolean']['output'];
-  /** This mailbox's messages: same arguments as Query.messages. */
-  messages: MessageConnection;
-  name: Scalars['String']['output'];
-  parentId?: Maybe<Scalars['ID']['output']>;
-  path: Scalars['String']['output'];
-  role?: Maybe<MailboxRole>;
-  totalEmails: Scalars['Int']['output'];
-  /** null where the protocol cannot tell (POP3). */
-  unreadEmails?: Maybe<Scalars['Int']['output']>;
-};
-
-
-/** GET /v1/mailboxes/{mailboxId}. POP3 accounts have exactly one: INBOX. */
-export type MailboxMessagesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<MessageFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** RFC 6154 special use, lowercase as in REST. */
-export type MailboxRole =
-  | 'all'
-  | 'archive'
-  | 'drafts'
-  | 'flagged'
-  | 'inbox'
-  | 'junk'
-  | 'sent'
-  | 'trash';
-
-/**
- * A message (REST MessageSummary + Message in one type). The summary fields come
- * with a page of messages at no extra cost; the body fields (sender … headers) are
- * fetched lazily, in one batched upstream fetch per request and mailbox.
- */
-export type Message = {
-  __typename?: 'Message';
-  /** Every part that is not a body part, inline images included (JMAP). */
-  attachments: Array<Attachment>;
-  bcc: Array<Address>;
-  cc: Array<Address>;
-  from: Array<Address>;
-  /**
-   * True when any attachment has disposition "attachment" or is an attached message.
-   * null on a POP3 list item, where it cannot be told without downloading the message
-   * (as in REST); always set on a message fetched by id.
-   */
-  hasAttachment?: Maybe<Scalars['Boolean']['output']>;
-  headers: Array<Header>;
-  /** The text/html body, decoded to UTF-8. */
-  html?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  inReplyTo: Array<Scalars['String']['output']>;
-  /** JMAP keyword names (RFC 8621); null = unknown (POP3). */
-  keywords?: Maybe<Array<Scalars['String']['output']>>;
-  mailboxId: Scalars['ID']['output'];
-  /** Message-ID without <>. */
-  messageId?: Maybe<Scalars['String']['output']>;
-  /** First ≤256 characters of the text, whitespace collapsed. */
-  preview: Scalars['String']['output'];
-  protocol: Protocol;
-  /** IMAP INTERNALDATE; POP3: topmost Received:, else Date:, else null. ISO 8601 UTC. */
-  receivedAt?: Maybe<Scalars['String']['output']>;
-  references: Array<Scalars['String']['output']>;
-  replyTo: Array<Address>;
-  sender: Array<Address>;
-  /** The Date header, ISO 8601 with its offset kept. */
-  sentAt?: Maybe<Scalars['String']['output']>;
-  /** Octets of the raw message. */
-  size: Scalars['Int']['output'];
-  /** Decoded (RFC 2047), UTF-8. */
-  subject?: Maybe<Scalars['String']['output']>;
-  /** The text/plain body, decoded to UTF-8. */
-  text?: Maybe<Scalars['String']['output']>;
-  to: Array<Address>;
+  /** POP3 PIPELINING (RFC 2449). */
+  pipelining?: Maybe<Scalars['Boolean']['output']>;
+  /** POP3 STLS (RFC 2595). */
+  stls?: Maybe<Scalars['Boolean']['output']>;
+  /** POP3 RESP-CODES (RFC 2449). */
+  respCodes?: Maybe<Scalars['Boolean']['output']>;
+  /** SASL mechanisms the POP3 server offers (RFC 2449 SASL), upper-case. */
+  sasl?: Maybe<Array<Scalars['String']['output']>>;
+  /** POP3 EXPIRE (RFC 2449): minimum days messages are kept; null for NEVER or not stated. */
+  expire?: Maybe<Scalars['Int']['output']>;
+  /** POP3 LOGIN-DELAY (RFC 2449): minimum seconds between logins. */
+  loginDelay?: Maybe<Scalars['Int']['output']>;
+  /** POP3 IMPLEMENTATION (RFC 2449). */
+  implementation?: Maybe<Scalars['String']['output']>;
 };
 
 /** A page of messages, newest first (Relay connection over the REST page). */
@@ -233,21 +108,141 @@ export type MessageEdge = {
   node: Message;
 };
 
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  hasNextPage: Scalars['Boolean']['output'];
+  /** The REST `nextCursor`: pass it as `after` for the next page; null on the last page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+};
+
 /** REST list filters. POP3 accounts answer `unsupported` for any they cannot serve. */
 export type MessageFilter = {
-  /** ISO 8601 date or date-time, on receivedAt. */
-  before?: InputMaybe<Scalars['String']['input']>;
+  unread?: InputMaybe<Scalars['Boolean']['input']>;
   flagged?: InputMaybe<Scalars['Boolean']['input']>;
   /** Substring of a From address or name. */
   from?: InputMaybe<Scalars['String']['input']>;
-  /** ISO 8601 date or date-time, on receivedAt. */
-  since?: InputMaybe<Scalars['String']['input']>;
+  /** Substring of a To address or name. */
+  to?: InputMaybe<Scalars['String']['input']>;
   subject?: InputMaybe<Scalars['String']['input']>;
   /** Substring of the text. */
   text?: InputMaybe<Scalars['String']['input']>;
-  /** Substring of a To address or name. */
-  to?: InputMaybe<Scalars['String']['input']>;
-  unread?: InputMaybe<Scalars['Boolean']['input']>;
+  /** ISO 8601 date or date-time, on receivedAt. */
+  since?: InputMaybe<Scalars['String']['input']>;
+  /** ISO 8601 date or date-time, on receivedAt. */
+  before?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** GET /v1/mailboxes/{mailboxId}. POP3 accounts have exactly one: INBOX. */
+export type Mailbox = {
+  __typename?: 'Mailbox';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  path: Scalars['String']['output'];
+  parentId?: Maybe<Scalars['ID']['output']>;
+  role?: Maybe<MailboxRole>;
+  totalEmails: Scalars['Int']['output'];
+  /** null where the protocol cannot tell (POP3). */
+  unreadEmails?: Maybe<Scalars['Int']['output']>;
+  isSubscribed: Scalars['Boolean']['output'];
+  /** This mailbox's messages: same arguments as Query.messages. */
+  messages: MessageConnection;
+};
+
+
+/** GET /v1/mailboxes/{mailboxId}. POP3 accounts have exactly one: INBOX. */
+export type MailboxMessagesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<MessageFilter>;
+};
+
+/** RFC 6154 special use, lowercase as in REST. */
+export type MailboxRole =
+  | 'inbox'
+  | 'sent'
+  | 'drafts'
+  | 'trash'
+  | 'junk'
+  | 'archive'
+  | 'all'
+  | 'flagged';
+
+/**
+ * A message (REST MessageSummary + Message in one type). The summary fields come
+ * with a page of messages at no extra cost; the body fields (sender … headers) are
+ * fetched lazily, in one batched upstream fetch per request and mailbox.
+ */
+export type Message = {
+  __typename?: 'Message';
+  id: Scalars['ID']['output'];
+  mailboxId: Scalars['ID']['output'];
+  protocol: Protocol;
+  /** Message-ID without <>. */
+  messageId?: Maybe<Scalars['String']['output']>;
+  /** Decoded (RFC 2047), UTF-8. */
+  subject?: Maybe<Scalars['String']['output']>;
+  from: Array<Address>;
+  to: Array<Address>;
+  cc: Array<Address>;
+  /** The Date header, ISO 8601 with its offset kept. */
+  sentAt?: Maybe<Scalars['String']['output']>;
+  /** IMAP INTERNALDATE; POP3: topmost Received:, else Date:, else null. ISO 8601 UTC. */
+  receivedAt?: Maybe<Scalars['String']['output']>;
+  /** Octets of the raw message. */
+  size: Scalars['Int']['output'];
+  /** JMAP keyword names (RFC 8621); null = unknown (POP3). */
+  keywords?: Maybe<Array<Scalars['String']['output']>>;
+  /**
+   * True when any attachment has disposition "attachment" or is an attached message.
+   * null on a POP3 list item, where it cannot be told without downloading the message
+   * (as in REST); always set on a message fetched by id.
+   */
+  hasAttachment?: Maybe<Scalars['Boolean']['output']>;
+  sender: Array<Address>;
+  bcc: Array<Address>;
+  replyTo: Array<Address>;
+  inReplyTo: Array<Scalars['String']['output']>;
+  references: Array<Scalars['String']['output']>;
+  /** First ≤256 characters of the text, whitespace collapsed. */
+  preview: Scalars['String']['output'];
+  /** The text/plain body, decoded to UTF-8. */
+  text?: Maybe<Scalars['String']['output']>;
+  /** The text/html body, decoded to UTF-8. */
+  html?: Maybe<Scalars['String']['output']>;
+  /** Every part that is not a body part, inline images included (JMAP). */
+  attachments: Array<Attachment>;
+  headers: Array<Header>;
+};
+
+export type Address = {
+  __typename?: 'Address';
+  name?: Maybe<Scalars['String']['output']>;
+  email: Scalars['String']['output'];
+};
+
+export type Attachment = {
+  __typename?: 'Attachment';
+  id: Scalars['ID']['output'];
+  filename?: Maybe<Scalars['String']['output']>;
+  contentType: Scalars['String']['output'];
+  /** Decoded octets. */
+  size: Scalars['Int']['output'];
+  disposition?: Maybe<Disposition>;
+  /** Content-ID without <>. */
+  contentId?: Maybe<Scalars['String']['output']>;
+  /** REST URL of the decoded bytes: /v1/messages/{messageId}/attachments/{attachmentId}. */
+  url: Scalars['String']['output'];
+};
+
+export type Disposition =
+  | 'attachment'
+  | 'inline';
+
+export type Header = {
+  __typename?: 'Header';
+  name: Scalars['String']['output'];
+  /** The raw value. */
+  value: Scalars['String']['output'];
 };
 
 export type Mutation = {
@@ -269,17 +264,6 @@ export type MutationCreateSessionArgs = {
   input: CreateSessionInput;
 };
 
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  /** The REST `nextCursor`: pass it as `after` for the next page; null on the last page. */
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
-};
-
-export type Protocol =
-  | 'imap'
-  | 'pop3';
-
 /**
  * Read access to the account behind the bearer token (`Authorization: Bearer <token>`).
  * Every field mirrors a REST resource of the same name (contract §1–3).
@@ -288,17 +272,17 @@ export type Query = {
   __typename?: 'Query';
   /** GET /v1/account */
   account: Account;
-  /** GET /v1/mailboxes/{mailboxId}; an unknown id is a `not-found` error. */
-  mailbox?: Maybe<Mailbox>;
   /** GET /v1/mailboxes */
   mailboxes: Array<Mailbox>;
-  /** GET /v1/messages/{messageId}; an unknown id is a `not-found` error. */
-  message?: Maybe<Message>;
+  /** GET /v1/mailboxes/{mailboxId}; an unknown id is a `not-found` error. */
+  mailbox?: Maybe<Mailbox>;
   /**
    * GET /v1/mailboxes/{mailboxId}/messages: newest first, `first` 1–200 (REST `limit`),
    * `after` is the REST `cursor` (an opaque `nextCursor`/`endCursor`).
    */
   messages: MessageConnection;
+  /** GET /v1/messages/{messageId}; an unknown id is a `not-found` error. */
+  message?: Maybe<Message>;
 };
 
 
@@ -315,8 +299,11 @@ export type QueryMailboxArgs = {
  * Read access to the account behind the bearer token (`Authorization: Bearer <token>`).
  * Every field mirrors a REST resource of the same name (contract §1–3).
  */
-export type QueryMessageArgs = {
-  id: Scalars['ID']['input'];
+export type QueryMessagesArgs = {
+  mailboxId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<MessageFilter>;
 };
 
 
@@ -324,26 +311,39 @@ export type QueryMessageArgs = {
  * Read access to the account behind the bearer token (`Authorization: Bearer <token>`).
  * Every field mirrors a REST resource of the same name (contract §1–3).
  */
-export type QueryMessagesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<MessageFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  mailboxId: Scalars['ID']['input'];
+export type QueryMessageArgs = {
+  id: Scalars['ID']['input'];
 };
 
-export type Security =
-  | 'none'
-  | 'starttls'
-  | 'tls';
+/** How the gateway reaches the mail server (POST /v1/sessions body). */
+export type CreateSessionInput = {
+  protocol: Protocol;
+  host: Scalars['String']['input'];
+  /** Defaults: imap 993 (tls) / 143; pop3 995 (tls) / 110. */
+  port?: InputMaybe<Scalars['Int']['input']>;
+  /** Default tls. */
+  security?: InputMaybe<Security>;
+  username: Scalars['String']['input'];
+  /** Exactly one of password / accessToken (SASL XOAUTH2 / OAUTHBEARER). */
+  password?: InputMaybe<Scalars['String']['input']>;
+  accessToken?: InputMaybe<Scalars['String']['input']>;
+  /** Seconds, 1 ≤ ttl ≤ SESSION_TTL_MAX. */
+  ttl?: InputMaybe<Scalars['Int']['input']>;
+};
 
 export type Session = {
   __typename?: 'Session';
-  account: Account;
-  /** ISO 8601 UTC. */
-  expiresAt: Scalars['String']['output'];
   /** Opaque bearer token for `Authorization: Bearer <token>`. */
   token: Scalars['String']['output'];
+  /** ISO 8601 UTC. */
+  expiresAt: Scalars['String']['output'];
+  account: Account;
 };
+
+export type Security =
+  | 'tls'
+  | 'starttls'
+  | 'none';
 
 
 
@@ -419,155 +419,97 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Account: ResolverTypeWrapper<AccountModel>;
-  Address: ResolverTypeWrapper<Address>;
-  Attachment: ResolverTypeWrapper<Attachment>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  Capabilities: ResolverTypeWrapper<CapabilitiesModel>;
-  CreateSessionInput: CreateSessionInput;
-  Disposition: Disposition;
-  Header: ResolverTypeWrapper<Header>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Protocol: Protocol;
+  Capabilities: ResolverTypeWrapper<CapabilitiesModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
+  MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  MessageFilter: MessageFilter;
   Mailbox: ResolverTypeWrapper<MailboxModel>;
   MailboxRole: MailboxRole;
   Message: ResolverTypeWrapper<MessageSourceModel>;
-  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
-  MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
-  MessageFilter: MessageFilter;
+  Address: ResolverTypeWrapper<Address>;
+  Attachment: ResolverTypeWrapper<Attachment>;
+  Disposition: Disposition;
+  Header: ResolverTypeWrapper<Header>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Protocol: Protocol;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Security: Security;
+  CreateSessionInput: CreateSessionInput;
   Session: ResolverTypeWrapper<SessionGrantModel>;
+  Security: Security;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Account: AccountModel;
-  Address: Address;
-  Attachment: Attachment;
-  Boolean: Scalars['Boolean']['output'];
-  Capabilities: CapabilitiesModel;
-  CreateSessionInput: CreateSessionInput;
-  Header: Header;
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
-  Mailbox: MailboxModel;
-  Message: MessageSourceModel;
+  Capabilities: CapabilitiesModel;
+  Boolean: Scalars['Boolean']['output'];
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
-  MessageFilter: MessageFilter;
-  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  MessageFilter: MessageFilter;
+  Mailbox: MailboxModel;
+  Message: MessageSourceModel;
+  Address: Address;
+  Attachment: Attachment;
+  Header: Header;
+  Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  CreateSessionInput: CreateSessionInput;
   Session: SessionGrantModel;
+  Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
 };
 
 export type CostDirectiveArgs = {
-  assumedSize?: Maybe<Scalars['Int']['input']>;
-  multipliedBy?: Maybe<Scalars['String']['input']>;
   weight?: Scalars['Int']['input'];
+  multipliedBy?: Maybe<Scalars['String']['input']>;
+  assumedSize?: Maybe<Scalars['Int']['input']>;
 };
 
 export type CostDirectiveResolver<Result, Parent, ContextType = MercuriusContext, Args = CostDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AccountResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = {
-  capabilities?: Resolver<ResolversTypes['Capabilities'], ParentType, ContextType>;
-  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  port?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   protocol?: Resolver<ResolversTypes['Protocol'], ParentType, ContextType>;
+  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  port?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type AddressResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
-  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-};
-
-export type AttachmentResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Attachment'] = ResolversParentTypes['Attachment']> = {
-  contentId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  contentType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  disposition?: Resolver<Maybe<ResolversTypes['Disposition']>, ParentType, ContextType>;
-  filename?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  capabilities?: Resolver<ResolversTypes['Capabilities'], ParentType, ContextType>;
 };
 
 export type CapabilitiesResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Capabilities'] = ResolversParentTypes['Capabilities']> = {
-  appendLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  condstore?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  esearch?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  expire?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  idle?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  imap4rev2?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  implementation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  keywords?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  loginDelay?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   mailboxes?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  move?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  objectId?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  pipelining?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  qresync?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  quota?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  respCodes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  sasl?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  keywords?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   search?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  sort?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  move?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  idle?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  condstore?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  qresync?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   specialUse?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  stls?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  uidplus?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  esearch?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  sort?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   thread?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  objectId?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  quota?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  imap4rev2?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  appendLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   top?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   uidl?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  uidplus?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-};
-
-export type HeaderResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Header'] = ResolversParentTypes['Header']> = {
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type MailboxResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Mailbox'] = ResolversParentTypes['Mailbox']> = {
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  isSubscribed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<MailboxMessagesArgs, 'first'>>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
-  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  role?: Resolver<Maybe<ResolversTypes['MailboxRole']>, ParentType, ContextType>;
-  totalEmails?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  unreadEmails?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-};
-
-export type MessageResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
-  attachments?: Resolver<Array<ResolversTypes['Attachment']>, ParentType, ContextType>;
-  bcc?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
-  cc?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
-  from?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
-  hasAttachment?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  headers?: Resolver<Array<ResolversTypes['Header']>, ParentType, ContextType>;
-  html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  inReplyTo?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  keywords?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
-  mailboxId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  messageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  preview?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  protocol?: Resolver<ResolversTypes['Protocol'], ParentType, ContextType>;
-  receivedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  references?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  replyTo?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
-  sender?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
-  sentAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  to?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  pipelining?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  stls?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  respCodes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  sasl?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  expire?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  loginDelay?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  implementation?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type MessageConnectionResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = {
@@ -581,42 +523,100 @@ export type MessageEdgeResolvers<ContextType = MercuriusContext, ParentType exte
   node?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 };
 
+export type PageInfoResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type MailboxResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Mailbox'] = ResolversParentTypes['Mailbox']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  role?: Resolver<Maybe<ResolversTypes['MailboxRole']>, ParentType, ContextType>;
+  totalEmails?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unreadEmails?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  isSubscribed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<MailboxMessagesArgs, 'first'>>;
+};
+
+export type MessageResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  mailboxId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  protocol?: Resolver<ResolversTypes['Protocol'], ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  from?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  to?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  cc?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  receivedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  keywords?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  hasAttachment?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  sender?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  bcc?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  replyTo?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  inReplyTo?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  references?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  preview?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attachments?: Resolver<Array<ResolversTypes['Attachment']>, ParentType, ContextType>;
+  headers?: Resolver<Array<ResolversTypes['Header']>, ParentType, ContextType>;
+};
+
+export type AddressResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AttachmentResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Attachment'] = ResolversParentTypes['Attachment']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  filename?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  contentType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  disposition?: Resolver<Maybe<ResolversTypes['Disposition']>, ParentType, ContextType>;
+  contentId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type HeaderResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Header'] = ResolversParentTypes['Header']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createSession?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'input'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
-export type PageInfoResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-};
-
 export type QueryResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
-  mailbox?: Resolver<Maybe<ResolversTypes['Mailbox']>, ParentType, ContextType, RequireFields<QueryMailboxArgs, 'id'>>;
   mailboxes?: Resolver<Array<ResolversTypes['Mailbox']>, ParentType, ContextType>;
+  mailbox?: Resolver<Maybe<ResolversTypes['Mailbox']>, ParentType, ContextType, RequireFields<QueryMailboxArgs, 'id'>>;
+  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'mailboxId' | 'first'>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
-  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'first' | 'mailboxId'>>;
 };
 
 export type SessionResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
-  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
-  expiresAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = MercuriusContext> = {
   Account?: AccountResolvers<ContextType>;
-  Address?: AddressResolvers<ContextType>;
-  Attachment?: AttachmentResolvers<ContextType>;
   Capabilities?: CapabilitiesResolvers<ContextType>;
-  Header?: HeaderResolvers<ContextType>;
-  Mailbox?: MailboxResolvers<ContextType>;
-  Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
-  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Mailbox?: MailboxResolvers<ContextType>;
+  Message?: MessageResolvers<ContextType>;
+  Address?: AddressResolvers<ContextType>;
+  Attachment?: AttachmentResolvers<ContextType>;
+  Header?: HeaderResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
 };
