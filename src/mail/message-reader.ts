@@ -16,6 +16,8 @@ import { GatewayError } from './errors.ts'
 import { MailboxValidators } from './mailbox-validators.ts'
 
 const CONTENT_TTL_SECONDS = 24 * 3600
+/** The longest a mailbox validator alone confirms an entry before it is rechecked itself. */
+const VALIDATOR_MAX_AGE_MS = 60_000
 /** Parsed messages above this (JSON characters) are not cached. */
 const MAX_CACHED_CHARS = 4 * 1024 * 1024
 
@@ -78,9 +80,12 @@ export class MessageReader {
     }
 
     // Still under an unchanged mailbox validator: nothing in that mailbox changed.
+    // A safety net bounds how long a validator alone may vouch for an entry, in
+    // case a server's FETCH answered from a view older than its STATUS.
     const unchanged = stale.filter(i => {
-      const v = cached[i]!.validator
-      return v !== undefined && v !== null && v === validators.get(keys[i]!.mailbox)
+      const entry = cached[i]!
+      const v = entry.validator
+      return v !== undefined && v !== null && v === validators.get(keys[i]!.mailbox) && now - entry.checkedAt <= VALIDATOR_MAX_AGE_MS
     })
     for (const i of unchanged) results[i] = cached[i]!.record
     this.stats.hits += unchanged.length

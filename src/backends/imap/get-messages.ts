@@ -1,7 +1,8 @@
 /**
  * Full messages of one mailbox, batched, parsed by the normaliser.
  *
- * 1. UID FETCH FLAGS INTERNALDATE RFC822.SIZE for every asked UID (missing → null).
+ * 1. UID FETCH FLAGS INTERNALDATE RFC822.SIZE for every asked UID (missing → null;
+ *    no NOOP first: only when a UID is missing is the mailbox synced and asked again).
  * 2. Small messages (≤ 1 MiB) in UID FETCH BODY.PEEK[] batches of ≤ 8 MiB in all.
  * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage:
  *    a big message is never held in memory whole.
@@ -74,7 +75,16 @@ export async function getMessagesIn (session: ImapSession, path: string, keys: M
     const results = new Map<number, MessageRecord>()
     const uids = [...new Set(keys.map(uidOf).filter((u): u is number => u !== null))]
     if (uids.length === 0) return results
-    const metas = await session.cmd(session.client.fetchAll(sequenceOf(uids), { uid: true, flags: true, internalDate: true, size: true }, { uid: true }))
+    const fetchMetas = (some: number[]): Promise<FetchMessageObject[]> =>
+      session.cmd(session.client.fetchAll(sequenceOf(some), { uid: true, flags: true, internalDate: true, size: true }, { uid: true }))
+    const metas = await fetchMetas(uids)
+    if (metas.length < uids.length) {
+      // Read without a sync point: a UID delivered since this connection last
+      // synced is not in its view yet. Sync once and ask for the missing ones.
+      const seen = new Set(metas.map(m => m.uid))
+      await session.sync()
+      metas.push(...await fetchMetas(uids.filter(u => !seen.has(u))))
+    }
     const metaOf = new Map(metas.map(m => [m.uid, m]))
 
     const store = (uid: number, parsed: ParsedMessage): void => {
@@ -99,5 +109,5 @@ export async function getMessagesIn (session: ImapSession, path: string, keys: M
       if (parsed !== null) store(m.uid, parsed)
     }
     return results
-  })
+  }, { sync: false })
 }

@@ -14,18 +14,28 @@ export interface ImapSession {
    * Open `path` read-only (EXAMINE) under imapflow's mailbox lock, run `fn`
    * with the mailbox's UIDVALIDITY as a decimal string, release in finally.
    */
-  inMailbox: <T>(path: string, fn: (validity: string) => Promise<T>) => Promise<T>
+  inMailbox: <T>(path: string, fn: (validity: string) => Promise<T>, opts?: LockOptions) => Promise<T>
   /** Same, but the caller releases the lock (a stream that outlives the call). */
-  lockMailbox: (path: string) => Promise<{ validity: string, release: () => void }>
+  lockMailbox: (path: string, opts?: LockOptions) => Promise<{ validity: string, release: () => void }>
+  /** NOOP: learn what other clients changed since this connection's last sync point. */
+  sync: () => Promise<void>
+}
+
+export interface LockOptions {
+  /**
+   * Sync (NOOP) a mailbox that is still selected from an earlier lease. Default
+   * true; reads by UID may skip it and sync only when a UID is missing.
+   */
+  sync?: boolean
 }
 
 export function createSession (client: ImapFlow, timeoutMs: number): ImapSession {
   const cmd = <T>(work: Promise<T>): Promise<T> => withDeadline(work, timeoutMs, () => client.close())
 
-  const lockMailbox = async (path: string): Promise<{ validity: string, release: () => void }> => {
+  const lockMailbox = async (path: string, opts: LockOptions = {}): Promise<{ validity: string, release: () => void }> => {
     const before = client.mailbox
     const lock = await cmd(client.getMailboxLock(path, { readOnly: true, acquireTimeout: timeoutMs }))
-    if (before !== false && before === client.mailbox) {
+    if (opts.sync !== false && before !== false && before === client.mailbox) {
       // Still selected from an earlier lease: no SELECT was sent, and the server only
       // reports mail that arrived since at a sync point. NOOP is one.
       try {
@@ -49,8 +59,9 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
     client,
     cmd,
     lockMailbox,
-    async inMailbox (path, fn) {
-      const lock = await lockMailbox(path)
+    sync: async () => { await cmd(client.noop()) },
+    async inMailbox (path, fn, opts) {
+      const lock = await lockMailbox(path, opts)
       try {
         return await fn(lock.validity)
       } finally {
