@@ -14,25 +14,19 @@ import type { AccountContext, MailBackend, MessageKey, MessageRecord } from './b
 import type { CachePort } from './cache-port.ts'
 import { GatewayError } from './errors.ts'
 import { MailboxValidators } from './mailbox-validators.ts'
+import { type CachedMessage, MessageStore } from './message-store.ts'
 
-const CONTENT_TTL_SECONDS = 24 * 3600
 /** The longest a mailbox validator alone confirms an entry before it is rechecked itself. */
 const VALIDATOR_MAX_AGE_MS = 60_000
-/** Parsed messages above this (JSON characters) are not cached. */
-const MAX_CACHED_CHARS = 4 * 1024 * 1024
-
-interface CachedMessage {
-  record: MessageRecord
-  /** When keywords/existence were last confirmed upstream (ms). */
-  checkedAt: number
-  /** The mailbox validator taken before that confirmation (null: none). */
-  validator?: string | null
-}
 
 export interface ReaderOptions {
   cache: CachePort
   stalenessMs: number
+  /** Bound of the in-process memo of decoded messages (bytes). */
+  memoBytes?: number
 }
+
+const DEFAULT_MEMO_BYTES = 16 * 1024 * 1024
 
 function partsOf (key: MessageKey): string[] {
   return [key.mailbox, key.validity ?? '', key.key]
@@ -52,17 +46,18 @@ export class MessageReader {
   readonly #inflight = new Map<string, Promise<MessageRecord | null>>()
   readonly stats: ReaderStats = { hits: 0, revalidated: 0, misses: 0 }
   readonly #validators: MailboxValidators
+  readonly #store: MessageStore
 
   constructor (private readonly opts: ReaderOptions) {
     this.#validators = new MailboxValidators(opts.stalenessMs)
+    this.#store = new MessageStore(opts.cache, opts.memoBytes ?? DEFAULT_MEMO_BYTES)
   }
 
   /** One result per key, in order: the record, or null when the message does not exist. */
   async read (backend: MailBackend, ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
-    const cache = this.opts.cache.forAccount(ctx.accountId)
     const now = Date.now()
     const results: Array<MessageRecord | null> = new Array(keys.length).fill(null)
-    const cached = await Promise.all(keys.map(k => cache.getJson<CachedMessage>('msg', partsOf(k))))
+    const cached = await Promise.all(keys.map(k => this.#store.get(ctx, k)))
 
     const stale: number[] = []
     const missing: number[] = []
@@ -101,12 +96,12 @@ export class MessageReader {
           const state = states[j]
           const entry = cached[i]!
           if (state === null || state === undefined) {
-            await cache.del('msg', partsOf(keys[i]!))
+            await this.#store.del(ctx, keys[i]!)
             return
           }
           const record = { ...entry.record, keywords: state.keywords }
           results[i] = record
-          await this.#store(ctx, keys[i]!, record, validators.get(keys[i]!.mailbox) ?? null)
+          await this.#save(ctx, keys[i]!, record, validators.get(keys[i]!.mailbox) ?? null)
         }))
       }
     }
@@ -121,8 +116,7 @@ export class MessageReader {
 
   /** Cached records only, no upstream call: null where not cached. */
   async peek (ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
-    const cache = this.opts.cache.forAccount(ctx.accountId)
-    const entries = await Promise.all(keys.map(k => cache.getJson<CachedMessage>('msg', partsOf(k))))
+    const entries = await Promise.all(keys.map(k => this.#store.get(ctx, k)))
     return entries.map(e => e?.record ?? null)
   }
 
@@ -141,7 +135,7 @@ export class MessageReader {
         const fk = flightKey(k)
         const one = batch.then(async records => {
           const record = records[i] ?? null
-          if (record !== null) await this.#store(ctx, k, record, validators.get(k.mailbox) ?? null)
+          if (record !== null) await this.#save(ctx, k, record, validators.get(k.mailbox) ?? null)
           return record
         }).finally(() => this.#inflight.delete(fk))
         this.#inflight.set(fk, one)
@@ -150,9 +144,7 @@ export class MessageReader {
     return Promise.all(keys.map(k => this.#inflight.get(flightKey(k)) ?? Promise.resolve(null)))
   }
 
-  async #store (ctx: AccountContext, key: MessageKey, record: MessageRecord, validator: string | null): Promise<void> {
-    const value: CachedMessage = { record, checkedAt: Date.now(), validator }
-    if ((record.text?.length ?? 0) + (record.html?.length ?? 0) > MAX_CACHED_CHARS) return
-    await this.opts.cache.forAccount(ctx.accountId).setJson('msg', partsOf(key), value, CONTENT_TTL_SECONDS)
+  async #save (ctx: AccountContext, key: MessageKey, record: MessageRecord, validator: string | null): Promise<void> {
+    await this.#store.set(ctx, key, { record, checkedAt: Date.now(), validator } satisfies CachedMessage)
   }
 }

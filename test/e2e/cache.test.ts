@@ -84,9 +84,11 @@ for (const backend of ['memory', 'redis'] as const) {
     if (backend === 'redis') {
       it('Redis killed mid-run: requests keep succeeding, /readyz says degraded, then the cache comes back', async () => {
         const user = await gw.env.dovecot.createUser('outage')
+        await gw.env.dovecot.deliver(user.username, text('outage later', 'w'))
         await gw.env.dovecot.deliver(user.username, text('outage', 'z'))
         const { token } = await gw.login(user)
-        const id = (await inboxPage(gw, token)).items[0]!.id
+        const [first, second] = (await inboxPage(gw, token)).items
+        const id = first!.id
         assert.equal((await gw.get(`/v1/messages/${id}`, token)).statusCode, 200)
 
         await redis!.kill()
@@ -107,6 +109,7 @@ for (const backend of ['memory', 'redis'] as const) {
           status = (await gw.app.inject({ method: 'GET', url: '/readyz' })).json().cache.status
         }
         assert.equal(status, 'ok')
+        assert.equal((await gw.get(`/v1/messages/${second!.id}`, token)).statusCode, 200)
         const report = await scanRedis(redis!.url, [])
         assert.ok(report.keys.length > 0, 'the cache stores again')
       })

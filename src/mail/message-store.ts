@@ -1,0 +1,64 @@
+/**
+ * Where parsed messages live: a small in-process memo of decoded entries in
+ * front of the shared cache (Redis or the in-process store). A memo hit skips
+ * the round trip, the decryption and the JSON parse; the shared cache keeps
+ * entries across instances and restarts. Freshness is not the memo's concern:
+ * entries carry their own checkedAt/validator, which the reader checks on
+ * every read wherever the entry came from. Keys carry the account id, so the
+ * memo is account-scoped like the shared cache.
+ */
+import { LRUCache } from 'lru-cache'
+import type { AccountContext, MessageKey, MessageRecord } from './backend.ts'
+import type { CachePort } from './cache-port.ts'
+
+export interface CachedMessage {
+  record: MessageRecord
+  /** When keywords/existence were last confirmed upstream (ms). */
+  checkedAt: number
+  /** The mailbox validator taken before that confirmation (null: none). */
+  validator?: string | null
+}
+
+const CONTENT_TTL_SECONDS = 24 * 3600
+/** Parsed messages above this (characters of text + html) are not cached. */
+const MAX_CACHED_CHARS = 4 * 1024 * 1024
+
+const partsOf = (key: MessageKey): string[] => [key.mailbox, key.validity ?? '', key.key]
+
+function approxBytes (entry: CachedMessage): number {
+  const r = entry.record
+  return 2 * ((r.text?.length ?? 0) + (r.html?.length ?? 0) + r.preview.length) + 160 * (r.headers.length + r.attachments.length) + 2048
+}
+
+export class MessageStore {
+  readonly #memo: LRUCache<string, CachedMessage>
+
+  constructor (private readonly cache: CachePort, memoBytes: number) {
+    this.#memo = new LRUCache<string, CachedMessage>({ maxSize: Math.max(1, memoBytes), sizeCalculation: approxBytes, ttl: CONTENT_TTL_SECONDS * 1000 })
+  }
+
+  #memoKey (ctx: AccountContext, key: MessageKey): string {
+    return `${ctx.accountId}\0${key.mailbox}\0${key.validity ?? ''}\0${key.key}`
+  }
+
+  async get (ctx: AccountContext, key: MessageKey): Promise<CachedMessage | null> {
+    const mk = this.#memoKey(ctx, key)
+    const memo = this.#memo.get(mk)
+    if (memo !== undefined) return memo
+    const shared = await this.cache.forAccount(ctx.accountId).getJson<CachedMessage>('msg', partsOf(key))
+    if (shared !== null && approxBytes(shared) <= this.#memo.maxSize / 8) this.#memo.set(mk, shared)
+    return shared
+  }
+
+  async set (ctx: AccountContext, key: MessageKey, entry: CachedMessage): Promise<void> {
+    const r = entry.record
+    if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
+    if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(this.#memoKey(ctx, key), entry)
+    await this.cache.forAccount(ctx.accountId).setJson('msg', partsOf(key), entry, CONTENT_TTL_SECONDS)
+  }
+
+  async del (ctx: AccountContext, key: MessageKey): Promise<void> {
+    this.#memo.delete(this.#memoKey(ctx, key))
+    await this.cache.forAccount(ctx.accountId).del('msg', partsOf(key))
+  }
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { AccountContext, MessageKey, MessageRecord } from '../../src/mail/backend.ts'
+import type { AccountCache, CachePort } from '../../src/mail/cache-port.ts'
+import { MessageStore } from '../../src/mail/message-store.ts'
+
+function countingCache () {
+  const data = new Map<string, unknown>()
+  const calls = { get: 0, set: 0 }
+  const port: CachePort = {
+    forAccount: (id: string): AccountCache => ({
+      getJson: async <T>(kind: string, parts: string[]) => { calls.get++; return (data.get([id, kind, ...parts].join('|')) as T) ?? null },
+      setJson: async (kind, parts, value) => { calls.set++; data.set([id, kind, ...parts].join('|'), structuredClone(value)) },
+      del: async (kind, parts) => { data.delete([id, kind, ...parts].join('|')) },
+      getBuffer: async () => null,
+      setBuffer: async () => {},
+    }),
+    status: () => ({ backend: 'memory', status: 'ok' }),
+  }
+  return { port, calls, data }
+}
+
+const ctx = (accountId: string): AccountContext => ({ accountId, settings: { protocol: 'imap', host: 'h', port: 1, security: 'none', username: 'u', password: 'p' } })
+const key: MessageKey = { mailbox: 'INBOX', validity: '1', key: '7' }
+const record = { key, text: 'hello', html: null, preview: 'hello', headers: [], attachments: [] } as unknown as MessageRecord
+
+describe('MessageStore', () => {
+  it('serves repeated reads from the in-process memo, writing through to the shared cache', async () => {
+    const { port, calls } = countingCache()
+    const store = new MessageStore(port, 1024 * 1024)
+    await store.set(ctx('a'), key, { record, checkedAt: 1, validator: 'v' })
+    assert.equal(calls.set, 1)
+    for (let i = 0; i < 5; i++) assert.equal((await store.get(ctx('a'), key))?.record.text, 'hello')
+    assert.equal(calls.get, 0)
+  })
+
+  it('fills the memo from the shared cache, and keeps accounts apart', async () => {
+    const { port, calls } = countingCache()
+    await new MessageStore(port, 1024 * 1024).set(ctx('a'), key, { record, checkedAt: 1 })
+    const other = new MessageStore(port, 1024 * 1024) // another instance
+    assert.equal((await other.get(ctx('a'), key))?.record.text, 'hello')
+    assert.equal((await other.get(ctx('a'), key))?.record.text, 'hello')
+    assert.equal(calls.get, 1)
+    assert.equal(await other.get(ctx('b'), key), null)
+    await other.del(ctx('a'), key)
+    assert.equal(await other.get(ctx('a'), key), null)
+  })
+})
