@@ -1,5 +1,6 @@
 /**
- * Full messages of one mailbox, batched, parsed by the normaliser.
+ * Full messages of one mailbox, batched, parsed by the normaliser (small ones
+ * after the lease is returned, so parsing never holds a connection idle).
  *
  * 1. UID FETCH FLAGS INTERNALDATE RFC822.SIZE for every asked UID (missing → null;
  *    no NOOP first: only when a UID is missing is the mailbox synced and asked again).
@@ -69,12 +70,21 @@ async function parseLarge (session: ImapSession, uid: number): Promise<ParsedMes
   return parsed
 }
 
-export async function getMessagesIn (session: ImapSession, path: string, keys: MessageKey[]): Promise<Map<number, MessageRecord>> {
+/** What one lease fetched: metadata, small sources still to parse, large ones parsed while streaming. */
+export interface Fetched {
+  validity: string
+  metas: Map<number, FetchMessageObject>
+  sources: Array<{ uid: number, source: Buffer }>
+  parsed: Map<number, ParsedMessage>
+}
+
+/** The upstream part, under the lease: no CPU-heavy parsing of small messages here. */
+export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[]): Promise<Fetched> {
   return session.inMailbox(path, async (validity) => {
     checkValidity(keys, validity)
-    const results = new Map<number, MessageRecord>()
+    const out: Fetched = { validity, metas: new Map(), sources: [], parsed: new Map() }
     const uids = [...new Set(keys.map(uidOf).filter((u): u is number => u !== null))]
-    if (uids.length === 0) return results
+    if (uids.length === 0) return out
     const fetchMetas = (some: number[]): Promise<FetchMessageObject[]> =>
       session.cmd(session.client.fetchAll(sequenceOf(some), { uid: true, flags: true, internalDate: true, size: true }, { uid: true }))
     const metas = await fetchMetas(uids)
@@ -85,29 +95,34 @@ export async function getMessagesIn (session: ImapSession, path: string, keys: M
       await session.sync()
       metas.push(...await fetchMetas(uids.filter(u => !seen.has(u))))
     }
-    const metaOf = new Map(metas.map(m => [m.uid, m]))
-
-    const store = (uid: number, parsed: ParsedMessage): void => {
-      const meta = metaOf.get(uid)
-      results.set(uid, {
-        ...parsed,
-        key: { mailbox: path, validity, key: String(uid) },
-        size: meta?.size ?? parsed.size,
-        receivedAt: utcIso(meta?.internalDate),
-        keywords: keywordsOf(meta?.flags),
-      })
-    }
+    for (const m of metas) out.metas.set(m.uid, m)
 
     for (const batch of batches(metas.filter(m => (m.size ?? 0) <= SMALL))) {
       const sources = await session.cmd(session.client.fetchAll(sequenceOf(batch), { uid: true, source: true }, { uid: true }))
-      for (const m of sources) {
-        if (m.source !== undefined) store(m.uid, await parseMessage(m.source))
-      }
+      for (const m of sources) if (m.source !== undefined) out.sources.push({ uid: m.uid, source: m.source })
     }
     for (const m of metas.filter(m => (m.size ?? 0) > SMALL)) {
       const parsed = await parseLarge(session, m.uid)
-      if (parsed !== null) store(m.uid, parsed)
+      if (parsed !== null) out.parsed.set(m.uid, parsed)
     }
-    return results
+    return out
   }, { sync: false })
+}
+
+/** After the lease: parse the small sources and build the records. */
+export async function recordsOf (path: string, fetched: Fetched): Promise<Map<number, MessageRecord>> {
+  const results = new Map<number, MessageRecord>()
+  const store = (uid: number, parsed: ParsedMessage): void => {
+    const meta = fetched.metas.get(uid)
+    results.set(uid, {
+      ...parsed,
+      key: { mailbox: path, validity: fetched.validity, key: String(uid) },
+      size: meta?.size ?? parsed.size,
+      receivedAt: utcIso(meta?.internalDate),
+      keywords: keywordsOf(meta?.flags),
+    })
+  }
+  for (const { uid, source } of fetched.sources) store(uid, await parseMessage(source))
+  for (const [uid, parsed] of fetched.parsed) store(uid, parsed)
+  return results
 }

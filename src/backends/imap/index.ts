@@ -9,7 +9,7 @@ import type { HostGuard } from '../../net/host-guard.ts'
 import { capabilitiesOf } from './capabilities.ts'
 import { ImapConnections } from './connections.ts'
 import type { ConnectFn } from './connections.ts'
-import { getMessagesIn, uidOf } from './get-messages.ts'
+import { fetchMessagesIn, recordsOf, uidOf } from './get-messages.ts'
 import { listMessages } from './list-messages.ts'
 import { listMailboxes } from './mailboxes.ts'
 import { openRaw } from './open-raw.ts'
@@ -63,7 +63,8 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     },
     listMailboxes: (ctx) => conns.run(ctx.settings, s => listMailboxes(s)),
     listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query)),
-    getMessages: (ctx, keys) => perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => getMessagesIn(s, path, ks))),
+    // small messages are parsed after the lease is returned: the connection serves others meanwhile
+    getMessages: (ctx, keys) => perMailbox(keys, async (path, ks) => recordsOf(path, await conns.run(ctx.settings, s => fetchMessagesIn(s, path, ks)))),
     async revalidate (ctx, keys) {
       const states = await perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => keywordsIn(s, path, ks)))
       return states.map(keywords => keywords === null ? null : { keywords })
