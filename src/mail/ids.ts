@@ -35,8 +35,17 @@ export function accountIdOf (a: AccountIdentity): string {
   return h.digest('base64url').slice(0, 22)
 }
 
+const tags = new Map<string, Buffer>()
+
+/** Memoised: every id encoded or decoded needs its account's tag. */
 function tagOf (accountId: string): Buffer {
-  return createHash('sha256').update(accountId).digest().subarray(0, TAG_BYTES)
+  let tag = tags.get(accountId)
+  if (tag === undefined) {
+    if (tags.size >= 10_000) tags.clear()
+    tag = createHash('sha256').update(accountId).digest().subarray(0, TAG_BYTES)
+    tags.set(accountId, tag)
+  }
+  return tag
 }
 
 function header (kind: number, accountId: string): Buffer {
