@@ -27,6 +27,32 @@ function publicError (err: GraphQLError, message: string, code: ErrorCode, statu
   })
 }
 
+/**
+ * graphql-js prints offending values into some messages (variable coercion:
+ * `Variable "$input" got invalid value { …, password: "…" }`; literals:
+ * `… found "…"`). Values a caller sent may be credentials, so they never reach
+ * an error body or a log line: only the names and the reason remain.
+ */
+export function scrubValues (message: string): string {
+  let m = message
+  // `Variable "$x" got invalid value <value>; <reason>`: the reason comes last.
+  const got = m.indexOf(' got invalid value ')
+  if (got !== -1) {
+    const reason = m.lastIndexOf('; ')
+    m = m.slice(0, got) + ' got an invalid value' + (reason > got ? m.slice(reason) : '.')
+  }
+  // `Argument "x" has invalid value <value>.`
+  const has = m.indexOf(' has invalid value ')
+  if (has !== -1) m = m.slice(0, has) + ' has an invalid value.'
+  // `String cannot represent a non string value: <value>`
+  const represent = m.search(/cannot represent [^:]*value: /i)
+  if (represent !== -1) m = m.slice(0, m.indexOf(': ', represent))
+  // `Expected value of type "T", found <value>.`
+  const found = m.indexOf(', found ')
+  if (found !== -1) m = m.slice(0, found) + ', found an invalid value.'
+  return m
+}
+
 function frameworkStatus (err: Error): number | undefined {
   const { statusCode, code } = err as Error & { statusCode?: unknown, code?: unknown }
   const framework = typeof code === 'string' && (code.startsWith('FST_') || code.startsWith('MER_'))
@@ -42,7 +68,7 @@ export function toPublicError (err: GraphQLError, log: Log): GraphQLError[] {
     const status = frameworkStatus(orig as Error) ?? 400
     return nested.map(e => e instanceof GraphQLError && e.originalError !== undefined && !(e.originalError instanceof GraphQLError)
       ? toPublicError(e, log)[0] as GraphQLError
-      : publicError(e instanceof GraphQLError ? e : new GraphQLError(''), String((e as Error).message), 'bad-request', status))
+      : publicError(e instanceof GraphQLError ? e : new GraphQLError(''), scrubValues(String((e as Error).message)), 'bad-request', status))
   }
   if (isGatewayError(orig) && orig.code !== 'internal') {
     const extra = orig.retryAfter === undefined ? {} : { retryAfter: orig.retryAfter }
@@ -50,7 +76,7 @@ export function toPublicError (err: GraphQLError, log: Log): GraphQLError[] {
   }
   if (orig === undefined || orig instanceof GraphQLError) {
     // graphql-js' own verdict on the request: syntax, validation, variable coercion.
-    return [publicError(err, err.message, 'bad-request', 400)]
+    return [publicError(err, scrubValues(err.message), 'bad-request', 400)]
   }
   const status = frameworkStatus(orig)
   if (status !== undefined) {

@@ -82,3 +82,24 @@ test('revokeSession revokes the bearer token; it needs one', async (t) => {
   assert.deepEqual(res.data, { revokeSession: true })
   assert.deepEqual(codes(await gql(app, ACCOUNT, { token: IMAP_TOKEN })), ['unauthorized'])
 })
+
+test('a malformed createSession input never echoes the password (body or log)', async (t) => {
+  const { app, logs } = await build(t)
+  const secret = 'hunter2-do-not-echo'
+  const bad = [
+    { protocol: 'imap', host: 'mail.example.com', password: secret }, // username missing
+    { protocol: 'imap', host: 'mail.example.com', username: 'ann', password: secret, extra: 1 }, // unknown field
+    { protocol: 'imap', host: 'mail.example.com', username: 'ann', password: 12345678901 }, // wrong type
+  ]
+  for (const input of bad) {
+    const res = await gql(app, CREATE, { variables: { input } })
+    assert.ok(codes(res).length > 0 && codes(res).every(c => c === 'bad-request'), res.raw)
+    assert.match(res.errors?.[0]?.message ?? '', /\$input/)
+    assert.ok(!res.raw.includes(secret) && !res.raw.includes('12345678901'), res.raw)
+  }
+  const inline = await gql(app, `mutation { createSession(input: { protocol: imap, host: "h", password: "${secret}" }) { token } }`)
+  assert.ok(codes(inline).length > 0 && codes(inline).every(c => c === 'bad-request'), inline.raw)
+  assert.ok(!inline.raw.includes(secret))
+  assert.ok(logs.length > 0)
+  assert.ok(!logs.join('\n').includes(secret), 'no log line carries the password')
+})
