@@ -55,12 +55,28 @@ export class Counters {
   }
 }
 
-/** Create failures remembered per key for a while (negative cache). */
+/** Create failures remembered per key for a while (negative cache), bounded. */
 export class FailureCache {
   readonly #entries = new Map<string, { error: unknown, until: number }>()
 
+  constructor (private readonly maxEntries = 10_000) {}
+
   set (key: string, error: unknown, ttlMs: number): void {
-    if (ttlMs > 0) this.#entries.set(key, { error, until: Date.now() + ttlMs })
+    if (ttlMs <= 0) return
+    if (this.#entries.size >= this.maxEntries) this.#prune()
+    this.#entries.delete(key) // re-insert: Map order is then oldest first
+    this.#entries.set(key, { error, until: Date.now() + ttlMs })
+  }
+
+  /** Drop expired entries; if still full, the oldest. */
+  #prune (): void {
+    const now = Date.now()
+    for (const [key, entry] of this.#entries) if (entry.until <= now) this.#entries.delete(key)
+    while (this.#entries.size >= this.maxEntries) {
+      const oldest = this.#entries.keys().next()
+      if (oldest.done === true) break
+      this.#entries.delete(oldest.value)
+    }
   }
 
   /** The remembered error, or undefined when none is current. */

@@ -174,6 +174,8 @@ export class KeyedPool<S, R> {
       this.#items.set(resource, item)
       if (this.#closed) this.#destroy(item)
       else if (!this.#settle(w, item, null)) this.#idle(item)
+      // the key is proven now: waiters held back behind its first create may go
+      this.#dispatch()
     }, (err: unknown) => {
       ks.creating--
       this.#counts.add(w.group, -1)

@@ -260,3 +260,18 @@ test('a create that finishes after its waiter gave up serves the next waiter', a
   lease.release()
   await pool.close()
 })
+
+test('waiters held back behind a key\'s first create get their own resources once it succeeds', async () => {
+  const { pool, log } = fakePool({ createDelayMs: 20 })
+  // three at once on a fresh key: the first creates alone, the others wait for its verdict;
+  // none is released during the test, like three long downloads
+  const [first, a, b] = await Promise.race([
+    Promise.all([pool.acquire('k1', 'acct', 's'), pool.acquire('k1', 'acct', 's'), pool.acquire('k1', 'acct', 's')]),
+    sleep(500).then(() => { throw new Error('waiters were not woken after the first create') }),
+  ])
+  assert.equal(log.createCalls, 3)
+  a.release()
+  b.release()
+  first.release()
+  await pool.close()
+})
