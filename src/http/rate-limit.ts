@@ -1,10 +1,11 @@
 /**
  * Optional rate limiting (RATE_LIMIT_PER_MINUTE): a fixed one-minute window per
- * client, in process memory (each instance counts on its own). A client is its
- * bearer token (hashed, never kept) or, without one, its address. Health and
- * readiness probes are never limited.
+ * client address, in process memory (each instance counts on its own). Keyed by
+ * address, not by the Authorization header: a header is the caller's to vary,
+ * so a made-up token per request would otherwise get a fresh window each time
+ * (unlimited login attempts). Behind a proxy every client shares the proxy's
+ * address. Health and readiness probes are never limited.
  */
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../mail/errors.ts'
 
@@ -17,7 +18,7 @@ interface Window { start: number, count: number }
 export class FixedWindowLimiter {
   readonly #limit: number
   readonly #now: () => number
-  #windows = new Map<string, Window>()
+  readonly #windows = new Map<string, Window>()
 
   constructor (limit: number, now: () => number = Date.now) {
     this.#limit = limit
@@ -39,15 +40,16 @@ export class FixedWindowLimiter {
 
   #sweep (now: number): void {
     for (const [key, w] of this.#windows) if (now - w.start >= WINDOW_MS) this.#windows.delete(key)
-    // Still full: start over rather than grow without bound.
-    if (this.#windows.size >= MAX_CLIENTS) this.#windows = new Map()
+    // Still full: drop the oldest windows (Map order), never everyone's.
+    for (const key of this.#windows.keys()) {
+      if (this.#windows.size < MAX_CLIENTS) break
+      this.#windows.delete(key)
+    }
   }
 }
 
 function clientKey (request: FastifyRequest): string {
-  const auth = request.headers.authorization
-  if (auth !== undefined && auth !== '') return 't:' + createHash('sha256').update(auth).digest('base64url').slice(0, 22)
-  return 'a:' + request.ip
+  return request.ip
 }
 
 export function registerRateLimit (app: FastifyInstance, perMinute: number): void {

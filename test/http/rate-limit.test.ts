@@ -31,3 +31,13 @@ test('FixedWindowLimiter: per key, resets after a minute', () => {
   now += 45_000
   assert.equal(limiter.hit('a'), 0)
 })
+
+test('a made-up bearer token per request does not buy a fresh window', async (t) => {
+  const { app } = await setup(t, { RATE_LIMIT_PER_MINUTE: '3' })
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const res = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: `Bearer forged-${i}` }, payload: { protocol: 'imap', host: 'mail.example.com', username: 'u', password: 'p' } })
+    statuses.push(res.statusCode)
+  }
+  assert.deepEqual(statuses.slice(3), [429, 429])
+})
