@@ -72,10 +72,12 @@ export async function buildOptions (settings: ConnectionSettings, deps: ConnectD
     // our own deadline bounds every command; this timer only has to outlast pooled idleness
     socketTimeout: deps.idleMs + deps.timeoutMs,
     // memory guards against a hostile server (imapflow defaults to 1-2 GiB). A line is 8 MiB:
-    // a plain SEARCH answer (no ESEARCH) for a mailbox of ~1M messages still fits.
-    maxLiteralSize: 64 * MiB,
+    // a plain SEARCH answer (no ESEARCH) for a mailbox of ~1M messages still fits. No literal
+    // we ask for is legitimately large: whole sources only for messages declared ≤ 1 MiB,
+    // bigger ones in 256 KiB partial fetches, header blocks (the normaliser reads ≤ 2 MiB).
+    maxLiteralSize: 4 * MiB,
     maxLineLength: 8 * MiB,
-    maxResponseSize: 72 * MiB,
+    maxResponseSize: 16 * MiB,
   }
 }
 

@@ -28,6 +28,8 @@ export interface RetrOptions {
 const UIDL_RE = /^(\d+) ([\x21-\x7e]{1,70})$/
 const LIST_RE = /^(\d+) (\d+)/
 
+const TOP_MAX_BYTES = 2 * 1024 * 1024
+
 export class Pop3Client {
   readonly capabilities: Pop3Capabilities
   /** How the login was done: "PLAIN", "USER", "XOAUTH2", "OAUTHBEARER". */
@@ -49,8 +51,8 @@ export class Pop3Client {
     return this.conn.closed
   }
 
-  private async ok (line: string, multiline = false): Promise<Reply> {
-    const reply = await this.conn.command(line, { multiline, maxBytes: this.maxListBytes })
+  private async ok (line: string, multiline = false, maxBytes = this.maxListBytes): Promise<Reply> {
+    const reply = await this.conn.command(line, { multiline, maxBytes })
     if (reply.status.kind !== 'ok') throw errorFor(reply.status, 'command', this.capabilities.loginDelay)
     return reply
   }
@@ -93,7 +95,8 @@ export class Pop3Client {
 
   /** TOP n lines: the header block and the first `lines` body lines, as bytes. */
   async top (n: number, lines: number): Promise<Buffer> {
-    return (await this.ok(`TOP ${int(n)} ${int(lines)}`, true)).body ?? Buffer.alloc(0)
+    // a header block past 2 MiB is hostile (the normaliser reads no more); a page holds up to 200
+    return (await this.ok(`TOP ${int(n)} ${int(lines)}`, true, Math.min(this.maxListBytes, TOP_MAX_BYTES))).body ?? Buffer.alloc(0)
   }
 
   /** RETR n, streamed with backpressure; resolves once the server said +OK. */
