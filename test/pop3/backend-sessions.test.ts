@@ -132,7 +132,7 @@ test('a raw download holds the session until the stream ends, then it QUITs', as
   await delay(300)
   assert.equal(server.openSessions, 1, 'held while the stream is open')
   assert.deepEqual(await readAll(raw.stream), mail(2).raw)
-  assert.equal(raw.size, mail(2).raw.length)
+  assert.equal(raw.size, null, 'POP3 raw is sent without a Content-Length (LIST sizes are not exact everywhere)')
   await delay(300)
   assert.equal(server.openSessions, 0)
 })

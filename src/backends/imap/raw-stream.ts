@@ -30,6 +30,7 @@ export class RawMessageStream extends Readable {
   readonly #session: ImapSession
   readonly #uid: number
   readonly #limit: number
+  readonly #size: number | null
   readonly #onDone: (clean: boolean) => void
   #first: Buffer | null
   #offset: number
@@ -47,6 +48,7 @@ export class RawMessageStream extends Readable {
     this.#complete = first.length !== RAW_CHUNK
     // a server that counts octets differently still cannot make us loop forever
     this.#limit = (size ?? 0) * 2 + RAW_CHUNK * 2
+    this.#size = size
     this.#onDone = onDone
     if (this.#complete) this.#finish(true)
   }
@@ -62,7 +64,7 @@ export class RawMessageStream extends Readable {
       const first = this.#first
       this.#first = null
       if (first.length > 0) this.push(first)
-      if (this.#complete) this.push(null)
+      if (this.#complete) this.#end()
       return
     }
     if (this.#complete) {
@@ -84,11 +86,24 @@ export class RawMessageStream extends Readable {
       if (this.#complete) this.#finish(true)
       if (this.destroyed) return
       if (chunk.data.length > 0) this.push(chunk.data)
-      if (this.#complete) this.push(null)
+      if (this.#complete) this.#end()
     } catch (err) {
       this.#finish(!isConnectionFatal(err) && this.#session.client.usable)
       if (!this.destroyed) this.destroy(toGatewayError(err))
     }
+  }
+
+  /**
+   * End of BODY[]: it must be exactly RFC822.SIZE octets (RFC 3501 §6.4.5), which
+   * the caller may have announced as Content-Length; anything else aborts the
+   * stream rather than end a response short or long.
+   */
+  #end (): void {
+    if (this.#size !== null && this.#offset !== this.#size) {
+      this.destroy(new GatewayError('upstream-unavailable', 'the mail server sent a message of another size than it announced'))
+      return
+    }
+    this.push(null)
   }
 
   override _destroy (err: Error | null, callback: (error?: Error | null) => void): void {

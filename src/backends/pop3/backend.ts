@@ -100,16 +100,18 @@ export class Pop3Backend implements MailBackend {
     let lease = await this.sessions.acquire(ctx.settings, false)
     try {
       const drain = (): boolean => lease.session.leases > 1
-      let got = await retrieve(lease.session, key, true, drain)
+      let got = await retrieve(lease.session, key, false, drain)
       if (got === null && this.mayRefresh(lease, key)) {
         lease.release()
         lease = await this.sessions.acquire(ctx.settings, true)
-        got = await retrieve(lease.session, key, true, drain)
+        got = await retrieve(lease.session, key, false, drain)
       }
       if (got === null) throw new GatewayError('not-found', 'No such message')
       const held = lease
       got.stream.once('close', () => held.release())
-      return { stream: got.stream, size: got.size }
+      // No Content-Length: LIST sizes are not exact on every server (some count
+      // LF line ends), and a wrong one would break the response; sent chunked.
+      return { stream: got.stream, size: null }
     } catch (err) {
       lease.release()
       throw err
