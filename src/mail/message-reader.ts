@@ -114,6 +114,29 @@ export class MessageReader {
     return results
   }
 
+  /**
+   * Is the message still there? For content served from another cache (raw
+   * sources): answered from a fresh entry or an unchanged mailbox validator
+   * when possible, else with one cheap upstream check. Throws not-found (or
+   * the backend's stale-id / auth errors).
+   */
+  async confirm (backend: MailBackend, ctx: AccountContext, key: MessageKey): Promise<void> {
+    const entry = await this.#store.get(ctx, key)
+    const now = Date.now()
+    if (entry !== null && now - entry.checkedAt <= this.opts.stalenessMs) return
+    if (entry?.validator != null && now - entry.checkedAt <= VALIDATOR_MAX_AGE_MS &&
+      entry.validator === await this.#validators.get(backend, ctx, key.mailbox)) return
+    if (backend.revalidate === undefined) {
+      await this.readOne(backend, ctx, key)
+      return
+    }
+    const [state] = await backend.revalidate(ctx, [key])
+    if (state === null || state === undefined) {
+      if (entry !== null) await this.#store.del(ctx, key)
+      throw new GatewayError('not-found', 'no such message in this mailbox')
+    }
+  }
+
   /** Cached records only, no upstream call: null where not cached. */
   async peek (ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
     const entries = await Promise.all(keys.map(k => this.#store.get(ctx, k)))

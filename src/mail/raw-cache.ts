@@ -15,10 +15,18 @@ const RAW_TTL_SECONDS = 24 * 3600
 
 const partsOf = (key: MessageKey): string[] => [key.mailbox, key.validity ?? '', key.key]
 
-export async function openRawCached (cache: CachePort, backend: MailBackend, ctx: AccountContext, key: MessageKey): Promise<RawSource> {
+/**
+ * `confirm` checks that the message still exists (and its mailbox's
+ * UIDVALIDITY, and through the pool the credentials) before a hit is served:
+ * cached bytes are never a way around what the server says now.
+ */
+export async function openRawCached (cache: CachePort, backend: MailBackend, ctx: AccountContext, key: MessageKey, confirm: () => Promise<void>): Promise<RawSource> {
   const account = cache.forAccount(ctx.accountId)
   const hit = await account.getBuffer('raw', partsOf(key))
-  if (hit !== null) return { stream: Readable.from([hit]), size: hit.length }
+  if (hit !== null) {
+    await confirm()
+    return { stream: Readable.from([hit]), size: hit.length }
+  }
 
   const upstream = await backend.openRaw(ctx, key)
   if (upstream.size !== null && upstream.size > RAW_CACHE_MAX_BYTES) return upstream

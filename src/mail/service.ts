@@ -144,7 +144,8 @@ export class MailService implements MailServiceApi {
 
   async openRaw (caller: Caller, messageId: string): Promise<Download> {
     const key = this.#key(caller, messageId)
-    const raw = await openRawCached(this.opts.cache, this.#backend(caller), caller.ctx, key)
+    const backend = this.#backend(caller)
+    const raw = await openRawCached(this.opts.cache, backend, caller.ctx, key, () => this.#reader.confirm(backend, caller.ctx, key))
     return { stream: raw.stream, contentType: 'message/rfc822', filename: null, size: raw.size, etag: contentEtag(encodeMessageId(caller.account.id, key), 'raw') }
   }
 
@@ -152,7 +153,10 @@ export class MailService implements MailServiceApi {
     const { message } = await this.getMessage(caller, messageId)
     const attachment = message.attachments.find(a => a.id === attachmentId)
     if (attachment === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
-    const raw = await openRawCached(this.opts.cache, this.#backend(caller), caller.ctx, this.#key(caller, messageId))
+    const key = this.#key(caller, messageId)
+    const backend = this.#backend(caller)
+    // getMessage above already confirmed the message: no second check
+    const raw = await openRawCached(this.opts.cache, backend, caller.ctx, key, async () => {})
     let part: { stream: Readable }
     try {
       part = await this.opts.extractPart(raw.stream, attachment.id)

@@ -81,6 +81,23 @@ for (const backend of ['memory', 'redis'] as const) {
       assert.equal(page.items[0]!.subject, 'arrived later')
     })
 
+    it('a cached raw source is not served once the message is gone', async () => {
+      const user = await gw.env.dovecot.createUser('rawgone')
+      await gw.env.dovecot.deliver(user.username, text('soon gone', 'bytes'))
+      const { token } = await gw.login(user)
+      const id = (await inboxPage(gw, token)).items[0]!.id
+      assert.equal((await gw.get(`/v1/messages/${id}/raw`, token)).statusCode, 200)
+      const other = new ImapFlow({ host: '127.0.0.1', port: gw.env.dovecot.ports.imap, secure: false, doSTARTTLS: false, auth: { user: user.username, pass: user.password }, logger: false })
+      other.on('error', () => {})
+      await other.connect()
+      const lock = await other.getMailboxLock('INBOX')
+      try { await other.messageDelete('1:*') } finally { lock.release() }
+      await other.logout()
+      await sleep(BOUND_MS + 100)
+      assert.equal((await gw.get(`/v1/messages/${id}/raw`, token)).statusCode, 404)
+      assert.equal((await gw.get(`/v1/messages/${id}`, token)).statusCode, 404)
+    })
+
     if (backend === 'redis') {
       it('Redis killed mid-run: requests keep succeeding, /readyz says degraded, then the cache comes back', async () => {
         const user = await gw.env.dovecot.createUser('outage')

@@ -96,6 +96,21 @@ export class Pop3Backend implements MailBackend {
     }
   }
 
+  /**
+   * Existence of cached messages: UIDL membership in the session's list. No
+   * RETR: content at a UIDL never changes, and POP3 has no keywords. While a
+   * session is open the maildrop is locked, so its list cannot be stale.
+   */
+  async revalidate (ctx: AccountContext, keys: MessageKey[]): Promise<Array<{ keywords: null } | null>> {
+    const lease = await this.sessions.acquire(ctx.settings, false)
+    try {
+      const snap = await lease.session.snapshot()
+      return keys.map(k => k.mailbox === 'INBOX' && k.validity === null && snap.byUid.has(k.key) ? { keywords: null } : null)
+    } finally {
+      lease.release()
+    }
+  }
+
   async openRaw (ctx: AccountContext, key: MessageKey): Promise<RawSource> {
     let lease = await this.sessions.acquire(ctx.settings, false)
     try {
