@@ -327,7 +327,7 @@ export type CreateSessionInput = {
   /** Exactly one of password / accessToken (SASL XOAUTH2 / OAUTHBEARER). */
   password?: InputMaybe<Scalars['String']['input']>;
   accessToken?: InputMaybe<Scalars['String']['input']>;
-  /** Seconds, 1 ≤ ttl ≤ SESSION_TTL_MAX. */
+  /** Seconds, 1 ≤ ttl ≤ SESSION_TTL_MAX (default 86400). Omitted → min(3600, SESSION_TTL_MAX). */
   ttl?: InputMaybe<Scalars['Int']['input']>;
 };
 
