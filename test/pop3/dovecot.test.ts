@@ -15,7 +15,7 @@ import { testEnv, type TestEnv } from '../env/shared.ts'
 import { CORPUS_DIR, corpusFiles } from '../normalise/corpus-files.ts'
 import { delay } from './fake-server.ts'
 import { referenceRetrieveAll } from './reference-reader.ts'
-import { imapSources } from './imap-reference.ts'
+import { imapSources } from '../e2e/direct.ts'
 import { readAll, rejectsWith } from './helpers.ts'
 
 const mk = (subject: string, extra = ''): Buffer =>
@@ -103,7 +103,7 @@ describe('POP3 backend on Dovecot', () => {
     await env.dovecot.deliverMany(user.username, [...tricky, ...corpus].map(raw => ({ raw })))
     // Two independent views of the stored bytes: a naive POP3 reader and IMAP BODY[].
     const pop3 = await referenceRetrieveAll(env.dovecot.ports.pop3, user)
-    const imap = await imapSources(env.dovecot.ports.imap, user, caFile)
+    const imap = await imapSources(env.dovecot.ports.imap, user)
     const backend = backendFor()
     const ctx = ctxOf(settingsFor(user))
     try {

@@ -75,20 +75,9 @@ export class LineGuard extends Transform {
     let lineStart = 0
     while (start < data.length) {
       const nl = data.indexOf(0x0a, start)
-      if (nl === -1) {
-        if (data.length - lineStart > MAX_LINE) {
-          // an over-long unfinished line: break it here
-          if (lineStart > from) this.push(data.subarray(from, lineStart))
-          this.push(data.subarray(lineStart, lineStart + MAX_LINE))
-          this.push(LF)
-          lineStart += MAX_LINE
-          from = lineStart
-          start = lineStart
-          continue
-        }
-        break
-      }
-      if (nl + 1 - lineStart > MAX_LINE + 1) {
+      const lineEnd = nl === -1 ? data.length : nl
+      if (lineEnd - lineStart > MAX_LINE) {
+        // an over-long line, finished or not: break it at MAX_LINE
         if (lineStart > from) this.push(data.subarray(from, lineStart))
         this.push(data.subarray(lineStart, lineStart + MAX_LINE))
         this.push(LF)
@@ -97,6 +86,7 @@ export class LineGuard extends Transform {
         start = lineStart
         continue
       }
+      if (nl === -1) break
       start = nl + 1
       lineStart = start
     }
