@@ -54,7 +54,14 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
   await registerHttp(app, { service, config })
 
   // GraphQL face (src/graphql): POST /graphql, GraphiQL at /graphiql when enabled.
-  await registerGraphql(app, { service, config })
+  await registerGraphql(app, {
+    service,
+    config,
+    limits: {
+      ...(config.graphqlMaxDepth === null ? {} : { maxDepth: config.graphqlMaxDepth }),
+      ...(config.graphqlMaxCost === null ? {} : { maxCost: config.graphqlMaxCost }),
+    },
+  })
 
   return app
 }

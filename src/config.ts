@@ -27,6 +27,9 @@ export interface Config {
   /** In-process cache bound (bytes). */
   memoryCacheBytes: number
   graphiql: boolean
+  /** GraphQL query limits; null = the defaults in src/graphql/limits.ts. */
+  graphqlMaxDepth: number | null
+  graphqlMaxCost: number | null
   production: boolean
   rateLimitPerMinute: number | null
 }
@@ -73,6 +76,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
+    graphqlMaxDepth: env.GRAPHQL_MAX_DEPTH ? int(env, 'GRAPHQL_MAX_DEPTH', 10, 1) : null,
+    graphqlMaxCost: env.GRAPHQL_MAX_COST ? int(env, 'GRAPHQL_MAX_COST', 8000, 1) : null,
     production,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int(env, 'RATE_LIMIT_PER_MINUTE', 0, 1) : null,
   }
