@@ -101,8 +101,9 @@ export type MessageConnection = {
 export type MessageEdge = {
   __typename?: 'MessageEdge';
   /**
-   * Set on the last edge of a page only (equal to pageInfo.endCursor): the gateway's
-   * cursors are page cursors, as in REST. null on the other edges.
+   * The cursor right after this edge: pass it as `after` to continue from here (the same
+   * opaque cursors as REST; on the last edge it equals pageInfo.endCursor when there is a
+   * next page). Nullable for services that issue page cursors only.
    */
   cursor?: Maybe<Scalars['String']['output']>;
   node: Message;

@@ -97,6 +97,8 @@ export interface ListResult {
   total: number
   /** Backend position for the next page; null when this was the last. */
   next: string | null
+  /** Optional: the position right after each item (per-item cursors for GraphQL edges). */
+  positions?: string[]
 }
 
 export interface RawSource {

@@ -28,6 +28,11 @@ export interface Caller {
   ctx: AccountContext
 }
 
+/** A page plus a cursor after each item (GraphQL edges); REST sends only MessagePage's fields. */
+export interface MessagePageWithCursors extends MessagePage {
+  itemCursors?: Array<string | null>
+}
+
 export interface ListMessagesInput {
   limit?: number
   cursor?: string
@@ -60,7 +65,7 @@ export interface MailServiceApi {
   revokeSession: (caller: Caller) => Promise<void>
   listMailboxes: (caller: Caller) => Promise<Mailbox[]>
   getMailbox: (caller: Caller, mailboxId: string) => Promise<Mailbox>
-  listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePage>
+  listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>
   getMessage: (caller: Caller, messageId: string) => Promise<MessageResult>
   /** Batched read for GraphQL loaders; one entry per id, in order. */
   getMessages: (caller: Caller, messageIds: string[]) => Promise<Array<Message | GatewayError>>

@@ -14,11 +14,11 @@ import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { openRawCached } from './raw-cache.ts'
 import { contentEtag, messageEtag, presentMailbox, presentMessage, presentSummary } from './present.ts'
 import type {
-  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
+  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, ReadinessReport, SessionGrant,
 } from './service-types.ts'
 import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenSealer } from './tokens.ts'
-import type { Mailbox, Message, MessageFilter, MessagePage, Protocol } from './types.ts'
+import type { Mailbox, Message, MessageFilter, Protocol } from './types.ts'
 
 export type PartExtractor = (raw: Readable, partId: string) => Promise<{ stream: Readable }>
 
@@ -80,7 +80,7 @@ export class MailService implements MailServiceApi {
     return found
   }
 
-  async listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePage> {
+  async listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePageWithCursors> {
     const path = decodeMailboxId(caller.account.id, mailboxId)
     const filter = input.filter ?? {}
     const limit = input.limit ?? DEFAULT_LIMIT
@@ -96,6 +96,7 @@ export class MailService implements MailServiceApi {
       items: result.items.map(r => presentSummary(caller.account.id, caller.account.protocol, r)),
       nextCursor: result.next === null ? null : this.#cursors.encode(scope, result.next),
       total: result.total,
+      ...(result.positions === undefined ? {} : { itemCursors: result.positions.map(p => this.#cursors.encode(scope, p)) }),
     }
   }
 

@@ -69,6 +69,11 @@ export async function listMessages (session: ImapSession, path: string, query: L
     })
     const last = page[page.length - 1]!
     const more = matches.descending(1, last).length > 0
-    return { items, total: matches.size, next: more ? encodePosition(validity, last) : null }
+    return {
+      items,
+      total: matches.size,
+      next: more ? encodePosition(validity, last) : null,
+      positions: items.map(i => encodePosition(validity, Number(i.key.key))),
+    }
   })
 }

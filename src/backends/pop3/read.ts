@@ -63,7 +63,7 @@ export async function listPage (session: MaildropSession, query: ListQuery): Pro
       hasAttachment: null,
     }
   })
-  return { items, total: page.total, next: page.next }
+  return { items, total: page.total, next: page.next, positions: page.positions }
 }
 
 /**

@@ -46,6 +46,8 @@ export interface Page {
   items: UidlEntry[]
   next: string | null
   total: number
+  /** The cursor right after each item. */
+  positions: string[]
 }
 
 /** One page, newest (highest message number) first, starting after `after`. */
@@ -65,5 +67,5 @@ export function pageOf (snap: Snapshot, limit: number, after?: string): Page {
   const items = newest.slice(start, start + Math.max(1, limit))
   const last = items[items.length - 1]
   const next = last !== undefined && start + items.length < newest.length ? encodeCursor(last) : null
-  return { items, next, total: newest.length }
+  return { items, next, total: newest.length, positions: items.map(encodeCursor) }
 }

@@ -61,8 +61,9 @@ export async function messageConnection (
   const page = await gateway.service.listMessages(await gateway.caller(), mailboxId, toListInput(args))
   const last = page.items.length - 1
   return {
-    // The service issues page cursors only: the last edge carries the next page's cursor.
-    edges: page.items.map((node, i) => ({ cursor: i === last ? page.nextCursor : null, node })),
+    // Every edge carries the cursor right after it (the last one's equals endCursor when
+    // there are more pages); a service without per-item cursors gives the last edge only.
+    edges: page.items.map((node, i) => ({ cursor: page.itemCursors?.[i] ?? (i === last ? page.nextCursor : null), node })),
     pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
     totalCount: page.total,
   }

@@ -37,11 +37,12 @@ export function messageRoutes (app: FastifyInstance, { service, doc }: HttpDeps)
   operation<{ Params: { mailboxId: string }, Querystring: ListQuery }>(
     app, doc, 'GET', '/v1/mailboxes/{mailboxId}/messages', async (request) => {
       const q = request.query
-      return await service.listMessages(callerOf(request), request.params.mailboxId, {
+      const { items, nextCursor, total } = await service.listMessages(callerOf(request), request.params.mailboxId, {
         limit: q.limit ?? 50,
         ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
         filter: filterOf(q),
       })
+      return { items, nextCursor, total }
     })
 
   operation<{ Params: { messageId: string } }>(app, doc, 'GET', '/v1/messages/{messageId}', async (request, reply) => {
