@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build on the current Node LTS; the runtime image holds only production deps and compiled JS.
-FROM node:24-bookworm-slim AS build
+# Build on the current Node LTS (`lts` tag; pin a digest for releases); the runtime image
+# holds only production deps and compiled JS.
+FROM node:lts-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -8,7 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24-bookworm-slim AS runtime
+FROM node:lts-slim AS runtime
 ENV NODE_ENV=production PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
