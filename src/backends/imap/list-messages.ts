@@ -36,8 +36,22 @@ export function utcIso (value: Date | string | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
+/**
+ * The header block is fetched partially (`BODY.PEEK[HEADER]<0.1 MiB>`): the
+ * normaliser reads no more of it either, and a message with a huge header
+ * block (hostile mail) can then never make its whole page fail.
+ */
+const HEADER_PART = { key: 'HEADER', start: 0, maxLength: 1024 * 1024 }
+
+/** imapflow files a fetched HEADER part under `headers`. */
+function headerOf (msg: FetchMessageObject): Buffer {
+  if (msg.headers !== undefined) return msg.headers
+  for (const [key, value] of msg.bodyParts ?? []) if (key.toLowerCase() === 'header') return value
+  return Buffer.alloc(0)
+}
+
 function summaryOf (path: string, validity: string, msg: FetchMessageObject): SummaryRecord {
-  const fields = parseHeaderBlock(msg.headers ?? Buffer.alloc(0))
+  const fields = parseHeaderBlock(headerOf(msg))
   return {
     ...fields,
     key: { mailbox: path, validity, key: String(msg.uid) },
@@ -59,7 +73,7 @@ export async function listMessages (session: ImapSession, path: string, query: L
     if (page.length === 0) return { items: [], total: matches.size, next: null }
 
     const fetched = await session.cmd(session.client.fetchAll(sequenceOf(page), {
-      uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, headers: true,
+      uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, bodyParts: [HEADER_PART],
     }, { uid: true }))
     const byUid = new Map(fetched.map(m => [m.uid, m]))
     // a message expunged between SEARCH and FETCH is simply absent from the page

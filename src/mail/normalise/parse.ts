@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 import type { HeaderFields, ParsedAttachment, ParsedMessage } from '../backend.ts'
 import { BodyCollector, DEFAULT_MAX_BODY_BYTES, makePreview } from './body.ts'
 import { classifyParts } from './classify.ts'
-import { fieldsFromHeaders } from './fields.ts'
+import { fieldsFromHeaders, parseHeaderBlock } from './fields.ts'
 import type { PartNode, ParseOptions } from './types.ts'
 import { walk } from './walk.ts'
 
@@ -31,13 +31,15 @@ export async function parseStructure (input: Readable | Buffer): Promise<{ root:
 export async function parseMessage (input: Readable | Buffer, opts: ParseOptions = {}): Promise<ParsedMessage> {
   const max = Math.max(1, opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
   const bodies = new BodyCollector(max)
-  const { root, size } = await walk(input, {
+  const { root, size, prefix } = await walk(input, {
     onData: (info, chunk) => { if (BodyCollector.isCandidate(info)) bodies.add(info, chunk) },
   }).done
-  const fields: HeaderFields = fieldsFromHeaders(root?.headers ?? [])
   if (!root) {
+    // the header block was too much for the splitter: its fields as a summary reads them
+    const fields = parseHeaderBlock(prefix)
     return { ...fields, size, preview: '', text: null, html: null, attachments: [], hasAttachment: false }
   }
+  const fields: HeaderFields = fieldsFromHeaders(root.headers)
   const c = classifyParts(root.part)
   const text = bodies.join(c.textParts, 'text/plain')
   const html = bodies.join(c.htmlParts, 'text/html')

@@ -18,6 +18,8 @@ export const MAX_DEPTH = 50
 export const MAX_PARTS = 1000
 export const MAX_HEAD_SIZE = 2 * 1024 * 1024
 export const MAX_LINE = 1024 * 1024
+/** As much of the header block as the field parser reads (headers.ts MAX_HEADER_BYTES). */
+const MAX_HEADER_CAPTURE = 1024 * 1024
 
 function fix (node: MimeNode): void {
   if (!node.multipart) {
@@ -62,9 +64,30 @@ export class SafeSplitter extends mailsplit.Splitter {
 export class LineGuard extends Transform {
   bytes = 0
   private carry: Buffer = Buffer.alloc(0)
+  /**
+   * The first octets of the message, kept until the root header block has been
+   * parsed (then released): if mailsplit gives up on that block (over
+   * MAX_HEAD_SIZE), its fields are still read from here, as a summary would.
+   */
+  private head: Buffer[] | null = []
+  private headBytes = 0
+
+  /** The captured start of the message (empty once released). */
+  get prefix (): Buffer {
+    return this.head === null ? Buffer.alloc(0) : Buffer.concat(this.head, this.headBytes)
+  }
+
+  releasePrefix (): void {
+    this.head = null
+  }
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length
+    if (this.head !== null && this.headBytes < MAX_HEADER_CAPTURE) {
+      const part = chunk.subarray(0, MAX_HEADER_CAPTURE - this.headBytes)
+      this.head.push(part)
+      this.headBytes += part.length
+    }
     // One push per line made mailsplit emit one object per line (20× slower on
     // big attachments). Push whole runs of complete lines instead, carrying an
     // unfinished line over: mailsplit sees the same line-aligned input.

@@ -19,8 +19,8 @@ export interface WalkHandlers {
 }
 
 export interface Walker {
-  /** Resolves when the whole input has been read. */
-  done: Promise<{ root: PartInfo | null, size: number }>
+  /** Resolves when the whole input has been read; `prefix` is the message's start when no root part could be parsed. */
+  done: Promise<{ root: PartInfo | null, size: number, prefix: Buffer }>
   /** Stop parsing; the rest of the input is drained (and counted) without parsing. */
   stop: () => void
   /** Stop and destroy the input (the reader went away). */
@@ -49,7 +49,7 @@ export function walk (source: Readable | Buffer, h: WalkHandlers): Walker {
   let inputEnded = false
   let sinkDone = false
   let settled = false
-  const { promise: done, resolve, reject } = deferred<{ root: PartInfo | null, size: number }>()
+  const { promise: done, resolve, reject } = deferred<{ root: PartInfo | null, size: number, prefix: Buffer }>()
 
   const emit = async (info: PartInfo, chunk: Buffer): Promise<void> => {
     if (chunk.length === 0) return
@@ -66,7 +66,7 @@ export function walk (source: Readable | Buffer, h: WalkHandlers): Walker {
   const maybeResolve = (): void => {
     if (settled || !inputEnded || !sinkDone) return
     settled = true
-    resolve({ root, size: guard.bytes })
+    resolve({ root, size: guard.bytes, prefix: root === null ? guard.prefix : Buffer.alloc(0) })
   }
   const fail = (err: Error): void => {
     if (settled) return
@@ -103,7 +103,10 @@ export function walk (source: Readable | Buffer, h: WalkHandlers): Walker {
       if (parentNode && !parent) return // orphan: cannot happen with a well-behaved splitter
       const info = describe(obj, parent)
       infos.set(obj, info)
-      if (!root) root = info
+      if (!root) {
+        root = info
+        guard.releasePrefix()
+      }
       h.onPart?.(info)
       if (!obj.multipart) leaf = { info, decoder: createDecoder(info.encoding) }
     } else if (obj.type === 'body' && leaf && infos.get(obj.node) === leaf.info) {

@@ -17,6 +17,8 @@ export interface BodyOptions {
   exactSize?: number
   /** With exactSize: a body of any other size is an error (a Content-Length was promised). */
   strictSize?: boolean
+  /** Keep only the first N bytes; the rest is read (up to maxBytes) and discarded. */
+  truncateAt?: number
 }
 
 const CRLF = Buffer.from('\r\n')
@@ -41,6 +43,11 @@ export class BodySink {
     const max = this.opts.maxBytes
     if (max !== undefined && this.received > max) {
       throw new GatewayError('upstream-unavailable', `POP3 ${this.label} reply exceeds ${max} bytes`)
+    }
+    const keep = this.opts.truncateAt
+    if (keep !== undefined) {
+      const room = keep - this.emitted
+      return room <= 0 ? true : this.out(room >= part.length ? part : part.subarray(0, room))
     }
     if (this.opts.exactSize === undefined) return this.out(part)
     // Hold the last two bytes back (they may be the CRLF the server added).

@@ -28,7 +28,7 @@ export interface RetrOptions {
 const UIDL_RE = /^(\d+) ([\x21-\x7e]{1,70})$/
 const LIST_RE = /^(\d+) (\d+)/
 
-const TOP_MAX_BYTES = 2 * 1024 * 1024
+const TOP_KEEP_BYTES = 1024 * 1024
 
 export class Pop3Client {
   readonly capabilities: Pop3Capabilities
@@ -51,8 +51,8 @@ export class Pop3Client {
     return this.conn.closed
   }
 
-  private async ok (line: string, multiline = false, maxBytes = this.maxListBytes): Promise<Reply> {
-    const reply = await this.conn.command(line, { multiline, maxBytes })
+  private async ok (line: string, multiline = false, maxBytes = this.maxListBytes, truncateAt?: number): Promise<Reply> {
+    const reply = await this.conn.command(line, { multiline, maxBytes, ...(truncateAt === undefined ? {} : { truncateAt }) })
     if (reply.status.kind !== 'ok') throw errorFor(reply.status, 'command', this.capabilities.loginDelay)
     return reply
   }
@@ -95,8 +95,10 @@ export class Pop3Client {
 
   /** TOP n lines: the header block and the first `lines` body lines, as bytes. */
   async top (n: number, lines: number): Promise<Buffer> {
-    // a header block past 2 MiB is hostile (the normaliser reads no more); a page holds up to 200
-    return (await this.ok(`TOP ${int(n)} ${int(lines)}`, true, Math.min(this.maxListBytes, TOP_MAX_BYTES))).body ?? Buffer.alloc(0)
+    // Only the first MiB is kept (the normaliser reads no more of a header block), so a
+    // message with a huge header block (hostile mail) cannot fail its page; past
+    // maxListBytes the reply is refused (a hostile server).
+    return (await this.ok(`TOP ${int(n)} ${int(lines)}`, true, this.maxListBytes, TOP_KEEP_BYTES)).body ?? Buffer.alloc(0)
   }
 
   /** RETR n, streamed with backpressure; resolves once the server said +OK. */
