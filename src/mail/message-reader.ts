@@ -10,11 +10,12 @@
  * Concurrent misses for one message share one upstream fetch (single-flight),
  * and misses in one call are fetched in one batched backend call.
  */
+import { singleFlight } from '../cache/single-flight.ts'
 import type { AccountContext, MailBackend, MessageKey, MessageRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { GatewayError } from './errors.ts'
 import { MailboxValidators } from './mailbox-validators.ts'
-import { type CachedMessage, MessageStore } from './message-store.ts'
+import { type CachedMessage, MessageStore, messageRef } from './message-store.ts'
 
 /** The longest a mailbox validator alone confirms an entry before it is rechecked itself. */
 const VALIDATOR_MAX_AGE_MS = 60_000
@@ -28,10 +29,6 @@ export interface ReaderOptions {
 
 const DEFAULT_MEMO_BYTES = 16 * 1024 * 1024
 
-function partsOf (key: MessageKey): string[] {
-  return [key.mailbox, key.validity ?? '', key.key]
-}
-
 /** Per-message outcomes since start: plain counters, read by the opt-in debug stats. */
 export interface ReaderStats {
   /** Served from the cache, fresh enough. */
@@ -43,7 +40,7 @@ export interface ReaderStats {
 }
 
 export class MessageReader {
-  readonly #inflight = new Map<string, Promise<MessageRecord | null>>()
+  readonly #flights = singleFlight<string, MessageRecord | null>()
   readonly stats: ReaderStats = { hits: 0, revalidated: 0, misses: 0 }
   readonly #validators: MailboxValidators
   readonly #store: MessageStore
@@ -149,22 +146,22 @@ export class MessageReader {
     return record
   }
 
+  /**
+   * Misses go through the shared single-flight (src/cache): a key already in
+   * flight joins that fetch; the keys that start a flight here are collected
+   * and fetched in one batched backend call.
+   */
   async #fetch (backend: MailBackend, ctx: AccountContext, keys: MessageKey[], validators: Map<string, string | null>): Promise<Array<MessageRecord | null>> {
-    const flightKey = (k: MessageKey): string => JSON.stringify([ctx.accountId, ...partsOf(k)])
-    const toFetch = keys.filter(k => !this.#inflight.has(flightKey(k)))
-    if (toFetch.length > 0) {
-      const batch = backend.getMessages(ctx, toFetch)
-      toFetch.forEach((k, i) => {
-        const fk = flightKey(k)
-        const one = batch.then(async records => {
-          const record = records[i] ?? null
-          if (record !== null) await this.#save(ctx, k, record, validators.get(k.mailbox) ?? null)
-          return record
-        }).finally(() => this.#inflight.delete(fk))
-        this.#inflight.set(fk, one)
-      })
-    }
-    return Promise.all(keys.map(k => this.#inflight.get(flightKey(k)) ?? Promise.resolve(null)))
+    const starting: MessageKey[] = []
+    let batch: Promise<Array<MessageRecord | null>> | undefined
+    return Promise.all(keys.map(k => this.#flights(messageRef(ctx.accountId, k), async () => {
+      const index = starting.push(k) - 1
+      await Promise.resolve() // every key of this call is collected before the batch starts
+      batch ??= backend.getMessages(ctx, starting)
+      const record = (await batch)[index] ?? null
+      if (record !== null) await this.#save(ctx, k, record, validators.get(k.mailbox) ?? null)
+      return record
+    })))
   }
 
   async #save (ctx: AccountContext, key: MessageKey, record: MessageRecord, validator: string | null): Promise<void> {

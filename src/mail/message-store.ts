@@ -23,7 +23,11 @@ const CONTENT_TTL_SECONDS = 24 * 3600
 /** Parsed messages above this (characters of text + html) are not cached. */
 const MAX_CACHED_CHARS = 4 * 1024 * 1024
 
-const partsOf = (key: MessageKey): string[] => [key.mailbox, key.validity ?? '', key.key]
+/** A message key as cache key parts (hashed by the cache, never stored in clear). */
+export const keyParts = (key: MessageKey): string[] => [key.mailbox, key.validity ?? '', key.key]
+
+/** One string naming a message inside an account, for in-process maps. */
+export const messageRef = (accountId: string, key: MessageKey): string => [accountId, ...keyParts(key)].join('\0')
 
 function approxBytes (entry: CachedMessage): number {
   const r = entry.record
@@ -37,15 +41,11 @@ export class MessageStore {
     this.#memo = new LRUCache<string, CachedMessage>({ maxSize: Math.max(1, memoBytes), sizeCalculation: approxBytes, ttl: CONTENT_TTL_SECONDS * 1000 })
   }
 
-  #memoKey (ctx: AccountContext, key: MessageKey): string {
-    return `${ctx.accountId}\0${key.mailbox}\0${key.validity ?? ''}\0${key.key}`
-  }
-
   async get (ctx: AccountContext, key: MessageKey): Promise<CachedMessage | null> {
-    const mk = this.#memoKey(ctx, key)
+    const mk = messageRef(ctx.accountId, key)
     const memo = this.#memo.get(mk)
     if (memo !== undefined) return memo
-    const shared = await this.cache.forAccount(ctx.accountId).getJson<CachedMessage>('msg', partsOf(key))
+    const shared = await this.cache.forAccount(ctx.accountId).getJson<CachedMessage>('msg', keyParts(key))
     if (shared !== null && approxBytes(shared) <= this.#memo.maxSize / 8) this.#memo.set(mk, shared)
     return shared
   }
@@ -53,12 +53,12 @@ export class MessageStore {
   async set (ctx: AccountContext, key: MessageKey, entry: CachedMessage): Promise<void> {
     const r = entry.record
     if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
-    if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(this.#memoKey(ctx, key), entry)
-    await this.cache.forAccount(ctx.accountId).setJson('msg', partsOf(key), entry, CONTENT_TTL_SECONDS)
+    if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(messageRef(ctx.accountId, key), entry)
+    await this.cache.forAccount(ctx.accountId).setJson('msg', keyParts(key), entry, CONTENT_TTL_SECONDS)
   }
 
   async del (ctx: AccountContext, key: MessageKey): Promise<void> {
-    this.#memo.delete(this.#memoKey(ctx, key))
-    await this.cache.forAccount(ctx.accountId).del('msg', partsOf(key))
+    this.#memo.delete(messageRef(ctx.accountId, key))
+    await this.cache.forAccount(ctx.accountId).del('msg', keyParts(key))
   }
 }

@@ -8,12 +8,11 @@
 import { PassThrough, Readable } from 'node:stream'
 import type { AccountContext, MailBackend, MessageKey, RawSource } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
+import { keyParts } from './message-store.ts'
 
 /** Raw messages up to this size are cached. */
 export const RAW_CACHE_MAX_BYTES = 256 * 1024
 const RAW_TTL_SECONDS = 24 * 3600
-
-const partsOf = (key: MessageKey): string[] => [key.mailbox, key.validity ?? '', key.key]
 
 /**
  * `confirm` checks that the message still exists (and its mailbox's
@@ -22,7 +21,7 @@ const partsOf = (key: MessageKey): string[] => [key.mailbox, key.validity ?? '',
  */
 export async function openRawCached (cache: CachePort, backend: MailBackend, ctx: AccountContext, key: MessageKey, confirm: () => Promise<void>): Promise<RawSource> {
   const account = cache.forAccount(ctx.accountId)
-  const hit = await account.getBuffer('raw', partsOf(key))
+  const hit = await account.getBuffer('raw', keyParts(key))
   if (hit !== null) {
     await confirm()
     return { stream: Readable.from([hit]), size: hit.length }
@@ -45,7 +44,7 @@ export async function openRawCached (cache: CachePort, backend: MailBackend, ctx
   })
   // the copy is stored before the response ends, so the caller's next read finds it
   upstream.stream.once('end', () => {
-    const stored = keep ? account.setBuffer('raw', partsOf(key), Buffer.concat(chunks, length), RAW_TTL_SECONDS) : Promise.resolve()
+    const stored = keep ? account.setBuffer('raw', keyParts(key), Buffer.concat(chunks, length), RAW_TTL_SECONDS) : Promise.resolve()
     stored.catch(() => {}).finally(() => tap.end())
   })
   upstream.stream.once('error', (err) => tap.destroy(err))
