@@ -10,6 +10,8 @@ export interface AccountCache {
   del: (kind: string, parts: string[]) => Promise<void>
   getBuffer: (kind: string, parts: string[]) => Promise<Buffer | null>
   setBuffer: (kind: string, parts: string[], value: Buffer, ttlSeconds: number) => Promise<void>
+  /** Cache-through with single-flight; `ttlSeconds` is an upper bound. */
+  rememberJson: <T>(kind: string, parts: string[], ttlSeconds: number, load: () => Promise<T>) => Promise<T>
 }
 
 export interface CachePort {

@@ -5,7 +5,7 @@
  * reads through the cache; backends only ever see protocol-native keys.
  */
 import type { Readable } from 'node:stream'
-import type { MailBackend, MessageKey, SummaryRecord } from './backend.ts'
+import type { MailBackend, MailboxRecord, MessageKey, SummaryRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { CursorCodec } from './cursor.ts'
 import { GatewayError } from './errors.ts'
@@ -68,8 +68,15 @@ export class MailService implements MailServiceApi {
     return this.#sessions.revoke(caller)
   }
 
+  /**
+   * Mailboxes and their counts are mutable: shared for at most the staleness
+   * bound (whole seconds: the cache's TTL unit), so repeated lists and
+   * getMailbox calls within it cost one LIST + STATUS round, never more stale.
+   */
   async listMailboxes (caller: Caller): Promise<Mailbox[]> {
-    const records = await this.#backend(caller).listMailboxes(caller.ctx)
+    const load = (): Promise<MailboxRecord[]> => this.#backend(caller).listMailboxes(caller.ctx)
+    const ttl = Math.floor(this.opts.stalenessMs / 1000)
+    const records = ttl >= 1 ? await this.opts.cache.forAccount(caller.account.id).rememberJson('mailboxes', [], ttl, load) : await load()
     return records.map(r => presentMailbox(caller.account.id, r))
   }
 

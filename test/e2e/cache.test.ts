@@ -160,3 +160,22 @@ for (const backend of ['memory', 'redis'] as const) {
     }
   })
 }
+
+describe('mailbox lists within the staleness bound', { timeout: 60_000 }, () => {
+  let gw: Gateway
+  before(async () => { gw = await startGateway({ env: { CACHE_MAX_STALENESS_MS: '1000' } }) })
+  after(async () => { await gw?.close() })
+
+  it('repeated lists share one upstream LIST, and a new mailbox shows once the bound has passed', async () => {
+    const user = await gw.env.dovecot.createUser('boxes')
+    const { token } = await gw.login(user)
+    const calls = gw.countCalls('imap', 'listMailboxes')
+    const names = async (): Promise<string[]> => ((await gw.get('/v1/mailboxes', token)).json() as { items: Array<{ path: string }> }).items.map(m => m.path)
+    for (let i = 0; i < 5; i++) assert.ok((await names()).includes('INBOX'))
+    assert.equal(calls.length, 1)
+    await gw.env.dovecot.deliver(user.username, text('filed', 'x'), { mailbox: 'Projects' })
+    await sleep(1100)
+    assert.ok((await names()).includes('Projects'))
+    assert.equal(calls.length, 2)
+  })
+})

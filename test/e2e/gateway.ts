@@ -14,6 +14,8 @@ import { buildApp } from '../../src/app.ts'
 import { createService } from '../../src/compose.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { loggerOptions } from '../../src/logger.ts'
+import type { MailBackend } from '../../src/mail/backend.ts'
+import type { MailService, MailServiceOptions } from '../../src/mail/service.ts'
 import type { Account } from '../../src/mail/types.ts'
 import { testEnv, type TestEnv } from '../env/shared.ts'
 
@@ -33,10 +35,13 @@ export interface LoginOptions {
 
 export interface Gateway {
   app: FastifyInstance
+  service: MailService
   env: TestEnv
   config: Config
   login: (user: { username: string, password: string }, opts?: LoginOptions) => Promise<{ token: string, account: Account }>
   get: (url: string, token: string, headers?: Record<string, string>) => Promise<LightMyRequestResponse>
+  /** Record the calls of one backend method (the keys' count for batched ones), to count upstream work. */
+  countCalls: (protocol: 'imap' | 'pop3', method: 'getMessages' | 'listMailboxes') => number[]
   close: () => Promise<void>
 }
 
@@ -58,8 +63,11 @@ export async function startGateway (overrides: { redis?: boolean, env?: Record<s
 
   const ports = { imap: { tls: env.dovecot.ports.imaps, starttls: env.dovecot.ports.imap, none: env.dovecot.ports.imap }, pop3: { tls: env.dovecot.ports.pop3s, starttls: env.dovecot.ports.pop3, none: env.dovecot.ports.pop3 } }
 
+  const backends = (service as unknown as { opts: MailServiceOptions }).opts.backends
+
   return {
     app,
+    service,
     env,
     config,
     async login (user, opts = {}) {
@@ -78,6 +86,18 @@ export async function startGateway (overrides: { redis?: boolean, env?: Record<s
       return body
     },
     get: (url, token, headers = {}) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } }),
+    countCalls (protocol, method) {
+      const calls: number[] = []
+      const backend: MailBackend = backends[protocol]
+      const original = backend[method].bind(backend) as (...args: any[]) => Promise<any>
+      Object.assign(backend, {
+        [method]: async (...args: any[]) => {
+          calls.push(Array.isArray(args[1]) ? args[1].length : 1)
+          return original(...args)
+        },
+      })
+      return calls
+    },
     async close () {
       await app.close()
       await service.close()

@@ -5,66 +5,33 @@
  * with their text costs one batched backend fetch, not 20.
  */
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import pino from 'pino'
-import { buildApp } from '../../src/app.ts'
-import { createService } from '../../src/compose.ts'
-import { loadConfig } from '../../src/config.ts'
-import { loggerOptions } from '../../src/logger.ts'
-import type { MailBackend } from '../../src/mail/backend.ts'
-import type { MailServiceOptions } from '../../src/mail/service.ts'
 import type { FastifyInstance } from 'fastify'
-import { testEnv, type TestEnv } from '../env/shared.ts'
 import { readCorpus } from './direct.ts'
-import { LOG_DIR, recordSecret } from './gateway.ts'
+import { recordSecret, startGateway, type Gateway } from './gateway.ts'
 import { assertSameFields, graphqlAccount, graphqlMailboxes, graphqlMessage, graphqlMessagePage } from '../graphql/parity.ts'
 
 const COUNT = 45
 
 describe('GraphQL ↔ REST parity on real backends', { timeout: 240_000 }, () => {
-  let env: TestEnv
+  let gw: Gateway
   let app: FastifyInstance
-  let close: () => Promise<void>
   let user: { username: string, password: string }
-  const fetches: Record<'imap' | 'pop3', number[]> = { imap: [], pop3: [] }
+  const fetches: Partial<Record<'imap' | 'pop3', number[]>> = {}
 
   before(async () => {
-    env = await testEnv()
-    const config = loadConfig({
-      GATEWAY_SECRET: 'test-secret-0123456789abcdef',
-      MAIL_ALLOWED_HOSTS: '127.0.0.1,localhost',
-      MAIL_TLS_CA_FILE: env.dovecot.caFile,
-      LOG_LEVEL: 'debug',
-      UPSTREAM_TIMEOUT_MS: '10000',
-    })
-    const logger = pino(loggerOptions('debug'), pino.destination({ dest: join(LOG_DIR, `gateway-${process.pid}.log`), append: true, sync: true }))
-    const service = createService(config, logger)
-    // Count backend.getMessages calls (one upstream round per mailbox per call).
-    const backends = (service as unknown as { opts: MailServiceOptions }).opts.backends
-    for (const protocol of ['imap', 'pop3'] as const) {
-      const backend: MailBackend = backends[protocol]
-      const original = backend.getMessages.bind(backend)
-      backend.getMessages = async (ctx, keys) => { fetches[protocol].push(keys.length); return original(ctx, keys) }
-    }
-    app = await buildApp({ config, service, logger })
-    await app.ready()
-    close = async () => { await app.close(); await service.close() }
-    user = await env.dovecot.createUser('gqlparity')
+    gw = await startGateway()
+    app = gw.app
+    // one upstream round per mailbox per getMessages call: count them
+    for (const protocol of ['imap', 'pop3'] as const) fetches[protocol] = gw.countCalls(protocol, 'getMessages')
+    user = await gw.env.dovecot.createUser('gqlparity')
     recordSecret(user.password)
     const corpus = readCorpus().slice(0, COUNT)
-    await env.dovecot.deliverMany(user.username, corpus.map((c, i) => ({ raw: c.raw, flags: i % 3 === 0 ? ['\\Seen'] : [] })))
+    await gw.env.dovecot.deliverMany(user.username, corpus.map((c, i) => ({ raw: c.raw, flags: i % 3 === 0 ? ['\\Seen'] : [] })))
   })
-  after(async () => { await close?.() })
+  after(async () => { await gw?.close() })
 
-  async function login (protocol: 'imap' | 'pop3'): Promise<string> {
-    const port = protocol === 'imap' ? env.dovecot.ports.imaps : env.dovecot.ports.pop3s
-    const res = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { protocol, host: '127.0.0.1', port, security: 'tls', username: user.username, password: user.password } })
-    assert.equal(res.statusCode, 201, res.body)
-    const token = res.json().token as string
-    recordSecret(token)
-    return token
-  }
+  const login = async (protocol: 'imap' | 'pop3'): Promise<string> => (await gw.login(user, { protocol })).token
   const rest = async (url: string, token: string): Promise<any> => {
     const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
     assert.equal(res.statusCode, 200, `${url}: ${res.body}`)
@@ -102,7 +69,7 @@ describe('GraphQL ↔ REST parity on real backends', { timeout: 240_000 }, () =>
       const inbox = (await rest('/v1/mailboxes', token)).items[0].id as string
       // The second page: the parity test read bodies of the first 10 only, so these are not cached.
       const page1 = await rest(`/v1/mailboxes/${inbox}/messages?limit=20`, token)
-      const before = fetches[protocol].length
+      const before = fetches[protocol]!.length
       const res = await app.inject({
         method: 'POST',
         url: '/graphql',
@@ -113,7 +80,7 @@ describe('GraphQL ↔ REST parity on real backends', { timeout: 240_000 }, () =>
       assert.equal(body.errors, undefined, JSON.stringify(body.errors))
       const n = body.data.messages.edges.length
       assert.equal(n, 20)
-      const calls = fetches[protocol].slice(before)
+      const calls = fetches[protocol]!.slice(before)
       assert.deepEqual(calls, [20], 'one backend.getMessages call for the 20 messages')
     })
   }

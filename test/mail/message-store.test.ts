@@ -14,6 +14,7 @@ function countingCache () {
       del: async (kind, parts) => { data.delete([id, kind, ...parts].join('|')) },
       getBuffer: async () => null,
       setBuffer: async () => {},
+      rememberJson: async (_kind, _parts, _ttl, load) => load(),
     }),
     status: () => ({ backend: 'memory', status: 'ok' }),
   }
