@@ -41,11 +41,17 @@ export interface SendOptions {
   disposition?: boolean
 }
 
+/** For the service: is the caller's copy (If-None-Match) this content? Then nothing is opened upstream. */
+export function notModifiedBy (request: FastifyRequest): (etag: string) => boolean {
+  return (etag) => ifNoneMatchHits(request.headers['if-none-match'], formatEtag(etag, false))
+}
+
 export function sendDownload (request: FastifyRequest, reply: FastifyReply, download: Download, opts: SendOptions = {}): FastifyReply {
-  const { stream } = download
-  const release = (): void => { if (!stream.destroyed) stream.destroy() }
   const etag = formatEtag(download.etag, false)
   reply.header('etag', etag).header('cache-control', IMMUTABLE)
+  const { stream } = download
+  if (stream === null) return reply.code(304).send()
+  const release = (): void => { if (!stream.destroyed) stream.destroy() }
 
   // The client may have left while the service was opening the stream.
   if (request.raw.destroyed || reply.raw.destroyed) {

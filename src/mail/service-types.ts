@@ -46,12 +46,18 @@ export interface MessageResult {
 }
 
 export interface Download {
-  stream: Readable
+  /** null when `notModified` said the caller's copy is current: nothing was opened upstream. */
+  stream: Readable | null
   contentType: string
   filename: string | null
   size: number | null
   /** Strong: content at a message id never changes. */
   etag: string
+}
+
+export interface OpenOptions {
+  /** Conditional read: given the content's ETag, true when the caller already has it. */
+  notModified?: (etag: string) => boolean
 }
 
 export interface ReadinessReport {
@@ -69,8 +75,8 @@ export interface MailServiceApi {
   getMessage: (caller: Caller, messageId: string) => Promise<MessageResult>
   /** Batched read for GraphQL loaders; one entry per id, in order. */
   getMessages: (caller: Caller, messageIds: string[]) => Promise<Array<Message | GatewayError>>
-  openRaw: (caller: Caller, messageId: string) => Promise<Download>
-  openAttachment: (caller: Caller, messageId: string, attachmentId: string) => Promise<Download>
+  openRaw: (caller: Caller, messageId: string, opts?: OpenOptions) => Promise<Download>
+  openAttachment: (caller: Caller, messageId: string, attachmentId: string, opts?: OpenOptions) => Promise<Download>
   readiness: () => Promise<ReadinessReport>
   close: () => Promise<void>
 }

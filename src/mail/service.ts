@@ -14,7 +14,7 @@ import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { openRawCached } from './raw-cache.ts'
 import { contentEtag, messageEtag, presentMailbox, presentMessage, presentSummary } from './present.ts'
 import type {
-  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, ReadinessReport, SessionGrant,
+  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, OpenOptions, ReadinessReport, SessionGrant,
 } from './service-types.ts'
 import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenSealer } from './tokens.ts'
@@ -150,17 +150,26 @@ export class MailService implements MailServiceApi {
     return out
   }
 
-  async openRaw (caller: Caller, messageId: string): Promise<Download> {
+  async openRaw (caller: Caller, messageId: string, opts: OpenOptions = {}): Promise<Download> {
     const key = this.#key(caller, messageId)
     const backend = this.#backend(caller)
-    const raw = await openRawCached(this.opts.cache, backend, caller.ctx, key, () => this.#reader.confirm(backend, caller.ctx, key))
-    return { stream: raw.stream, contentType: 'message/rfc822', filename: null, size: raw.size, etag: contentEtag(encodeMessageId(caller.account.id, key), 'raw') }
+    const etag = contentEtag(encodeMessageId(caller.account.id, key), 'raw')
+    const confirm = (): Promise<void> => this.#reader.confirm(backend, caller.ctx, key)
+    if (opts.notModified?.(etag) === true) {
+      // the content at an id never changes: only its existence needs checking
+      await confirm()
+      return { stream: null, contentType: 'message/rfc822', filename: null, size: null, etag }
+    }
+    const raw = await openRawCached(this.opts.cache, backend, caller.ctx, key, confirm)
+    return { stream: raw.stream, contentType: 'message/rfc822', filename: null, size: raw.size, etag }
   }
 
-  async openAttachment (caller: Caller, messageId: string, attachmentId: string): Promise<Download> {
+  async openAttachment (caller: Caller, messageId: string, attachmentId: string, opts: OpenOptions = {}): Promise<Download> {
     const { message } = await this.getMessage(caller, messageId)
     const attachment = message.attachments.find(a => a.id === attachmentId)
     if (attachment === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
+    const described = { contentType: attachment.contentType, filename: attachment.filename, size: attachment.size, etag: contentEtag(message.id, `part:${attachment.id}`) }
+    if (opts.notModified?.(described.etag) === true) return { stream: null, ...described }
     const key = this.#key(caller, messageId)
     const backend = this.#backend(caller)
     // getMessage above already confirmed the message: no second check
@@ -172,13 +181,7 @@ export class MailService implements MailServiceApi {
       raw.stream.destroy()
       throw err
     }
-    return {
-      stream: part.stream,
-      contentType: attachment.contentType,
-      filename: attachment.filename,
-      size: attachment.size,
-      etag: contentEtag(message.id, `part:${attachment.id}`),
-    }
+    return { stream: part.stream, ...described }
   }
 
   /** Cache outcomes of message reads so far (debug stats; not part of MailServiceApi). */

@@ -41,7 +41,7 @@ export interface Gateway {
   login: (user: { username: string, password: string }, opts?: LoginOptions) => Promise<{ token: string, account: Account }>
   get: (url: string, token: string, headers?: Record<string, string>) => Promise<LightMyRequestResponse>
   /** Record the calls of one backend method (the keys' count for batched ones), to count upstream work. */
-  countCalls: (protocol: 'imap' | 'pop3', method: 'getMessages' | 'listMailboxes') => number[]
+  countCalls: (protocol: 'imap' | 'pop3', method: 'getMessages' | 'listMailboxes' | 'openRaw') => number[]
   close: () => Promise<void>
 }
 
