@@ -165,18 +165,19 @@ export class MailService implements MailServiceApi {
   }
 
   async openAttachment (caller: Caller, messageId: string, attachmentId: string, opts: OpenOptions = {}): Promise<Download> {
-    const { message } = await this.getMessage(caller, messageId)
-    const attachment = message.attachments.find(a => a.id === attachmentId)
-    if (attachment === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
-    const described = { contentType: attachment.contentType, filename: attachment.filename, size: attachment.size, etag: contentEtag(message.id, `part:${attachment.id}`) }
-    if (opts.notModified?.(described.etag) === true) return { stream: null, ...described }
     const key = this.#key(caller, messageId)
     const backend = this.#backend(caller)
-    // getMessage above already confirmed the message: no second check
+    const record = await this.#reader.readOne(backend, caller.ctx, key)
+    const attachment = record.attachments.find(a => a.partId === attachmentId)
+    if (attachment === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
+    const etag = contentEtag(encodeMessageId(caller.account.id, key), `part:${attachment.partId}`)
+    const described = { contentType: attachment.contentType, filename: attachment.filename, size: attachment.size, etag }
+    if (opts.notModified?.(etag) === true) return { stream: null, ...described }
+    // readOne above already confirmed the message: no second check
     const raw = await openRawCached(this.opts.cache, backend, caller.ctx, key, async () => {})
     let part: { stream: Readable }
     try {
-      part = await this.opts.extractPart(raw.stream, attachment.id)
+      part = await this.opts.extractPart(raw.stream, attachment.partId)
     } catch (err) {
       raw.stream.destroy()
       throw err
