@@ -29,7 +29,7 @@ export function ensurePackages (): void {
   if (process.getuid?.() !== 0) {
     throw new Error(`missing packages ${missing.join(' ')}: install them (apt-get install -y ${missing.join(' ')})`)
   }
-  console.log(`test/run: installing ${missing.join(' ')}`)
+  console.log(`installing ${missing.join(' ')}`)
   const policy = '/usr/sbin/policy-rc.d'
   const ownPolicy = !existsSync(policy)
   if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
