@@ -69,6 +69,25 @@ export function presentMessage (accountId: string, protocol: Protocol, r: Messag
   }
 }
 
+/**
+ * Records are never changed in place (a keyword change makes a new record), so
+ * the resource built from one is built once and shared, frozen, for as long as
+ * the record itself is kept (the reader's memo): repeated reads of a cached
+ * message skip building it and, in the HTTP face, serialising it.
+ */
+const presented = new WeakMap<MessageRecord, { accountId: string, message: Message, etag: string }>()
+
+export function presentMessageOnce (accountId: string, protocol: Protocol, r: MessageRecord): { message: Message, etag: string } {
+  const hit = presented.get(r)
+  if (hit !== undefined && hit.accountId === accountId) return hit
+  const message = presentMessage(accountId, protocol, r)
+  for (const a of message.attachments) Object.freeze(a)
+  Object.freeze(message.attachments)
+  const entry = { accountId, message: Object.freeze(message), etag: messageEtag(message) }
+  presented.set(r, entry)
+  return entry
+}
+
 /** Weak: the JSON carries mutable keywords next to immutable content. */
 export function messageEtag (message: Message): string {
   const h = createHash('sha256').update(message.id).update('\0').update((message.keywords ?? ['-']).join(' '))

@@ -12,7 +12,7 @@ import { GatewayError } from './errors.ts'
 import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { openRawCached } from './raw-cache.ts'
-import { contentEtag, messageEtag, presentMailbox, presentMessage, presentSummary } from './present.ts'
+import { contentEtag, presentMailbox, presentMessageOnce, presentSummary } from './present.ts'
 import type {
   Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, OpenOptions, ReadinessReport, SessionGrant,
 } from './service-types.ts'
@@ -124,8 +124,8 @@ export class MailService implements MailServiceApi {
 
   async getMessage (caller: Caller, messageId: string): Promise<MessageResult> {
     const record = await this.#reader.readOne(this.#backend(caller), caller.ctx, this.#key(caller, messageId))
-    const message = presentMessage(caller.account.id, caller.account.protocol, record)
-    return { message, etag: messageEtag(message) }
+    const { message, etag } = presentMessageOnce(caller.account.id, caller.account.protocol, record)
+    return { message, etag }
   }
 
   async getMessages (caller: Caller, messageIds: string[]): Promise<Array<Message | GatewayError>> {
@@ -145,7 +145,7 @@ export class MailService implements MailServiceApi {
       const record = records[j]
       out[slot] = record === null || record === undefined
         ? new GatewayError('not-found', 'no such message in this mailbox')
-        : presentMessage(caller.account.id, caller.account.protocol, record)
+        : presentMessageOnce(caller.account.id, caller.account.protocol, record).message
     })
     return out
   }

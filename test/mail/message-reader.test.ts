@@ -3,35 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createCache } from '../../src/cache/index.ts'
-import type { AccountContext, MailBackend, MessageKey, MessageRecord } from '../../src/mail/backend.ts'
+import type { AccountContext, MailBackend, MessageKey } from '../../src/mail/backend.ts'
 import { MessageReader } from '../../src/mail/message-reader.ts'
-
-function record (key: MessageKey, keywords: string[]): MessageRecord {
-  return {
-    key,
-    keywords,
-    receivedAt: null,
-    size: 10,
-    preview: 'p',
-    text: `text of ${key.key}`,
-    html: null,
-    attachments: [],
-    hasAttachment: false,
-    messageId: null,
-    subject: `s${key.key}`,
-    from: [],
-    to: [],
-    cc: [],
-    sender: [],
-    bcc: [],
-    replyTo: [],
-    inReplyTo: [],
-    references: [],
-    sentAt: null,
-    receivedFromHeaders: null,
-    headers: [],
-  }
-}
+import { record } from './records.ts'
 
 function fakeBackend (store: Map<string, string[]>) {
   const calls = { getMessages: 0, revalidate: 0, keysFetched: 0 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { MessageFilter } from '../../mail/types.ts'
 import { callerOf } from '../auth.ts'
 import { formatEtag, ifNoneMatchHits } from '../conditional.ts'
+import { sendJson } from '../json-body.ts'
 import { operation } from '../operation.ts'
 import type { HttpDeps } from '../operation.ts'
 
@@ -51,6 +52,6 @@ export function messageRoutes (app: FastifyInstance, { service, doc }: HttpDeps)
     // Keywords are mutable: clients may keep the JSON but must revalidate.
     reply.header('etag', tag).header('cache-control', 'private, no-cache')
     if (ifNoneMatchHits(request.headers['if-none-match'], tag)) return reply.code(304).send()
-    return message
+    return sendJson(reply, message)
   })
 }
