@@ -10,7 +10,8 @@ import type { BenchEnv, BenchUser } from './env.ts'
 import { startNodeServer, type NodeServer } from './procs.ts'
 
 export interface GatewayProc extends NodeServer {
-  stats: (reset?: boolean) => Promise<DebugStats>
+  /** `gc`: a full GC first (needs --expose-gc), so `memory` shows what is live. */
+  stats: (reset?: boolean, gc?: boolean) => Promise<DebugStats>
 }
 
 export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, tsx: boolean, nodeArgs?: string[] }): Promise<GatewayProc> {
@@ -27,7 +28,7 @@ export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, t
   })
   return {
     ...server,
-    stats: async (reset = false) => await (await fetch(`${server.url}/debug/stats${reset ? '?reset=1' : ''}`)).json() as DebugStats,
+    stats: async (reset = false, gc = false) => await (await fetch(`${server.url}/debug/stats?reset=${reset ? 1 : 0}&gc=${gc ? 1 : 0}`)).json() as DebugStats,
   }
 }
 

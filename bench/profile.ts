@@ -34,7 +34,7 @@ const scenario = process.argv[2] ?? 'cached'
 const seconds = Number(process.argv[3] ?? 8)
 const dir = join(process.cwd(), 'bench', 'profiles')
 mkdirSync(dir, { recursive: true })
-const env = await startBenchEnv({ imap: 400, pop3: 10 })
+const env = await startBenchEnv({ imap: Number(process.env.PROFILE_MESSAGES ?? 400), pop3: 10 })
 try {
   const gw = await startGatewayProc(env, { redis: true, tsx: false, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${scenario}-${Date.now()}.cpuprofile`] })
   const session = await login(gw.url, env, env.imapUser, 'imap')

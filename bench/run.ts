@@ -5,7 +5,8 @@
  * bench/results.md). Environment: BENCH_SECONDS (per timed scenario, default
  * 6), BENCH_TSX=1 (run src/ through tsx instead of building dist/),
  * BENCH_MEMORY=0 (skip the in-process cache run), BENCH_GATEWAY_NODE_ARGS (extra node
- * flags for the gateway, e.g. "--max-semi-space-size=4").
+ * flags for the gateway, e.g. "--max-semi-space-size=4"), BENCH_LIVE_HEAP=1 (diagnostics: the
+ * gateway's live heap after each row, through a full GC; its peak RSS figures then read low).
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -21,6 +22,8 @@ import { evaluate } from './targets.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
 const TSX = process.env.BENCH_TSX === '1'
+/** Diagnostics: --expose-gc, and the live heap after each row (a full GC between rows: peaks then read low). */
+const LIVE_HEAP = process.env.BENCH_LIVE_HEAP === '1'
 const IMAP_MESSAGES = 1200
 const POP3_MESSAGES = 400
 /** IMAP_MAX_CONNECTIONS_PER_ACCOUNT's default: the gateway's warm connections per account. */
@@ -54,7 +57,13 @@ async function measure (gw: GatewayProc, name: string, connections: number, work
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   }
   all.push(row)
-  console.error(`[bench] ${name}: ${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.failed} failed`)
+  const mem = after.memory
+  console.error(`[bench] ${name}: ${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.failed} failed` +
+    (ours ? `; gateway after: rss ${Math.round(after.rss / 1048576)} MB, heap ${mem.heapUsed}/${mem.heapTotal} MB, external ${mem.external} MB (buffers ${mem.arrayBuffers})` : ''))
+  if (ours && LIVE_HEAP) {
+    const live = (await gw.stats(false, true)).memory
+    console.error(`[bench]   live after a full GC: heap ${live.heapUsed}/${live.heapTotal} MB, external ${live.external} MB (buffers ${live.arrayBuffers})`)
+  }
   return row
 }
 
@@ -117,7 +126,7 @@ async function pop3Reads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
 }
 
 async function memoryCacheReads (env: BenchEnv): Promise<Rows> {
-  const gw = await startGatewayProc(env, { redis: false, tsx: TSX })
+  const gw = await startGatewayProc(env, { redis: false, tsx: TSX, nodeArgs: LIVE_HEAP ? ['--expose-gc'] : [] })
   try {
     const c = await contextFor(gw, env, env.imapUser, 'imap')
     const rotating = c.ids.slice(0, 100)
@@ -138,7 +147,7 @@ async function main (): Promise<void> {
   const env = await startBenchEnv({ imap: IMAP_MESSAGES, pop3: POP3_MESSAGES })
   console.error(`[bench] seeded ${IMAP_MESSAGES} + ${POP3_MESSAGES} messages and the large ones in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
   try {
-    const gw = await startGatewayProc(env, { redis: true, tsx: TSX })
+    const gw = await startGatewayProc(env, { redis: true, tsx: TSX, nodeArgs: LIVE_HEAP ? ['--expose-gc'] : [] })
     let imap: Rows, pop3: Rows
     try {
       imap = await imapReads(gw, env)

@@ -4,6 +4,7 @@
  * at `GET /debug/stats` (`?reset=1` clears the delay histogram after reading).
  * Registered only when BENCH_EVENT_LOOP_STATS=1: off by default, never in the
  * OpenAPI document, no auth (bind the gateway to loopback when enabling it).
+ * `?gc=1` runs a full GC first when node was started with --expose-gc.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
@@ -16,6 +17,13 @@ export interface DebugStats {
   eventLoop: { p50: number, p99: number, max: number, samples: number }
   reader: ReaderStats
   rss: number
+  /** process.memoryUsage() in MB: where the resident memory is (V8 heap, Buffers). */
+  memory: { heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }
+}
+
+function megabytes (m: NodeJS.MemoryUsage): DebugStats['memory'] {
+  const mb = (n: number): number => Math.round(n / 1048576)
+  return { heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }
 }
 
 export function debugStatsEnabled (env: NodeJS.ProcessEnv = process.env): boolean {
@@ -28,7 +36,10 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
   app.addHook('onClose', async () => { histogram.disable() })
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100
 
-  app.get<{ Querystring: { reset?: string } }>('/debug/stats', async (request, reply) => {
+  app.get<{ Querystring: { reset?: string, gc?: string } }>('/debug/stats', async (request, reply) => {
+    // `?gc=1` with node --expose-gc: a full collection first, so `memory` shows what is live
+    const gc = (globalThis as { gc?: () => void }).gc
+    if (request.query.gc === '1' && gc !== undefined) gc()
     const stats: DebugStats = {
       eventLoop: {
         p50: ms(histogram.percentile(50)),
@@ -38,6 +49,7 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
       },
       reader: readerStats(),
       rss: process.memoryUsage.rss(),
+      memory: megabytes(process.memoryUsage()),
     }
     if (request.query.reset === '1') histogram.reset()
     return reply.header('cache-control', 'no-store').send(stats)
