@@ -33,15 +33,33 @@ export interface ConnectDeps {
 
 const MiB = 1024 * 1024
 
-/** imapflow logs chatty connection details at info: keep them a level lower in ours. */
-function imapLogger (logger: Logger | undefined): ImapLogger | false {
+/** imapflow's level → ours (null: never logged): its chatty connection details go a level lower. */
+const IMAP_LEVELS: Record<string, 'trace' | 'debug' | 'warn' | null> = { trace: null, debug: 'trace', info: 'debug', warn: 'warn', error: 'warn', fatal: 'warn' }
+
+/**
+ * imapflow serialises every command and response (FETCH literals included) for
+ * its log unless the logger says the level is off: `isLevelEnabled` tells it,
+ * so at production levels nothing is built only to be dropped.
+ */
+/** imapflow's logger shape; its typings omit the `isLevelEnabled` it consults. */
+export type ImapLoggerWithLevels = ImapLogger & { isLevelEnabled: (level: string) => boolean }
+
+export function imapLogger (logger: Logger | undefined): ImapLoggerWithLevels | false {
   if (logger === undefined) return false
+  const to = (level: string): ((o: unknown) => void) => {
+    const ours = IMAP_LEVELS[level] ?? null
+    return ours === null ? () => {} : (o: unknown) => { logger[ours](o) }
+  }
   return {
-    trace: () => {},
-    debug: (o: unknown) => logger.trace(o),
-    info: (o: unknown) => logger.debug(o),
-    warn: (o: unknown) => logger.warn(o),
-    error: (o: unknown) => logger.warn(o),
+    trace: to('trace'),
+    debug: to('debug'),
+    info: to('info'),
+    warn: to('warn'),
+    error: to('error'),
+    isLevelEnabled: (level: string) => {
+      const ours = IMAP_LEVELS[level] ?? null
+      return ours !== null && logger.isLevelEnabled(ours)
+    },
   }
 }
 
