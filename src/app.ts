@@ -4,9 +4,10 @@
  */
 import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import { registerHttp } from './http/index.ts'
-import { createLogger, genReqId } from './logger.ts'
+import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
 import { registerGraphql } from './graphql/index.ts'
 
@@ -33,6 +34,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
     genReqId,
+    childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger as Logger, bindings, opts),
     requestIdHeader: false,
     bodyLimit: config.bodyLimit,
     trustProxy: false,

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { pino } from 'pino'
-import type { DestinationStream, Logger, LoggerOptions } from 'pino'
+import type { Bindings, ChildLoggerOptions, DestinationStream, Level, Logger, LoggerOptions } from 'pino'
 
 const SECRET_KEYS = ['password', 'accessToken', 'token', 'pass', 'secret', 'authorization', 'cookie']
 
@@ -62,4 +62,44 @@ export function genReqId (req: IncomingMessage): string {
   const incoming = req.headers['x-request-id']
   if (typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming)) return incoming
   return randomUUID()
+}
+
+/**
+ * fastify makes a child logger (bound to the request id) for every request, and
+ * pino's child() runs the redaction over its bindings: a cost on every request
+ * that buys nothing when the request logs nothing (LOG_LEVEL=warn, a good
+ * request). This stand-in makes the child on the first entry that is logged
+ * (one small object per request, methods on the prototype). A route with a log
+ * level of its own gets its child at once, as before.
+ */
+class LazyChild {
+  #real: Logger | undefined
+  constructor (private readonly parent: Logger, private readonly bindings: Bindings, private readonly opts: ChildLoggerOptions) {}
+
+  #get (): Logger {
+    this.#real ??= this.parent.child(this.bindings, this.opts)
+    return this.#real
+  }
+
+  #log (level: Level, args: unknown[]): void {
+    if (this.#real === undefined && !this.parent.isLevelEnabled(level)) return
+    (this.#get()[level] as (...a: unknown[]) => void)(...args)
+  }
+
+  get level (): string { return (this.#real ?? this.parent).level }
+  set level (value: string) { this.#get().level = value }
+  isLevelEnabled (level: string): boolean { return (this.#real ?? this.parent).isLevelEnabled(level) }
+  child (bindings: Bindings, opts?: ChildLoggerOptions): Logger { return this.#get().child(bindings, opts) }
+  silent (): void {}
+  fatal (...args: unknown[]): void { this.#log('fatal', args) }
+  error (...args: unknown[]): void { this.#log('error', args) }
+  warn (...args: unknown[]): void { this.#log('warn', args) }
+  info (...args: unknown[]): void { this.#log('info', args) }
+  debug (...args: unknown[]): void { this.#log('debug', args) }
+  trace (...args: unknown[]): void { this.#log('trace', args) }
+}
+
+export function lazyChildLogger (parent: Logger, bindings: Bindings, opts: ChildLoggerOptions): Logger {
+  if (opts.level !== undefined && opts.level !== parent.level) return parent.child(bindings, opts)
+  return new LazyChild(parent, bindings, opts) as unknown as Logger
 }

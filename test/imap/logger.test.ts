@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { describe, it } from 'node:test'
-import { pino } from 'pino'
 import { imapLogger } from '../../src/backends/imap/connect.ts'
+import { createLogger } from '../../src/logger.ts'
 
-function capture (level: string): { lines: string[], logger: ReturnType<typeof pino> } {
+function capture (level: string): { lines: string[], logger: ReturnType<typeof createLogger> } {
   const lines: string[] = []
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { lines.push(chunk.toString()); cb() } })
-  return { lines, logger: pino({ level }, sink) }
+  return { lines, logger: createLogger(level, sink) }
 }
 
 describe('imapflow logger adapter', () => {
@@ -23,10 +23,10 @@ describe('imapflow logger adapter', () => {
     const log = imapLogger(logger)
     assert.ok(log !== false)
     assert.deepEqual(['trace', 'debug', 'info'].map(l => log.isLevelEnabled(l)), [false, true, true])
-    log.trace({ msg: 'raw fetch' })
-    log.debug({ msg: 'd' })
-    log.info({ msg: 'i' })
-    log.warn({ msg: 'w' })
+    log.trace?.({ msg: 'raw fetch' })
+    log.debug?.({ msg: 'd' })
+    log.info?.({ msg: 'i' })
+    log.warn?.({ msg: 'w' })
     assert.deepEqual(lines.map(l => [JSON.parse(l).level, JSON.parse(l).msg]), [[10, 'd'], [20, 'i'], [40, 'w']])
   })
 
