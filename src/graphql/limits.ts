@@ -21,17 +21,29 @@ export interface GraphqlLimits {
 
 export const DEFAULT_LIMITS: GraphqlLimits = { maxDepth: 10, maxIntrospectionDepth: 20, maxAliases: 30, maxCost: 8000 }
 
-/** Charges per the SDL's `@cost(weight, multipliedBy, assumedSize)`; 1 + children elsewhere. */
+const estimators = new WeakMap<GraphQLSchema, ComplexityEstimator>()
+
+/**
+ * Charges per the SDL's `@cost(weight, multipliedBy, assumedSize)`; 1 + children
+ * elsewhere. A page-size argument given as null counts as its SDL default, as the
+ * service then serves that default (else `first: null` would cost a page of 1).
+ * One estimator per schema: it is asked for on every request.
+ */
 export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
+  const known = estimators.get(schema)
+  if (known !== undefined) return known
   const directive = schema.getDirective('cost')
-  return ({ field, args, childComplexity }) => {
+  const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
     const cost = directive != null && field.astNode != null ? getDirectiveValues(directive, field.astNode) : undefined
     if (cost === undefined) return 1 + childComplexity
-    const asked = typeof cost.multipliedBy === 'string' ? args[cost.multipliedBy] : undefined
+    const by = cost.multipliedBy
+    const asked = typeof by === 'string' ? args[by] ?? field.args.find(a => a.name === by)?.defaultValue : undefined
     const size = typeof asked === 'number' ? asked : typeof cost.assumedSize === 'number' ? cost.assumedSize : 1
     // A negative or zero page size must not make a query cheaper.
     return (Number(cost.weight) + childComplexity) * Math.max(1, size)
   }
+  estimators.set(schema, estimator)
+  return estimator
 }
 
 function costRule (maxCost: number, variables: Record<string, unknown> | undefined, operationName: string | undefined): ValidationRule {

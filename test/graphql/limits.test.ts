@@ -9,6 +9,7 @@ import { IMAP_TOKEN, imapAccount, mailboxId } from './fake-data.ts'
 
 const INBOX = mailboxId(imapAccount, 'INBOX')
 const BODIES = 'text html attachments { id filename contentType size url } headers { name value }'
+const BODY_PAGE_NULL = `messages(mailboxId: "${INBOX}", first: null) { edges { node { ${BODIES} } } }`
 const pageQuery = (first: number | string, fields: string): string =>
   `query ($id: ID!${first === '$first' ? ', $first: Int' : ''}) { messages(mailboxId: $id, first: ${first}) { totalCount edges { node { id subject from { email } ${fields} } } } }`
 
@@ -45,6 +46,7 @@ test('over-costly queries are refused, whether the page size is inline or a vari
   for (const [query, variables] of [
     [pageQuery(200, BODIES), { id: INBOX }],
     [pageQuery('$first', BODIES), { id: INBOX, first: 200 }],
+    [`{ a: ${BODY_PAGE_NULL} b: ${BODY_PAGE_NULL} }`, {}],
     [`{ mailboxes { messages(first: 50) { edges { node { ${BODIES} } } } } }`, {}],
   ] as const) {
     const res = await gql(app, query, { token: IMAP_TOKEN, variables })
@@ -70,6 +72,9 @@ test('cost model: page size multiplies, body fields weigh more, a non-positive s
   assert.equal(ten, one * 10)
   assert.equal(cost('{ messages(mailboxId: "x") { edges { node { id } } } }'), one * 50)
   assert.equal(cost('{ messages(mailboxId: "x", first: -100) { edges { node { id } } } }'), one)
+  // null is served as the default page (50), so it is charged as one
+  assert.equal(cost('{ messages(mailboxId: "x", first: null) { edges { node { id } } } }'), one * 50)
+  assert.equal(getComplexity({ schema, query: parse('query ($n: Int) { messages(mailboxId: "x", first: $n) { edges { node { id } } } }'), variables: { n: null }, estimators: [costEstimator(schema)] }), one * 50)
   const withText = cost('{ messages(mailboxId: "x", first: 1) { edges { node { id text } } } }')
   assert.equal(withText - one, 20)
   assert.ok(cost('{ mailboxes { id } }') >= 20, 'a list of mailboxes is charged at its assumed size')
