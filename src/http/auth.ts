@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../mail/errors.ts'
 import type { Caller, MailServiceApi } from '../mail/service-types.ts'
+import { MAX_TOKEN_CHARS } from '../mail/tokens.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +20,7 @@ declare module 'fastify' {
 
 /** RFC 6750 b64token, bounded. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
-const MAX_HEADER = 8192
+const MAX_HEADER = MAX_TOKEN_CHARS + 64
 
 export function bearerToken (header: string | undefined): string {
   if (header === undefined || header === '') throw new GatewayError('unauthorized', 'Missing bearer token')

@@ -26,12 +26,24 @@ function bad (detail: string): never {
   throw new GatewayError('bad-request', detail)
 }
 
-function str (value: unknown, name: string, max: number): string {
+/**
+ * The one set of input limits: openapi.yaml's CreateSessionRequest states the
+ * same numbers (a contract test compares them) and the GraphQL face calls
+ * validateSessionInput itself. They are sized so that any input within them
+ * seals into a token the gateway accepts back (tokens.ts MAX_TOKEN_CHARS).
+ */
+export const SESSION_LIMITS = { host: 255, username: 1024, password: 4096, accessToken: 6144 } as const
+const HOST = /^[^\s/?#@\\]+$/
+/** JSON-escaped or multi-byte credentials can outgrow the character limits: the sealed size decides. */
+const MAX_SETTINGS_BYTES = 7680
+
+function str (value: unknown, name: keyof typeof SESSION_LIMITS): string {
+  const max = SESSION_LIMITS[name]
   if (typeof value !== 'string' || value.length === 0 || value.length > max) bad(`${name} must be a string of 1–${max} characters`)
   return value as string
 }
 
-/** Defence in depth: the faces validate too, but the core never trusts them. */
+/** Both faces call this before the service (and the service again: the core never trusts them). */
 export function validateSessionInput (input: CreateSessionInput, ttlMax: number): { settings: ConnectionSettings, ttl: number } {
   const protocol = input.protocol
   if (protocol !== 'imap' && protocol !== 'pop3') bad('protocol must be "imap" or "pop3"')
@@ -44,15 +56,18 @@ export function validateSessionInput (input: CreateSessionInput, ttlMax: number)
   const hasPassword = input.password !== undefined
   const hasToken = input.accessToken !== undefined
   if (hasPassword === hasToken) bad('send exactly one of password or accessToken')
+  const host = str(input.host, 'host')
+  if (!HOST.test(host)) bad('host must be a host name or IP address')
   const settings: ConnectionSettings = {
     protocol,
-    host: str(input.host, 'host', 253).trim().toLowerCase(),
+    host: host.toLowerCase(),
     port,
     security,
-    username: str(input.username, 'username', 320),
+    username: str(input.username, 'username'),
   }
-  if (hasPassword) settings.password = str(input.password, 'password', 1024)
-  else settings.accessToken = str(input.accessToken, 'accessToken', 8192)
+  if (hasPassword) settings.password = str(input.password, 'password')
+  else settings.accessToken = str(input.accessToken, 'accessToken')
+  if (Buffer.byteLength(JSON.stringify(settings)) > MAX_SETTINGS_BYTES) bad('the credentials are too long to carry in a session token')
   return { settings, ttl }
 }
 

@@ -12,7 +12,12 @@ import type { Capabilities, ConnectionSettings } from './types.ts'
 
 const PREFIX = 'mgw1.'
 const AAD = Buffer.from('mail-gateway token v1')
-const MAX_TOKEN_CHARS = 8192
+/**
+ * Longest token accepted (and issued): fits an Authorization header within
+ * Node's 16 KiB header limit. sessions.ts bounds the sealed settings so that
+ * every valid session input fits.
+ */
+export const MAX_TOKEN_CHARS = 12288
 
 export interface TokenClaims {
   /** Token id, for revocation. */
@@ -37,6 +42,8 @@ export class TokenSealer {
     cipher.setAAD(AAD)
     const body = Buffer.concat([cipher.update(JSON.stringify(claims), 'utf8'), cipher.final()])
     const token = PREFIX + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
+    // Never issue a token that open() would refuse (the input is bounded; a server's capabilities are not).
+    if (token.length > MAX_TOKEN_CHARS) throw new GatewayError('upstream-unavailable', 'the mail server announced more capabilities than a session token can carry')
     return { token, claims }
   }
 

@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import { problemOf } from '../../src/http/errors.ts'
 import { deref, getOperation, listOperations, loadOpenApi, requiresBearer, toOpenApiPath } from '../../src/http/openapi.ts'
 import { ERRORS, GatewayError } from '../../src/mail/errors.ts'
+import { SESSION_LIMITS } from '../../src/mail/sessions.ts'
 import type { ErrorCode } from '../../src/mail/errors.ts'
 import { INBOX_ID, message, MESSAGE_ID } from '../http/fake-service.ts'
 import { auth, setup } from '../http/helpers.ts'
@@ -132,4 +133,11 @@ test('responses from every route conform to openapi.yaml', async (t) => {
   assertResponse(await app.inject({ url: `/v1/mailboxes/${INBOX_ID}/messages?subject=x`, headers: auth }), 'GET', '/v1/mailboxes/{mailboxId}/messages')
   service.failWith('createSession', new GatewayError('auth-failed'))
   assertResponse(await app.inject({ method: 'POST', url: '/v1/sessions', payload: ok[0]![3] }), 'POST', '/v1/sessions')
+})
+
+test('CreateSessionRequest states the core\'s session input limits', () => {
+  const schema = doc.components.schemas?.CreateSessionRequest as { properties: Record<string, { maxLength?: number }> }
+  for (const [field, max] of Object.entries(SESSION_LIMITS)) {
+    assert.equal(schema.properties[field]?.maxLength, max, field)
+  }
 })

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { CursorCodec } from '../../src/mail/cursor.ts'
 import { accountIdOf, decodeMailboxId, decodeMessageId, encodeMailboxId, encodeMessageId } from '../../src/mail/ids.ts'
-import { TokenSealer } from '../../src/mail/tokens.ts'
+import { bearerToken } from '../../src/http/auth.ts'
+import { SESSION_LIMITS, validateSessionInput } from '../../src/mail/sessions.ts'
+import { MAX_TOKEN_CHARS, TokenSealer } from '../../src/mail/tokens.ts'
 import type { ConnectionSettings } from '../../src/mail/types.ts'
 
 const alice = accountIdOf({ protocol: 'imap', host: 'Mail.Example.com', port: 993, username: 'alice' })
@@ -85,5 +87,33 @@ describe('tokens', () => {
     assert.throws(() => sealer.open(token, Date.now() + 61_000), { code: 'unauthorized' })
     assert.throws(() => new TokenSealer(randomBytes(32)).open(token), { code: 'unauthorized' })
     assert.throws(() => sealer.open('Bearer nonsense'), { code: 'unauthorized' })
+  })
+})
+
+describe('session input limits and token size', () => {
+  const secret = randomBytes(32)
+  const pop3Caps = { mailboxes: false, keywords: false, search: false, move: false, idle: false, top: true, uidl: true, pipelining: true, stls: true, sasl: ['PLAIN', 'XOAUTH2', 'OAUTHBEARER'], expire: 'never' as const, loginDelay: 0 }
+
+  it('the longest input the limits allow seals into a token that opens and fits a bearer header', () => {
+    for (const credential of [{ password: 'p'.repeat(SESSION_LIMITS.password) }, { accessToken: 'a'.repeat(SESSION_LIMITS.accessToken) }]) {
+      const input = { protocol: 'pop3' as const, host: 'h'.repeat(SESSION_LIMITS.host), username: 'u'.repeat(SESSION_LIMITS.username), ...credential }
+      const { settings } = validateSessionInput(input, 86400)
+      const sealer = new TokenSealer(secret)
+      const { token } = sealer.seal(settings, pop3Caps, 60)
+      assert.ok(token.length <= MAX_TOKEN_CHARS, `${token.length} chars`)
+      assert.deepEqual(sealer.open(token).settings, settings)
+      assert.equal(bearerToken(`Bearer ${token}`), token)
+    }
+  })
+
+  it('credentials within the character limits but too large once escaped are refused before any login', () => {
+    const input = { protocol: 'imap' as const, host: 'h', username: 'u', password: '\u0001'.repeat(SESSION_LIMITS.password) }
+    assert.throws(() => validateSessionInput(input, 86400), { code: 'bad-request' })
+  })
+
+  it('a sealed token longer than the accepted maximum is never issued', () => {
+    const caps = { ...pop3Caps, sasl: Array.from({ length: 2000 }, (_, i) => `MECH-${i}`) }
+    const settings: ConnectionSettings = { protocol: 'pop3', host: 'h', port: 995, security: 'tls', username: 'u', password: 'p' }
+    assert.throws(() => new TokenSealer(secret).seal(settings, caps, 60), { code: 'upstream-unavailable' })
   })
 })
