@@ -3,7 +3,7 @@
  * needs no token) and the request's message batcher.
  */
 import type { FastifyRequest } from 'fastify'
-import { GatewayError } from '../mail/errors.ts'
+import { bearerToken } from '../http/auth.ts'
 import type { Caller, MailServiceApi } from '../mail/service-types.ts'
 import { createMessageBatcher, type MessageBatcher } from './batcher.ts'
 
@@ -21,16 +21,6 @@ declare module 'mercurius' {
   interface MercuriusContext {
     gateway: GatewayContext
   }
-}
-
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i
-
-/** The token from `Authorization: Bearer <token>`, or an `unauthorized` error. */
-export function bearerToken (header: string | undefined): string {
-  if (header === undefined || header === '') throw new GatewayError('unauthorized', 'missing bearer token')
-  const m = BEARER.exec(header)
-  if (m === null || m[1] === undefined) throw new GatewayError('unauthorized', 'malformed Authorization header: expected "Bearer <token>"')
-  return m[1]
 }
 
 export function buildContext (service: MailServiceApi, sessionTtlMax: number, request: FastifyRequest): { gateway: GatewayContext } {

@@ -9,6 +9,8 @@
  */
 import { GraphQLError, type ExecutionResult } from 'graphql'
 import mercurius, { type MercuriusContext } from 'mercurius'
+import type { FastifyError } from 'fastify'
+import { fromFastifyError, retryAfterValue } from '../http/errors.ts'
 import { ERRORS, isGatewayError, type ErrorCode } from '../mail/errors.ts'
 
 const { defaultErrorFormatter, ErrorWithProps } = mercurius
@@ -80,6 +82,9 @@ export function toPublicError (err: GraphQLError, log: Log): GraphQLError[] {
   }
   const status = frameworkStatus(orig)
   if (status !== undefined) {
+    // fastify's own (content type, body size): mapped exactly as REST maps them
+    const mapped = (orig as FastifyError).code.startsWith('FST_') ? fromFastifyError(orig as FastifyError) : null
+    if (mapped !== null) return [publicError(err, mapped.message, mapped.code, mapped.status)]
     return [publicError(err, orig.message, status === 413 ? 'payload-too-large' : 'bad-request', status)]
   }
   log.error({ err: orig, path: err.path }, 'GraphQL request failed')
@@ -97,5 +102,8 @@ export function errorFormatter (
   const statuses = new Set(errors.map(e => (e.originalError as { statusCode?: number } | undefined)?.statusCode))
   const [only] = statuses
   if (execution.data == null && statuses.size === 1 && typeof only === 'number') formatted.statusCode = only
+  // contract §4: rate-limited comes with Retry-After, on /graphql as on REST
+  const retryAfter = errors.map(e => e.extensions.retryAfter).find((v): v is number => typeof v === 'number')
+  if (retryAfter !== undefined) context.reply?.header('retry-after', retryAfterValue(retryAfter))
   return formatted
 }

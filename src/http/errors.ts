@@ -22,6 +22,11 @@ export function problemOf (code: ErrorCode, detail?: string): Problem {
   return { type: problemType(code), title, status, detail: detail ?? title, code }
 }
 
+/** Retry-After in whole seconds (REST problems and GraphQL responses alike). */
+export function retryAfterValue (seconds: number): string {
+  return String(Math.max(0, Math.ceil(seconds)))
+}
+
 /** Headers a half-prepared download may have set that must not travel with a problem. */
 const DOWNLOAD_HEADERS = ['etag', 'cache-control', 'content-disposition', 'content-length', 'content-type']
 
@@ -32,7 +37,7 @@ export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyRep
       reply.raw.removeHeader(name)
     }
   }
-  if (err.retryAfter !== undefined) reply.header('retry-after', String(Math.max(0, Math.ceil(err.retryAfter))))
+  if (err.retryAfter !== undefined) reply.header('retry-after', retryAfterValue(err.retryAfter))
   if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="mail-gateway"')
   reply.code(err.status).type('application/problem+json; charset=utf-8')
   return reply.send(problemOf(err.code, err.message))
@@ -58,8 +63,8 @@ function validationDetail (err: FastifyError): string {
   return err.message
 }
 
-/** Fastify's own errors (validation, content-type parsing, body limit, bad URL) → catalogue. */
-function fromFastifyError (err: FastifyError): GatewayError | null {
+/** Fastify's own errors (validation, content-type parsing, body limit, bad URL) → catalogue; the GraphQL face maps them the same way. */
+export function fromFastifyError (err: FastifyError): GatewayError | null {
   if (err.validation !== undefined) return new GatewayError('bad-request', validationDetail(err))
   const code = err.code ?? ''
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new GatewayError('payload-too-large', 'Request body is over the limit')

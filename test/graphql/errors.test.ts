@@ -74,6 +74,23 @@ test('malformed requests → bad-request (400)', async (t) => {
   assert.equal(noQuery.json().errors[0].extensions.code, 'bad-request')
 })
 
+test('fastify\'s own refusals on /graphql carry the catalogue\'s code and status, as on REST', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/xml' }, payload: '<q/>' })
+  assert.equal(res.statusCode, 400)
+  assert.deepEqual(res.json().errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['bad-request'])
+})
+
+test('the bearer header is read by the same rules as REST: a malformed one never reaches the service', async (t) => {
+  const { app, fake } = await build(t)
+  const before = fake.count('authenticate')
+  for (const authorization of ['Bearer a"b', `Bearer ${'x'.repeat(20_000)}`]) {
+    const res = await app.inject({ method: 'POST', url: '/graphql', headers: { authorization }, payload: { query: '{ account { id } }' } })
+    assert.deepEqual(res.json().errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['unauthorized'])
+  }
+  assert.equal(fake.count('authenticate'), before)
+})
+
 test('mutations are refused over GET; queries over GET work', async (t) => {
   const { app } = await build(t)
   const get = (query: string) => app.inject({ method: 'GET', url: '/graphql', query: { query }, headers: { authorization: `Bearer ${IMAP_TOKEN}` } })

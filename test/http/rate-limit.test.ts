@@ -41,3 +41,14 @@ test('a made-up bearer token per request does not buy a fresh window', async (t)
   }
   assert.deepEqual(statuses.slice(3), [429, 429])
 })
+
+test('GraphQL over the limit → rate-limited with Retry-After too', async (t) => {
+  const { app } = await setup(t, { RATE_LIMIT_PER_MINUTE: '2' })
+  const ask = () => app.inject({ method: 'POST', url: '/graphql', headers: auth, payload: { query: '{ account { id } }' } })
+  for (let i = 0; i < 2; i++) assert.equal((await ask()).statusCode, 200)
+  const res = await ask()
+  assert.equal(res.statusCode, 429)
+  assert.equal(res.json().errors[0].extensions.code, 'rate-limited')
+  const retry = Number(res.headers['retry-after'])
+  assert.ok(retry >= 1 && retry <= 60, `Retry-After ${String(res.headers['retry-after'])}`)
+})
