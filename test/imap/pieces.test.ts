@@ -6,7 +6,7 @@ import { UidSet } from '../../src/backends/imap/uid-set.ts'
 import { keywordsOf } from '../../src/backends/imap/keywords.ts'
 import { roleOf } from '../../src/backends/imap/mailboxes.ts'
 import { partTreeFromBodystructure } from '../../src/backends/imap/bodystructure.ts'
-import { isConnectionDrop, toGatewayError } from '../../src/backends/imap/errors.ts'
+import { isConnectionDrop, isConnectionFatal, toGatewayError, UpstreamRefusal } from '../../src/backends/imap/errors.ts'
 import { decodePosition, encodePosition } from '../../src/backends/imap/list-messages.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { PoolTimeoutError } from '../../src/pool/index.ts'
@@ -93,6 +93,14 @@ test('failures map to contract codes', () => {
   assert.equal(throttled.code, 'rate-limited')
   assert.equal(throttled.retryAfter, 3)
   assert.equal(code(Object.assign(new Error('x'), { serverResponseCode: 'THROTTLED' })), 'rate-limited')
+  // a NO to LOGIN with a response code about the server, not the credentials
+  for (const [response, expected] of [['UNAVAILABLE', 'upstream-unavailable'], ['SERVERBUG', 'upstream-unavailable'], ['INUSE', 'upstream-unavailable'], ['THROTTLED', 'rate-limited'], ['LIMIT', 'rate-limited'], ['AUTHENTICATIONFAILED', 'auth-failed']]) {
+    assert.equal(code(Object.assign(new Error('x'), { authenticationFailed: true, serverResponseCode: response })), expected, response)
+  }
+  // a refused command keeps its connection; a dropped one does not
+  const refusal = new UpstreamRefusal('the mail server refused the search')
+  assert.deepEqual([toGatewayError(refusal).code, toGatewayError(refusal).message, isConnectionFatal(refusal)], ['upstream-unavailable', 'the mail server refused the search', false])
+  assert.equal(isConnectionFatal(Object.assign(new Error('x'), { code: 'ECONNRESET' })), true)
   assert.equal(code(new PoolTimeoutError()), 'upstream-timeout')
   const own = new GatewayError('stale-id')
   assert.equal(toGatewayError(own), own)

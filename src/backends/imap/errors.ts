@@ -18,6 +18,15 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'
 
 const TOO_LARGE_CODES = new Set(['LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'TooManyTokens', 'TooManyResponses'])
 
+/**
+ * The server answered a command with a refusal (NO/BAD), or the request went past
+ * a limit of the gateway's own: the request fails (upstream-unavailable), but the
+ * connection is in a clean state and goes back to the pool.
+ */
+export class UpstreamRefusal extends Error {
+  override readonly name = 'UpstreamRefusal'
+}
+
 function fields (err: unknown): ImapFlowError {
   return (typeof err === 'object' && err !== null ? err : {}) as ImapFlowError
 }
@@ -50,18 +59,24 @@ export function toGatewayError (err: unknown): GatewayError {
   if (err instanceof PoolClosedError) return new GatewayError('upstream-unavailable', 'the gateway is shutting down', cause)
   const e = fields(err)
   const code = e.code ?? ''
+  if (err instanceof UpstreamRefusal) return new GatewayError('upstream-unavailable', err.message, cause)
   const response = (e.serverResponseCode ?? '').toUpperCase()
-  if (e.authenticationFailed === true) return new GatewayError('auth-failed', 'the mail server rejected the login', cause)
+  // imapflow flags any NO to LOGIN/AUTHENTICATE as authenticationFailed; the response
+  // code says when the server was throttling or unwell rather than refusing the credentials
+  // (RFC 5530), and only a real refusal may be remembered as one.
   if (code === 'ETHROTTLE' || response === 'THROTTLED' || response === 'LIMIT') {
     const retryAfter = typeof e.throttleReset === 'number' ? Math.max(1, Math.ceil(e.throttleReset / 1000)) : 5
     return new GatewayError('rate-limited', 'the mail server is throttling this account', { ...cause, retryAfter })
   }
+  if (response === 'UNAVAILABLE' || response === 'SERVERBUG' || response === 'INUSE') {
+    return new GatewayError('upstream-unavailable', 'the mail server is unavailable', cause)
+  }
+  if (e.authenticationFailed === true) return new GatewayError('auth-failed', 'the mail server rejected the login', cause)
   if (TIMEOUT_CODES.has(code)) return new GatewayError('upstream-timeout', 'the mail server did not answer in time', cause)
   if (e.mailboxMissing === true || response === 'NONEXISTENT') return new GatewayError('not-found', 'no such mailbox', cause)
   if (isTlsFailure(e)) return new GatewayError('upstream-unavailable', 'TLS with the mail server failed', cause)
   if (UNREACHABLE_CODES.has(code)) return new GatewayError('upstream-unavailable', 'cannot connect to the mail server', cause)
   if (DROP_CODES.has(code)) return new GatewayError('upstream-unavailable', 'the connection to the mail server was lost', cause)
   if (TOO_LARGE_CODES.has(code)) return new GatewayError('upstream-unavailable', 'the mail server sent an oversized response', cause)
-  if (response === 'UNAVAILABLE' || response === 'SERVERBUG') return new GatewayError('upstream-unavailable', 'the mail server is unavailable', cause)
   return new GatewayError('upstream-unavailable', 'the mail server failed the request', cause)
 }

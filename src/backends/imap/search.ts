@@ -15,6 +15,7 @@
 import type { SearchObject } from 'imapflow'
 import type { MessageFilter } from '../../mail/types.ts'
 import { GatewayError } from '../../mail/errors.ts'
+import { UpstreamRefusal } from './errors.ts'
 import type { ImapSession } from './session.ts'
 import { UidSet } from './uid-set.ts'
 
@@ -40,7 +41,7 @@ export function baseCriteria (filter: MessageFilter): SearchObject {
 export async function searchUids (session: ImapSession, criteria: SearchObject): Promise<UidSet> {
   const result = await session.cmd(session.client.search(criteria, { uid: true, returnOptions: ['ALL'] }))
   if (result === undefined) throw new GatewayError('not-found', 'no such mailbox')
-  if (result === false) throw new GatewayError('upstream-unavailable', 'the mail server refused the search')
+  if (result === false) throw new UpstreamRefusal('the mail server refused the search')
   if (Array.isArray(result)) return UidSet.fromList(result)
   return result.all === undefined || result.all === '' ? UidSet.fromList([]) : UidSet.fromSequence(result.all)
 }
@@ -79,7 +80,7 @@ export async function matchingUids (session: ImapSession, filter: MessageFilter)
   try {
     boundary = candidates.minusList(certain, MAX_BOUNDARY)
   } catch {
-    throw new GatewayError('upstream-unavailable', 'too many messages around the date bounds to filter exactly')
+    throw new UpstreamRefusal('too many messages around the date bounds to filter exactly')
   }
   if (boundary.length === 0) return certain
 
