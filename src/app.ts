@@ -6,6 +6,7 @@ import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
+import { errorHandler } from './http/errors.ts'
 import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
@@ -45,6 +46,9 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
+    // URL errors fastify answers before routing (bad percent-encoding, a path
+    // parameter over maxParamLength) get the same problem+json as everything else.
+    frameworkErrors: errorHandler,
   }) as unknown as FastifyInstance
 
   const routes: RouteEntry[] = []

@@ -189,3 +189,12 @@ test('an unexpected error → 500 internal; no message or stack leaks, it is log
   assert.ok(line, 'the 500 is logged at error level with the request id')
   assert.match(line, /exploded/)
 })
+
+test('URLs fastify refuses before routing → 400 problem+json that does not echo the path', async (t) => {
+  const { app, service } = await setup(t)
+  for (const url of ['/v1/messages/%zz', `/v1/messages/${'a'.repeat(3000)}`]) {
+    const body = assertProblem(await app.inject({ url, headers: auth }), 400, 'bad-request')
+    assert.doesNotMatch(String(body.detail), /%zz|aaaa/)
+  }
+  assert.equal(service.callsTo('getMessage').length, 0)
+})
