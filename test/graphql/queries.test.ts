@@ -94,7 +94,7 @@ test('messages: default page size 50; filters pass through with dates parsed', a
     ?.filter(m => !(m.keywords ?? []).includes('$seen') && (m.subject ?? '').includes('Subject') && m.receivedAt !== null && m.receivedAt >= '2024-08-10')
     .map(m => m.id)
   assert.deepEqual(res.data?.messages.edges.map((e: { node: { id: string } }) => e.node.id), unreadIds)
-  for (const bad of [{ since: 'yesterday' }, { before: '2024-13-45' }, { subject: '' }]) {
+  for (const bad of [{ since: 'yesterday' }, { before: '2024-13-45' }, { subject: '' }, { since: '2024-02-30' }, { since: '2024-08-01T12:00Z' }]) {
     assert.deepEqual(codes(await gql(app, PAGE, { token: IMAP_TOKEN, variables: { id: inbox, filter: bad } })), ['bad-request'], JSON.stringify(bad))
   }
 })
