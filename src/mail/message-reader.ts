@@ -39,6 +39,11 @@ export interface ReaderStats {
   misses: number
 }
 
+function sameKeywords (a: string[] | null, b: string[] | null): boolean {
+  if (a === null || b === null) return a === b
+  return a.length === b.length && a.every((k, i) => k === b[i])
+}
+
 export class MessageReader {
   readonly #flights = singleFlight<string, MessageRecord | null>()
   readonly stats: ReaderStats = { hits: 0, revalidated: 0, misses: 0 }
@@ -96,9 +101,17 @@ export class MessageReader {
             await this.#store.del(ctx, keys[i]!)
             return
           }
+          const validator = validators.get(keys[i]!.mailbox) ?? null
+          if (sameKeywords(entry.record.keywords, state.keywords)) {
+            // Unchanged: the same record (its presented form stays memoised) and only
+            // the confirmation time moves, in process; the shared copy is not rewritten.
+            results[i] = entry.record
+            this.#store.touch(ctx, keys[i]!, { record: entry.record, checkedAt: Date.now(), validator })
+            return
+          }
           const record = { ...entry.record, keywords: state.keywords }
           results[i] = record
-          await this.#save(ctx, keys[i]!, record, validators.get(keys[i]!.mailbox) ?? null)
+          await this.#save(ctx, keys[i]!, record, validator)
         }))
       }
     }

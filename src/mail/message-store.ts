@@ -57,6 +57,15 @@ export class MessageStore {
     await this.cache.forAccount(ctx.accountId).setJson('msg', keyParts(key), entry, CONTENT_TTL_SECONDS)
   }
 
+  /**
+   * A newer confirmation of an entry whose record did not change: kept in the
+   * memo only. The shared copy keeps its older checkedAt, which can only make
+   * another instance recheck sooner, never serve staler.
+   */
+  touch (ctx: AccountContext, key: MessageKey, entry: CachedMessage): void {
+    if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(messageRef(ctx.accountId, key), entry)
+  }
+
   async del (ctx: AccountContext, key: MessageKey): Promise<void> {
     this.#memo.delete(messageRef(ctx.accountId, key))
     await this.cache.forAccount(ctx.accountId).del('msg', keyParts(key))

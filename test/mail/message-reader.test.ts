@@ -62,6 +62,23 @@ describe('MessageReader', () => {
     await assert.rejects(reader.readOne(backend, ctx('a'), key('1')), { code: 'not-found' })
   })
 
+  it('a recheck that finds the keywords unchanged keeps the same record and does not rewrite the shared cache', async () => {
+    const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
+    const { backend, calls } = fakeBackend(new Map([['1', ['$seen']]]))
+    let writes = 0
+    const port = { forAccount: (id: string) => { const c = cache.sealed.forAccount(id); return { ...c, setJson: async (...a: Parameters<typeof c.setJson>) => { writes++; await c.setJson(...a) } } }, status: cache.status }
+    const reader = new MessageReader({ cache: port, stalenessMs: 30 })
+    const first = await reader.readOne(backend, ctx('a'), key('1'))
+    assert.equal(writes, 1)
+    await sleep(50)
+    const again = await reader.readOne(backend, ctx('a'), key('1'))
+    assert.equal(calls.revalidate, 1)
+    assert.equal(again, first, 'the same record object')
+    assert.equal(writes, 1, 'no rewrite of an unchanged entry')
+    assert.equal(await reader.readOne(backend, ctx('a'), key('1')), first)
+    assert.equal(calls.revalidate, 1, 'the in-process confirmation counts: no second recheck within the bound')
+  })
+
   it('keeps accounts apart: one account never reads what another cached', async () => {
     const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
     const { backend, calls } = fakeBackend(new Map([['1', []]]))
