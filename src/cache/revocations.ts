@@ -11,7 +11,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { CacheStore } from './cache.ts'
-import { ExpiringSet } from './expiring-set.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
 import { globalKey } from './keys.ts'
 
 export interface Revocations {
@@ -31,7 +31,7 @@ const MARK = Buffer.from('1')
 
 export function createRevocations (store: CacheStore, secret: Buffer, opts: RevocationOptions = {}): Revocations {
   const slack = opts.slackSeconds ?? 60
-  const local = new ExpiringSet(opts.maxLocal ?? 1_000_000)
+  const local = new ExpiringMap<true>(opts.maxLocal ?? 1_000_000)
   // The key is an HMAC: memoised for the tokens in use (one lookup per request).
   const keys = new LRUCache<string, string>({ max: 10_000 })
   const keyOf = (tokenId: string): string => {
@@ -53,7 +53,7 @@ export function createRevocations (store: CacheStore, secret: Buffer, opts: Revo
       if (!Number.isFinite(expiry) || expiry <= Date.now()) return
       const ttl = Math.ceil((expiry - Date.now()) / 1000) + slack
       const key = keyOf(tokenId)
-      local.add(key, ttl * 1000)
+      local.set(key, true, ttl * 1000)
       await store.set(key, MARK, ttl)
     },
 

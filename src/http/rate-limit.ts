@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../mail/errors.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
 
 const WINDOW_MS = 60_000
 const MAX_CLIENTS = 100_000
@@ -18,33 +19,25 @@ interface Window { start: number, count: number }
 export class FixedWindowLimiter {
   readonly #limit: number
   readonly #now: () => number
-  readonly #windows = new Map<string, Window>()
+  /** Full: expired windows go first, then the oldest (never everyone's). */
+  readonly #windows: ExpiringMap<Window>
 
   constructor (limit: number, now: () => number = Date.now) {
     this.#limit = limit
     this.#now = now
+    this.#windows = new ExpiringMap<Window>(MAX_CLIENTS, now)
   }
 
   /** Seconds until the client may retry, or 0 when this hit is allowed. */
   hit (key: string): number {
     const now = this.#now()
     let w = this.#windows.get(key)
-    if (w === undefined || now - w.start >= WINDOW_MS) {
-      if (this.#windows.size >= MAX_CLIENTS) this.#sweep(now)
+    if (w === undefined) {
       w = { start: now, count: 0 }
-      this.#windows.set(key, w)
+      this.#windows.set(key, w, WINDOW_MS)
     }
     w.count++
     return w.count > this.#limit ? Math.ceil((w.start + WINDOW_MS - now) / 1000) : 0
-  }
-
-  #sweep (now: number): void {
-    for (const [key, w] of this.#windows) if (now - w.start >= WINDOW_MS) this.#windows.delete(key)
-    // Still full: drop the oldest windows (Map order), never everyone's.
-    for (const key of this.#windows.keys()) {
-      if (this.#windows.size < MAX_CLIENTS) break
-      this.#windows.delete(key)
-    }
   }
 }
 

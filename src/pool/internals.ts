@@ -55,44 +55,6 @@ export class Counters {
   }
 }
 
-/** Create failures remembered per key for a while (negative cache), bounded. */
-export class FailureCache {
-  readonly #entries = new Map<string, { error: unknown, until: number }>()
-
-  constructor (private readonly maxEntries = 10_000) {}
-
-  set (key: string, error: unknown, ttlMs: number): void {
-    if (ttlMs <= 0) return
-    if (this.#entries.size >= this.maxEntries) this.#prune()
-    this.#entries.delete(key) // re-insert: Map order is then oldest first
-    this.#entries.set(key, { error, until: Date.now() + ttlMs })
-  }
-
-  /** Drop expired entries; if still full, the oldest. */
-  #prune (): void {
-    const now = Date.now()
-    for (const [key, entry] of this.#entries) if (entry.until <= now) this.#entries.delete(key)
-    while (this.#entries.size >= this.maxEntries) {
-      const oldest = this.#entries.keys().next()
-      if (oldest.done === true) break
-      this.#entries.delete(oldest.value)
-    }
-  }
-
-  /** The remembered error, or undefined when none is current. */
-  get (key: string): unknown {
-    const entry = this.#entries.get(key)
-    if (entry === undefined) return undefined
-    if (entry.until > Date.now()) return entry.error
-    this.#entries.delete(key)
-    return undefined
-  }
-
-  delete (key: string): void {
-    this.#entries.delete(key)
-  }
-}
-
 /** A lease whose release/destroy take effect once, whichever comes first. */
 export function makeLease<R> (item: Item<R>, release: () => void, destroy: () => void): Lease<R> {
   let returned = false

@@ -13,14 +13,16 @@
 import type { AcquireOptions, Lease, PoolOptions, PoolStats } from './types.ts'
 import { PoolClosedError, PoolTimeoutError } from './types.ts'
 import type { Item, KeyState, Waiter } from './internals.ts'
-import { Counters, FailureCache, makeLease } from './internals.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
+import { Counters, makeLease } from './internals.ts'
 
 export class KeyedPool<S, R> {
   readonly #opts: PoolOptions<S, R>
   readonly #keys = new Map<string, KeyState<R>>()
   readonly #counts = new Counters()
   readonly #items = new Map<R, Item<R>>()
-  readonly #failures = new FailureCache()
+  /** Create failures remembered per key for a while (negative cache), bounded. */
+  readonly #failures = new ExpiringMap<unknown>(10_000)
   readonly #pending = new Set<Promise<unknown>>()
   #waiters: Array<Waiter<S, R>> = []
   #closed = false
