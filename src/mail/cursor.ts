@@ -38,8 +38,16 @@ export class CursorCodec {
   }
 
   encode (scope: CursorScope, position: string): string {
-    const data = Buffer.from(JSON.stringify({ s: scopeHash(scope), p: position }), 'utf8')
-    return Buffer.concat([this.#mac(data), data]).toString('base64url')
+    return this.encoder(scope)(position)
+  }
+
+  /** An encoder for one scope: a page's cursors share its hash. */
+  encoder (scope: CursorScope): (position: string) => string {
+    const s = scopeHash(scope)
+    return (position) => {
+      const data = Buffer.from(JSON.stringify({ s, p: position }), 'utf8')
+      return Buffer.concat([this.#mac(data), data]).toString('base64url')
+    }
   }
 
   decode (scope: CursorScope, cursor: string): string {

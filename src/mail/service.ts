@@ -99,12 +99,19 @@ export class MailService implements MailServiceApi {
     const after = input.cursor === undefined ? undefined : this.#cursors.decode(scope, input.cursor)
     const result = await this.#backend(caller).listMessages(caller.ctx, path, after === undefined ? { limit, filter } : { limit, filter, after })
     await this.#fillUnknownAttachments(caller, result.items)
-    return {
+    const encode = this.#cursors.encoder(scope)
+    const page: MessagePageWithCursors = {
       items: result.items.map(r => presentSummary(caller.account.id, caller.account.protocol, r)),
-      nextCursor: result.next === null ? null : this.#cursors.encode(scope, result.next),
+      nextCursor: result.next === null ? null : encode(result.next),
       total: result.total,
-      ...(result.positions === undefined ? {} : { itemCursors: result.positions.map(p => this.#cursors.encode(scope, p)) }),
     }
+    const positions = result.positions
+    if (positions !== undefined) {
+      // Per-item cursors (GraphQL edges) cost an HMAC each: made when first read; REST never reads them.
+      let cursors: string[] | undefined
+      Object.defineProperty(page, 'itemCursors', { enumerable: true, get: () => (cursors ??= positions.map(encode)) })
+    }
+    return page
   }
 
   /**

@@ -52,6 +52,12 @@ describe('cursors', () => {
     assert.equal(codec.decode(scope, codec.encode(scope, '7:1234')), '7:1234')
   })
 
+  it('a page\'s encoder (scope hashed once) makes the same cursors as encode', () => {
+    const encode = codec.encoder(scope)
+    assert.deepEqual(['7:1', '7:2'].map(p => codec.decode(scope, encode(p))), ['7:1', '7:2'])
+    assert.throws(() => codec.decode({ ...scope, mailbox: 'Sent' }, encode('7:1')), { code: 'bad-request' })
+  })
+
   it('refuses tampered, foreign-scope and foreign-secret cursors', () => {
     const c = codec.encode(scope, '7:1234')
     const flipped = Buffer.from(c, 'base64url')
