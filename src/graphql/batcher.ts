@@ -57,7 +57,7 @@ export function createMessageBatcher (fetch: FetchMessages): MessageBatcher {
       const entry = deferred()
       known.set(id, entry)
       // setImmediate runs after every promise job and nextTick of this turn, so
-      // sibling loaders (text, html, …) that flush in the same turn share one batch.
+      // sibling fields (text, html, …) of every message resolved in the same turn share one batch.
       if (queued.length === 0) setImmediate(() => { flush().catch(() => {}) })
       queued.push(id)
       return entry.promise

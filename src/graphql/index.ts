@@ -11,7 +11,7 @@ import type { MailServiceApi } from '../mail/service-types.ts'
 import { buildContext } from './context.ts'
 import { errorFormatter } from './errors.ts'
 import { DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
-import { loaders, resolvers } from './resolvers/index.ts'
+import { resolvers } from './resolvers/index.ts'
 import { loadSchemaFiles } from './schema-files.ts'
 
 export { DEFAULT_LIMITS, type GraphqlLimits } from './limits.ts'
@@ -74,7 +74,6 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
     await scope.register(mercurius, {
       schema,
       resolvers: resolvers as mercurius.IResolvers,
-      loaders: loaders as unknown as mercurius.MercuriusLoaders,
       context: (request) => buildContext(service, config.sessionTtlMax, request),
       graphiql: config.graphiql,
       allowBatchedQueries: false,

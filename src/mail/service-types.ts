@@ -73,7 +73,7 @@ export interface MailServiceApi {
   getMailbox: (caller: Caller, mailboxId: string) => Promise<Mailbox>
   listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>
   getMessage: (caller: Caller, messageId: string) => Promise<MessageResult>
-  /** Batched read for GraphQL loaders; one entry per id, in order. */
+  /** Batched read for GraphQL body fields; one entry per id, in order. */
   getMessages: (caller: Caller, messageIds: string[]) => Promise<Array<Message | GatewayError>>
   openRaw: (caller: Caller, messageId: string, opts?: OpenOptions) => Promise<Download>
   openAttachment: (caller: Caller, messageId: string, attachmentId: string, opts?: OpenOptions) => Promise<Download>

@@ -1,9 +1,8 @@
-/** All resolvers and loaders, keyed by GraphQL type. */
+/** All resolvers, keyed by GraphQL type. */
 import type { Resolvers } from '../generated.ts'
 import { CapabilitiesType } from './account.ts'
-import { Mailbox, messageLoaders } from './message.ts'
+import { Mailbox, MessageType } from './message.ts'
 import { Mutation } from './mutation.ts'
 import { Query } from './query.ts'
 
-export const resolvers: Resolvers = { Query, Mutation, Mailbox, Capabilities: CapabilitiesType }
-export const loaders = messageLoaders
+export const resolvers: Resolvers = { Query, Mutation, Mailbox, Message: MessageType, Capabilities: CapabilitiesType }
