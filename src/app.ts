@@ -63,10 +63,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
   await registerGraphql(app, {
     service,
     config,
-    limits: {
-      ...(config.graphqlMaxDepth === null ? {} : { maxDepth: config.graphqlMaxDepth }),
-      ...(config.graphqlMaxCost === null ? {} : { maxCost: config.graphqlMaxCost }),
-    },
+    limits: { maxDepth: config.graphqlMaxDepth, maxCost: config.graphqlMaxCost },
   })
 
   return app

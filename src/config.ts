@@ -4,6 +4,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { DEFAULT_LIMITS } from './graphql/limits.ts'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export interface Config {
   port: number
@@ -27,10 +30,9 @@ export interface Config {
   /** In-process cache bound (bytes). */
   memoryCacheBytes: number
   graphiql: boolean
-  /** GraphQL query limits; null = the defaults in src/graphql/limits.ts. */
-  graphqlMaxDepth: number | null
-  graphqlMaxCost: number | null
-  production: boolean
+  /** GraphQL query limits (defaults: src/graphql/limits.ts DEFAULT_LIMITS). */
+  graphqlMaxDepth: number
+  graphqlMaxCost: number
   rateLimitPerMinute: number | null
 }
 
@@ -54,6 +56,8 @@ function bytes (env: NodeJS.ProcessEnv, name: string, def: number): number {
 
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production'
+  const logLevel = env.LOG_LEVEL ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   const secretRaw = env.GATEWAY_SECRET
   if (secretRaw !== undefined && secretRaw !== '' && secretRaw.length < 16) {
     throw new Error('GATEWAY_SECRET must be at least 16 characters')
@@ -62,7 +66,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int(env, 'PORT', 3000),
     host: env.HOST ?? '0.0.0.0',
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel,
     redisUrl: env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL,
     secret: secretRaw ? Buffer.from(secretRaw, 'utf8') : randomBytes(32),
     secretIsRandom: !secretRaw,
@@ -76,9 +80,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
-    graphqlMaxDepth: env.GRAPHQL_MAX_DEPTH ? int(env, 'GRAPHQL_MAX_DEPTH', 10, 1) : null,
-    graphqlMaxCost: env.GRAPHQL_MAX_COST ? int(env, 'GRAPHQL_MAX_COST', 8000, 1) : null,
-    production,
+    graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1),
+    graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1),
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int(env, 'RATE_LIMIT_PER_MINUTE', 0, 1) : null,
   }
 }

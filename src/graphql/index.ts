@@ -14,8 +14,6 @@ import { DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts
 import { resolvers } from './resolvers/index.ts'
 import { loadSchemaFiles } from './schema-files.ts'
 
-export { DEFAULT_LIMITS, type GraphqlLimits } from './limits.ts'
-
 export interface GraphqlOptions {
   service: MailServiceApi
   config: Pick<Config, 'graphiql' | 'sessionTtlMax'>

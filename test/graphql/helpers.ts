@@ -4,7 +4,8 @@
  */
 import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { registerGraphql, type GraphqlLimits } from '../../src/graphql/index.ts'
+import { registerGraphql } from '../../src/graphql/index.ts'
+import type { GraphqlLimits } from '../../src/graphql/limits.ts'
 import { FakeMailService } from './fake-service.ts'
 
 export interface Built {

@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { loadConfig } from '../../src/config.ts'
+import { DEFAULT_LIMITS } from '../../src/graphql/limits.ts'
+
+test('an unknown LOG_LEVEL stops start-up with a clear message (pino would throw later, without one)', () => {
+  assert.throws(() => loadConfig({ LOG_LEVEL: 'verbose' }), /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"/)
+  assert.equal(loadConfig({ LOG_LEVEL: 'silent' }).logLevel, 'silent')
+  assert.equal(loadConfig({}).logLevel, 'info')
+})
+
+test('GraphQL limits default to the GraphQL module\'s own defaults', () => {
+  const c = loadConfig({})
+  assert.deepEqual([c.graphqlMaxDepth, c.graphqlMaxCost], [DEFAULT_LIMITS.maxDepth, DEFAULT_LIMITS.maxCost])
+  assert.equal(loadConfig({ GRAPHQL_MAX_COST: '500' }).graphqlMaxCost, 500)
+  assert.throws(() => loadConfig({ GRAPHQL_MAX_DEPTH: '0' }), /GRAPHQL_MAX_DEPTH must be an integer ≥ 1/)
+})
