@@ -16,8 +16,8 @@ import type { ImapFlow } from 'imapflow'
 import type { Logger } from 'pino'
 import { isGatewayError } from '../../mail/errors.ts'
 import type { ConnectionSettings } from '../../mail/types.ts'
-import { accountIdOf } from '../../mail/ids.ts'
-import { KeyedPool, credentialKey } from '../../pool/index.ts'
+import { KeyedPool } from '../../pool/index.ts'
+import { settingsKey } from '../settings-key.ts'
 import type { Lease, PoolStats } from '../../pool/index.ts'
 import type { ConnectDeps } from './connect.ts'
 import { closeImap, openImap } from './connect.ts'
@@ -66,15 +66,9 @@ export class ImapConnections {
     })
   }
 
-  #keyOf (settings: ConnectionSettings): { key: string, group: string } {
-    const group = accountIdOf(settings)
-    const secret = settings.accessToken !== undefined ? `t:${settings.accessToken}` : `p:${settings.password ?? ''}`
-    return { key: credentialKey(`${group}:${settings.security}`, secret), group }
-  }
-
   /** An exclusive connection; `fresh` never reuses an idle one (a real login). */
   async acquire (settings: ConnectionSettings, fresh = false): Promise<Lease<ImapFlow>> {
-    const { key, group } = this.#keyOf(settings)
+    const { key, group } = settingsKey(settings)
     try {
       return await this.#pool.acquire(key, group, settings, { fresh })
     } catch (err) {
@@ -113,7 +107,7 @@ export class ImapConnections {
 
   /** Revocation: close the connections opened with these credentials. */
   async drain (settings: ConnectionSettings): Promise<void> {
-    await this.#pool.drain(this.#keyOf(settings).key)
+    await this.#pool.drain(settingsKey(settings).key)
   }
 
   stats (): PoolStats {

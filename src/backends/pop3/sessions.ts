@@ -13,7 +13,7 @@
  *   another password waits for it to end and logs in itself);
  * - a new login waits for the previous session's QUIT (the server's lock).
  */
-import { createHmac, randomBytes } from 'node:crypto'
+import { settingsKey } from '../settings-key.ts'
 import { GatewayError } from '../../mail/errors.ts'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import type { Pop3Client } from './client/index.ts'
@@ -45,9 +45,6 @@ interface Slot {
   timer: NodeJS.Timeout | null
 }
 
-const KEY = randomBytes(32)
-const hmac = (parts: unknown[]): string => createHmac('sha256', KEY).update(JSON.stringify(parts)).digest('base64url')
-
 export class MaildropSessions {
   private readonly slots = new Map<string, Slot>()
   private readonly opts: SessionsOptions
@@ -56,12 +53,14 @@ export class MaildropSessions {
     this.opts = opts
   }
 
+  /** Same account, security and secret: a session that may serve these settings. */
   static settingsHash (s: ConnectionSettings): string {
-    return hmac([s.protocol, s.host.toLowerCase(), s.port, s.security, s.username, s.password ?? null, s.accessToken ?? null])
+    return settingsKey(s).key
   }
 
+  /** One slot per maildrop (host and user, whatever the port): a login locks it. */
   private slotOf (s: ConnectionSettings): [string, Slot] {
-    const key = hmac([s.host.toLowerCase(), s.username])
+    const key = `${s.host.toLowerCase()}\0${s.username}`
     let slot = this.slots.get(key)
     if (slot === undefined) {
       slot = { session: null, closing: Promise.resolve(), closes: 0, turn: Promise.resolve(), waiting: 0, timer: null }
