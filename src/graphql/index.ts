@@ -19,7 +19,6 @@ export interface GraphqlOptions {
   config: Pick<Config, 'graphiql' | 'sessionTtlMax'>
   /** Override query limits (depth, aliases, cost); defaults in DEFAULT_LIMITS. */
   limits?: Partial<GraphqlLimits>
-  schemaDir?: string
 }
 
 /**
@@ -61,7 +60,7 @@ function integerPathIndices (route: RouteOptions): void {
 }
 
 export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
-  const schema = loadSchemaFiles(opts.schemaDir)
+  const schema = loadSchemaFiles()
   const limits: GraphqlLimits = { ...DEFAULT_LIMITS, ...opts.limits }
   const { service, config } = opts
 

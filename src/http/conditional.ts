@@ -3,13 +3,6 @@
  * accepts a list of entity tags and "*".
  */
 
-/** Quote a bare tag; a tag already formatted (`"x"` or `W/"x"`) is kept as is. */
-export function formatEtag (tag: string, weak: boolean): string {
-  if (/^(W\/)?"[^"]*"$/.test(tag)) return tag
-  const opaque = `"${tag.replaceAll('"', '')}"`
-  return weak ? `W/${opaque}` : opaque
-}
-
 function opaqueTag (tag: string): string {
   return tag.startsWith('W/') ? tag.slice(2) : tag
 }

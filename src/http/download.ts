@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Download } from '../mail/service-types.ts'
-import { formatEtag, ifNoneMatchHits } from './conditional.ts'
+import { ifNoneMatchHits } from './conditional.ts'
 
 const IMMUTABLE = 'private, immutable, max-age=31536000'
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/
@@ -43,11 +43,11 @@ export interface SendOptions {
 
 /** For the service: is the caller's copy (If-None-Match) this content? Then nothing is opened upstream. */
 export function notModifiedBy (request: FastifyRequest): (etag: string) => boolean {
-  return (etag) => ifNoneMatchHits(request.headers['if-none-match'], formatEtag(etag, false))
+  return (etag) => ifNoneMatchHits(request.headers['if-none-match'], etag)
 }
 
 export function sendDownload (request: FastifyRequest, reply: FastifyReply, download: Download, opts: SendOptions = {}): FastifyReply {
-  const etag = formatEtag(download.etag, false)
+  const etag = download.etag
   reply.header('etag', etag).header('cache-control', IMMUTABLE)
   const { stream } = download
   if (stream === null) return reply.code(304).send()

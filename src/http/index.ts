@@ -20,8 +20,6 @@ import { opsRoutes } from './routes/ops.ts'
 import { sessionRoutes } from './routes/sessions.ts'
 import { createValidatorCompiler } from './validation.ts'
 
-export { errorHandler, notFoundHandler } from './errors.ts'
-
 export interface HttpOptions {
   service: MailServiceApi
   config: Config

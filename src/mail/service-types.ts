@@ -41,7 +41,7 @@ export interface ListMessagesInput {
 
 export interface MessageResult {
   message: Message
-  /** Weak: message JSON covers mutable keywords. */
+  /** A formatted weak entity-tag (`W/"…"`): the JSON covers mutable keywords. */
   etag: string
 }
 
@@ -51,7 +51,7 @@ export interface Download {
   contentType: string
   filename: string | null
   size: number | null
-  /** Strong: content at a message id never changes. */
+  /** A formatted strong entity-tag (`"…"`): content at a message id never changes. */
   etag: string
 }
 

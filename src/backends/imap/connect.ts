@@ -92,7 +92,7 @@ export async function buildOptions (settings: ConnectionSettings, deps: ConnectD
     // memory guards against a hostile server (imapflow defaults to 1-2 GiB). A line is 8 MiB:
     // a plain SEARCH answer (no ESEARCH) for a mailbox of ~1M messages still fits. No literal
     // we ask for is legitimately large: whole sources only for messages declared ≤ 1 MiB,
-    // bigger ones in 256 KiB partial fetches, header blocks (the normaliser reads ≤ 2 MiB).
+    // bigger ones in 256 KiB partial fetches, header blocks (≤ 1 MiB, as much as the normaliser reads).
     maxLiteralSize: 4 * MiB,
     maxLineLength: 8 * MiB,
     maxResponseSize: 16 * MiB,

@@ -37,7 +37,7 @@ export function utcIso (value: Date | string | undefined): string | null {
 }
 
 /**
- * The header block is fetched partially (`BODY.PEEK[HEADER]<0.1 MiB>`): the
+ * The header block is fetched partially (`BODY.PEEK[HEADER]<0.1048576>`: from octet 0, at most 1 MiB): the
  * normaliser reads no more of it either, and a message with a huge header
  * block (hostile mail) can then never make its whole page fail.
  */

@@ -55,11 +55,6 @@ export class MaildropSession {
     }
   }
 
-  /** Message number for a UIDL in this session, or null. */
-  async numberOf (uid: string): Promise<number | null> {
-    return (await this.snapshot()).byUid.get(uid) ?? null
-  }
-
   lease (): void {
     this.leases++
   }

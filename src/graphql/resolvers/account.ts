@@ -38,8 +38,6 @@ const KINDS: { [K in Exclude<keyof Capabilities, '__typename'>]-?: Kind } = {
   implementation: 'string',
 }
 
-export const CAPABILITY_FIELDS = Object.keys(KINDS)
-
 function coerce (value: unknown, kind: Kind): boolean | number | string | string[] | null {
   switch (kind) {
     case 'required': return value === true

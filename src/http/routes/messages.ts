@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { parseMessageFilter, type WireFilter } from '../../mail/filter.ts'
 import { callerOf } from '../auth.ts'
-import { formatEtag, ifNoneMatchHits } from '../conditional.ts'
+import { ifNoneMatchHits } from '../conditional.ts'
 import { sendJson } from '../json-body.ts'
 import { operation } from '../operation.ts'
 import type { HttpDeps } from '../operation.ts'
@@ -26,10 +26,9 @@ export function messageRoutes (app: FastifyInstance, { service, doc }: HttpDeps)
 
   operation<{ Params: { messageId: string } }>(app, doc, 'GET', '/v1/messages/{messageId}', async (request, reply) => {
     const { message, etag } = await service.getMessage(callerOf(request), request.params.messageId)
-    const tag = formatEtag(etag, true)
     // Keywords are mutable: clients may keep the JSON but must revalidate.
-    reply.header('etag', tag).header('cache-control', 'private, no-cache')
-    if (ifNoneMatchHits(request.headers['if-none-match'], tag)) return reply.code(304).send()
+    reply.header('etag', etag).header('cache-control', 'private, no-cache')
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send()
     return sendJson(reply, message)
   })
 }
