@@ -56,6 +56,8 @@ describe('POP3 backend on Dovecot', () => {
         assert.equal(caps.top, true)
         assert.equal(caps.uidl, true)
         assert.equal(caps.pipelining, true)
+        assert.equal(caps.user, true)
+        assert.equal(caps.respCodes, true)
         assert.ok(Array.isArray(caps.sasl) && caps.sasl.includes('PLAIN'), security)
         if (security !== 'tls') assert.equal(caps.stls, true, security)
       }

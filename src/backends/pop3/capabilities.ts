@@ -1,7 +1,7 @@
 /**
  * What a POP3 account can do, as the Account resource reports it (contract
  * §1): the common keys are all false (one mailbox, no keywords, no search, no
- * move, no push), the POP3 keys come straight from CAPA. `top`/`uidl` are null
+ * move, no push), the POP3 keys come straight from CAPA. `top`/`uidl`/`user` are null
  * when the server has no CAPA at all (unknown until tried).
  */
 import type { Capabilities } from '../../mail/types.ts'
@@ -16,12 +16,15 @@ export function accountCapabilities (caps: Pop3Capabilities): Capabilities {
     idle: false,
     top: caps.known ? caps.top : null,
     uidl: caps.known ? caps.uidl : null,
+    user: caps.known ? caps.user : null,
     pipelining: caps.pipelining,
+    respCodes: caps.respCodes,
     /** Days messages are kept; 0 = may be removed once retrieved; "never"; null = not stated. */
     expire: caps.expire,
     /** Minimum seconds between logins; null = not stated. */
     loginDelay: caps.loginDelay,
     sasl: caps.sasl,
     stls: caps.stls,
+    implementation: caps.implementation,
   }
 }
