@@ -147,10 +147,13 @@ export class MessageReader {
     }
   }
 
-  /** Cached records only, no upstream call: null where not cached. */
-  async peek (ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
-    const entries = await Promise.all(keys.map(k => this.#store.get(ctx, k)))
-    return entries.map(e => e?.record ?? null)
+  /**
+   * Records this process holds decoded, null elsewhere: no upstream call and no
+   * shared-cache read (a list page must not fetch and decrypt whole messages to
+   * learn one field of each).
+   */
+  peek (ctx: AccountContext, keys: MessageKey[]): Array<MessageRecord | null> {
+    return keys.map(k => this.#store.local(ctx, k)?.record ?? null)
   }
 
   async readOne (backend: MailBackend, ctx: AccountContext, key: MessageKey): Promise<MessageRecord> {

@@ -57,6 +57,11 @@ export class MessageStore {
     await this.cache.forAccount(ctx.accountId).setJson('msg', keyParts(key), entry, CONTENT_TTL_SECONDS)
   }
 
+  /** The decoded entry this process holds, if any (no shared-cache read). */
+  local (ctx: AccountContext, key: MessageKey): CachedMessage | null {
+    return this.#memo.get(messageRef(ctx.accountId, key)) ?? null
+  }
+
   /**
    * A newer confirmation of an entry whose record did not change: kept in the
    * memo only. The shared copy keeps its older checkedAt, which can only make

@@ -98,7 +98,7 @@ export class MailService implements MailServiceApi {
     const scope = { accountId: caller.account.id, mailbox: path, filter }
     const after = input.cursor === undefined ? undefined : this.#cursors.decode(scope, input.cursor)
     const result = await this.#backend(caller).listMessages(caller.ctx, path, after === undefined ? { limit, filter } : { limit, filter, after })
-    await this.#fillUnknownAttachments(caller, result.items)
+    this.#fillUnknownAttachments(caller, result.items)
     const encode = this.#cursors.encoder(scope)
     const page: MessagePageWithCursors = {
       items: result.items.map(r => presentSummary(caller.account.id, caller.account.protocol, r)),
@@ -115,13 +115,13 @@ export class MailService implements MailServiceApi {
   }
 
   /**
-   * POP3 cannot tell hasAttachment from `TOP n 0`; where the parsed message is
-   * already cached the real value is known, so it is given instead of null.
+   * POP3 cannot tell hasAttachment from `TOP n 0`; where this process holds the
+   * parsed message the real value is known, so it is given instead of null.
    */
-  async #fillUnknownAttachments (caller: Caller, items: SummaryRecord[]): Promise<void> {
+  #fillUnknownAttachments (caller: Caller, items: SummaryRecord[]): void {
     const unknown = items.filter(i => i.hasAttachment === null)
     if (unknown.length === 0) return
-    const cached = await this.#reader.peek(caller.ctx, unknown.map(i => i.key))
+    const cached = this.#reader.peek(caller.ctx, unknown.map(i => i.key))
     unknown.forEach((item, i) => { item.hasAttachment = cached[i]?.hasAttachment ?? null })
   }
 

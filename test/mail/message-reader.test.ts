@@ -79,6 +79,20 @@ describe('MessageReader', () => {
     assert.equal(calls.revalidate, 1, 'the in-process confirmation counts: no second recheck within the bound')
   })
 
+  it('peek answers from this process only: never a shared-cache read', async () => {
+    const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
+    const { backend } = fakeBackend(new Map([['1', []]]))
+    let reads = 0
+    const port = { forAccount: (id: string) => { const c = cache.sealed.forAccount(id); return { ...c, getJson: async <T>(...a: Parameters<typeof c.getJson>) => { reads++; return await c.getJson<T>(...a) } } }, status: cache.status }
+    const writer = new MessageReader({ cache: port, stalenessMs: 60_000 })
+    const record = await writer.readOne(backend, ctx('a'), key('1'))
+    assert.deepEqual(writer.peek(ctx('a'), [key('1'), key('2')]), [record, null])
+    const other = new MessageReader({ cache: port, stalenessMs: 60_000 })
+    reads = 0
+    assert.deepEqual(other.peek(ctx('a'), [key('1')]), [null])
+    assert.equal(reads, 0)
+  })
+
   it('keeps accounts apart: one account never reads what another cached', async () => {
     const cache = createCache({ secret: randomBytes(32), memoryBytes: 1e7 })
     const { backend, calls } = fakeBackend(new Map([['1', []]]))
