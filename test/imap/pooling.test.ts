@@ -132,6 +132,17 @@ test('openRaw streams BODY[] byte for byte', async () => {
   await assert.rejects(backend.openRaw(ctx, none), (e: unknown) => (e as { code?: string }).code === 'not-found')
 })
 
+test('openRaw of mail delivered after the pooled connection last synced (no NOOP first: it syncs on a miss)', async () => {
+  const { backend } = fresh({ maxPerAccount: 1 })
+  const { user, ctx } = await newAccount('pool-raw-new')
+  await env.dovecot.deliverMany(user.username, [{ raw: mail({ subject: 'old' }) }])
+  await backend.listMessages(ctx, 'INBOX', { limit: 1, filter: {} }) // INBOX now selected on the one connection
+  const [d] = await env.dovecot.deliverMany(user.username, [{ raw: mail({ subject: 'arrived later' }) }])
+  const raw = await backend.openRaw(ctx, keyOf(d!))
+  assert.match((await readAll(raw.stream)).toString('latin1'), /Subject: arrived later/)
+  assert.equal(backend.stats().total, 1)
+})
+
 test('aborting a raw stream mid-way frees its connection', async () => {
   const { backend } = fresh({ maxPerAccount: 1 })
   const { user, ctx } = await newAccount('pool-abort')

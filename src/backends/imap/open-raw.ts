@@ -19,10 +19,16 @@ export async function openRaw (conns: ImapConnections, settings: ConnectionSetti
     const session = conns.session(lease)
     let unlock: (() => void) | null = null
     try {
-      const lock = await session.lockMailbox(key.mailbox)
+      // By UID, as get-messages reads: no NOOP first; only a UID this connection
+      // does not know yet makes it sync and ask again.
+      const lock = await session.lockMailbox(key.mailbox, { sync: false })
       unlock = lock.release
       checkValidity([key], lock.validity)
-      const first = await fetchChunk(session, uid, 0, RAW_CHUNK)
+      let first = await fetchChunk(session, uid, 0, RAW_CHUNK)
+      if (first === null) {
+        await session.sync()
+        first = await fetchChunk(session, uid, 0, RAW_CHUNK)
+      }
       if (first === null) throw new GatewayError('not-found', 'no such message')
       const release = lock.release
       const stream = new RawMessageStream(session, uid, first.data, first.size, (clean) => {

@@ -14,7 +14,7 @@ export async function mailboxValidator (session: ImapSession, path: string): Pro
   // STATUS on the selected mailbox answers from the connection's view, which
   // only learns of other clients' changes at a sync point: NOOP is one.
   const selected = session.client.mailbox
-  if (selected !== false && selected.path === path) await session.cmd(session.client.noop())
+  if (selected !== false && selected.path === path) await session.sync()
   const status = await session.cmd(session.client.status(path, { uidValidity: true, highestModseq: true, messages: true, uidNext: true }))
   if (status === false || status.highestModseq === undefined || status.uidValidity === undefined) return null
   return [status.uidValidity.toString(), status.highestModseq.toString(), status.messages ?? '', status.uidNext ?? ''].join(':')
