@@ -1,11 +1,14 @@
 /**
- * The protocol floor for cold reads: the FETCHes the gateway sends for one
- * uncached message (UID FETCH FLAGS INTERNALDATE RFC822.SIZE, then UID FETCH
- * BODY.PEEK[]), done straight with imapflow on `connections` warm, logged-in
+ * The protocol floor for cold reads: the FETCH the gateway sends for one
+ * uncached message (UID FETCH FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.256K>,
+ * and for the few longer corpus messages a second UID FETCH BODY.PEEK[]), one
+ * message at a time per connection, done straight with imapflow on `connections` warm, logged-in
  * TLS connections with INBOX already selected — no HTTP, no parse, no cache.
  */
 import { ImapFlow } from 'imapflow'
 import { runOps, type Measured } from './load.ts'
+
+const PREFIX = 256 * 1024
 
 export interface FloorTarget { port: number, ca: Buffer, user: { username: string, password: string } }
 
@@ -33,9 +36,12 @@ export async function imapFloor (target: FloorTarget, uids: number[], connection
       op: async (i, worker) => {
         const client = clients[worker]!
         const uid = String(uids[i])
-        await client.fetchAll(uid, { uid: true, flags: true, internalDate: true, size: true }, { uid: true })
-        const [m] = await client.fetchAll(uid, { uid: true, source: true }, { uid: true })
+        const [m] = await client.fetchAll(uid, { uid: true, flags: true, internalDate: true, size: true, source: { start: 0, maxLength: PREFIX } }, { uid: true })
         if (m?.source === undefined) throw new Error(`no source for uid ${uid}`)
+        if (m.source.length === PREFIX) {
+          const [whole] = await client.fetchAll(uid, { uid: true, source: true }, { uid: true })
+          if (whole?.source === undefined) throw new Error(`no source for uid ${uid}`)
+        }
       },
     })
   } finally {

@@ -174,3 +174,33 @@ test('getMessages reads small and large messages in one batch; a missing UID is 
   const states = await backend.revalidate!(ctx, [keys[3]!, keys[1]!])
   assert.deepEqual(states, [{ keywords: ['$seen'] }, null])
 })
+
+/** A message of exactly `bytes` octets: the body is padded with whole lines to hit it. */
+function mailOfSize (subject: string, bytes: number): Buffer {
+  const bare = mail({ subject, body: '' })
+  const line = 'x'.repeat(98) + '\r\n'
+  const pad = bytes - bare.length
+  const body = line.repeat(Math.floor(pad / line.length)) + 'y'.repeat(pad % line.length)
+  const raw = mail({ subject, body })
+  assert.equal(raw.length, bytes)
+  return raw
+}
+
+test('getMessages: messages around the first-FETCH prefix (256 KiB) and more UIDs than one FETCH carries arrive whole', async () => {
+  const { user, ctx } = await newAccount('read-prefix')
+  const sizes = [256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 700 * 1024, 1024 * 1024 + 5]
+  const raws = [...sizes.map((n, i) => mailOfSize(`sized ${i}`, n)), ...Array.from({ length: 40 }, (_, i) => mail({ subject: `small ${i}` }))]
+  const delivered = await env.dovecot.deliverMany(user.username, raws.map(raw => ({ raw })))
+  const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
+  const got = await backend.getMessages(ctx, keys)
+  assert.equal(got.length, raws.length)
+  got.forEach((m, i) => {
+    assert.equal(m?.size, raws[i]!.length, `size of message ${i}`)
+    assert.equal(m?.subject, i < sizes.length ? `sized ${i}` : `small ${i - sizes.length}`)
+  })
+  // the body text is every line after the header block: a cut prefix would shorten it
+  sizes.forEach((n, i) => {
+    const body = raws[i]!.subarray(raws[i]!.indexOf('\r\n\r\n') + 4).toString('latin1').replace(/\r\n/g, '\n')
+    assert.equal(got[i]?.text?.length, body.length, `text of the ${n}-octet message`)
+  })
+})

@@ -2,11 +2,13 @@
  * Full messages of one mailbox, batched, parsed by the normaliser (small ones
  * after the lease is returned, so parsing never holds a connection idle).
  *
- * 1. UID FETCH FLAGS INTERNALDATE RFC822.SIZE for every asked UID (missing → null;
- *    no NOOP first: only when a UID is missing is the mailbox synced and asked again).
- * 2. Small messages (≤ 1 MiB) in UID FETCH BODY.PEEK[] batches of ≤ 8 MiB in all.
- * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage:
- *    a big message is never held in memory whole.
+ * 1. One round trip for most messages: UID FETCH (FLAGS INTERNALDATE RFC822.SIZE
+ *    BODY.PEEK[]<0.256K>) for every asked UID, at most 32 UIDs per command (missing →
+ *    null; no NOOP first: only when a UID is missing is the mailbox synced and asked
+ *    again). A message shorter than the prefix has arrived whole.
+ * 2. Longer small messages (≤ 1 MiB) in UID FETCH BODY.PEEK[] batches of ≤ 8 MiB in all.
+ * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage
+ *    (starting from the prefix already here): a big message is never held in memory whole.
  * Keys whose UIDVALIDITY is not the mailbox's current one → 'stale-id'.
  */
 import type { FetchMessageObject } from 'imapflow'
@@ -15,12 +17,15 @@ import { GatewayError } from '../../mail/errors.ts'
 import { parseMessage } from '../../mail/normalise/index.ts'
 import { keywordsOf } from './keywords.ts'
 import { utcIso } from './list-messages.ts'
-import { RAW_CHUNK, RawMessageStream, fetchChunk } from './raw-stream.ts'
+import { RAW_CHUNK, RawMessageStream } from './raw-stream.ts'
 import { sequenceOf } from './search.ts'
 import type { ImapSession } from './session.ts'
 
 const SMALL = 1024 * 1024
 const BATCH_BYTES = 8 * 1024 * 1024
+/** The first FETCH asks for this much of each message: at most PER_FETCH × PREFIX in flight. */
+const PREFIX = RAW_CHUNK
+const PER_FETCH = 32
 
 export function uidOf (key: MessageKey): number | null {
   if (!/^\d{1,10}$/.test(key.key)) return null
@@ -52,9 +57,7 @@ function batches (metas: FetchMessageObject[]): number[][] {
 }
 
 /** Stream BODY[] of a large message into the parser; resolves once the connection is free again. */
-async function parseLarge (session: ImapSession, uid: number): Promise<ParsedMessage | null> {
-  const first = await fetchChunk(session, uid, 0, RAW_CHUNK)
-  if (first === null) return null
+async function parseLarge (session: ImapSession, uid: number, first: { data: Buffer, size: number | null }): Promise<ParsedMessage> {
   let clean = true
   let freed!: () => void
   const done = new Promise<void>(resolve => { freed = resolve })
@@ -85,26 +88,40 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
     const out: Fetched = { validity, metas: new Map(), sources: [], parsed: new Map() }
     const uids = [...new Set(keys.map(uidOf).filter((u): u is number => u !== null))]
     if (uids.length === 0) return out
-    const fetchMetas = (some: number[]): Promise<FetchMessageObject[]> =>
-      session.cmd(session.client.fetchAll(sequenceOf(some), { uid: true, flags: true, internalDate: true, size: true }, { uid: true }))
-    const metas = await fetchMetas(uids)
-    if (metas.length < uids.length) {
+    const fetchFirst = async (some: number[]): Promise<FetchMessageObject[]> => {
+      const got: FetchMessageObject[] = []
+      for (let i = 0; i < some.length; i += PER_FETCH) {
+        got.push(...await session.cmd(session.client.fetchAll(sequenceOf(some.slice(i, i + PER_FETCH)), {
+          uid: true, flags: true, internalDate: true, size: true, source: { start: 0, maxLength: PREFIX },
+        }, { uid: true })))
+      }
+      return got
+    }
+    const firsts = await fetchFirst(uids)
+    if (firsts.length < uids.length) {
       // Read without a sync point: a UID delivered since this connection last
       // synced is not in its view yet. Sync once and ask for the missing ones.
-      const seen = new Set(metas.map(m => m.uid))
+      const seen = new Set(firsts.map(m => m.uid))
       await session.sync()
-      metas.push(...await fetchMetas(uids.filter(u => !seen.has(u))))
+      firsts.push(...await fetchFirst(uids.filter(u => !seen.has(u))))
     }
-    for (const m of metas) out.metas.set(m.uid, m)
+    const longer: FetchMessageObject[] = []
+    const large: Array<{ uid: number, data: Buffer, size: number | null }> = []
+    for (const m of firsts) {
+      const data = m.source ?? Buffer.alloc(0)
+      m.source = undefined // metas outlive the lease; the octets go to the parser only
+      out.metas.set(m.uid, m)
+      // shorter than asked: the whole message (longer: a server that ignored the range sent it all)
+      if (data.length !== PREFIX) out.sources.push({ uid: m.uid, source: data })
+      else if ((m.size ?? 0) <= SMALL) longer.push(m)
+      else large.push({ uid: m.uid, data, size: m.size ?? null })
+    }
 
-    for (const batch of batches(metas.filter(m => (m.size ?? 0) <= SMALL))) {
+    for (const batch of batches(longer)) {
       const sources = await session.cmd(session.client.fetchAll(sequenceOf(batch), { uid: true, source: true }, { uid: true }))
       for (const m of sources) if (m.source !== undefined) out.sources.push({ uid: m.uid, source: m.source })
     }
-    for (const m of metas.filter(m => (m.size ?? 0) > SMALL)) {
-      const parsed = await parseLarge(session, m.uid)
-      if (parsed !== null) out.parsed.set(m.uid, parsed)
-    }
+    for (const m of large) out.parsed.set(m.uid, await parseLarge(session, m.uid, m))
     return out
   }, { sync: false })
 }
