@@ -10,7 +10,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:lts-slim AS runtime
-ENV NODE_ENV=production PORT=3000
+# V8 heap settings: the same as package.json's config.nodeArgs (a test checks); see the
+# README's Performance section. Override NODE_OPTIONS to fit a container's memory limit.
+ENV NODE_ENV=production PORT=3000 \
+  NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=512"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

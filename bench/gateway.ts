@@ -4,6 +4,7 @@
  * settings, warn-level logging, the opt-in debug stats route enabled. Plus the
  * client calls the scenarios need (login, listing ids, GraphQL, stats).
  */
+import { readFileSync } from 'node:fs'
 import type { DebugStats } from '../src/debug-stats.ts'
 import type { MessagePage } from '../src/mail/types.ts'
 import type { BenchEnv, BenchUser } from './env.ts'
@@ -14,9 +15,16 @@ export interface GatewayProc extends NodeServer {
   stats: (reset?: boolean, gc?: boolean) => Promise<DebugStats>
 }
 
+/** The node flags `npm start` and the Docker image run the gateway with (package.json config.nodeArgs). */
+export function productionNodeArgs (): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { config?: { nodeArgs?: string } }
+  return pkg.config?.nodeArgs?.split(' ').filter(Boolean) ?? []
+}
+
 export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, tsx: boolean, nodeArgs?: string[] }): Promise<GatewayProc> {
+  // later flags win: BENCH_GATEWAY_NODE_ARGS can override the production ones
   const extra = process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const args = [...extra, ...(opts.nodeArgs ?? []), ...(opts.tsx ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'])]
+  const args = [...productionNodeArgs(), ...extra, ...(opts.nodeArgs ?? []), ...(opts.tsx ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'])]
   const server = await startNodeServer(args, {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',

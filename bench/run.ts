@@ -14,7 +14,7 @@ import type { Message } from '../src/mail/types.ts'
 import { ATTACHMENT_BYTES } from './corpus.ts'
 import { startBenchEnv, type BenchEnv, type BenchUser } from './env.ts'
 import { imapFloor } from './floor.ts'
-import { getJson, listAll, login, mailboxId, startGatewayProc, type GatewayProc } from './gateway.ts'
+import { getJson, listAll, login, mailboxId, productionNodeArgs, startGatewayProc, type GatewayProc } from './gateway.ts'
 import type { Measured } from './load.ts'
 import { machine, table, targets, type Row } from './report.ts'
 import * as s from './scenarios.ts'
@@ -157,7 +157,7 @@ async function main (): Promise<void> {
     }
     const memory = process.env.BENCH_MEMORY === '0' ? {} : await memoryCacheReads(env)
     const out = [
-      `Machine: ${machine()}. Gateway: ${TSX ? 'src/ via tsx' : 'dist/ (tsc)'}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` with ${process.env.BENCH_GATEWAY_NODE_ARGS}` : ''}, NODE_ENV=production, LOG_LEVEL=warn, Redis cache` +
+      `Machine: ${machine()}. Gateway: ${TSX ? 'src/ via tsx' : 'dist/ (tsc)'} with ${[...productionNodeArgs(), process.env.BENCH_GATEWAY_NODE_ARGS ?? ''].join(' ').trim()}, NODE_ENV=production, LOG_LEVEL=warn, Redis cache` +
         ` (last row: in-process cache), ${SECONDS} s per timed scenario; run ${new Date().toISOString()}.`,
       '',
       table(all),

@@ -1,0 +1,28 @@
+// The V8 heap settings the gateway runs with (README, Performance) are stated once, in
+// package.json's config.nodeArgs: `npm start` passes them, the Docker image sets the same
+// NODE_OPTIONS, the bench starts the gateway with them. This fails when one of them drifts.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { productionNodeArgs } from '../../bench/gateway.ts'
+
+const root = new URL('../../', import.meta.url)
+const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string>, config: { nodeArgs: string } }
+
+test('npm start, the Dockerfile and the bench use package.json config.nodeArgs', () => {
+  const args = pkg.config.nodeArgs
+  assert.match(args, /--max-old-space-size=\d+/)
+  assert.match(pkg.scripts.start ?? '', /^node \$npm_package_config_nodeArgs /)
+  const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8')
+  assert.match(dockerfile, new RegExp(`NODE_OPTIONS="${args}"`))
+  assert.deepEqual(productionNodeArgs(), args.split(' '))
+})
+
+test('the flags are ones node accepts, and they bound the heap', () => {
+  const oldSpaceMb = Number(/--max-old-space-size=(\d+)/.exec(pkg.config.nodeArgs)?.[1])
+  const out = execFileSync(process.execPath, [...pkg.config.nodeArgs.split(' '), '-e',
+    'process.stdout.write(String(require("node:v8").getHeapStatistics().heap_size_limit))'], { encoding: 'utf8' })
+  const limitMb = Number(out) / 1048576
+  assert.ok(limitMb >= oldSpaceMb && limitMb < oldSpaceMb + 64, `heap limit ${limitMb} MB for --max-old-space-size=${oldSpaceMb}`)
+})
