@@ -5,7 +5,7 @@
  * bench/results.md). Environment: BENCH_SECONDS (per timed scenario, default
  * 6), BENCH_TSX=1 (run src/ through tsx instead of building dist/),
  * BENCH_MEMORY=0 (skip the in-process cache run), BENCH_GATEWAY_NODE_ARGS (extra node
- * flags for the gateway, e.g. "--max-semi-space-size=4"), BENCH_LIVE_HEAP=1 (diagnostics: the
+ * flags for the gateway after config.nodeArgs, e.g. "--max-semi-space-size=16"), BENCH_LIVE_HEAP=1 (diagnostics: the
  * gateway's live heap after each row, through a full GC; its peak RSS figures then read low).
  */
 import { execFileSync } from 'node:child_process'
