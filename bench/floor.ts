@@ -1,14 +1,13 @@
 /**
  * The protocol floor for cold reads: the FETCH the gateway sends for one
  * uncached message (UID FETCH FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.256K>,
- * and for the few longer corpus messages a second UID FETCH BODY.PEEK[]), one
+ * and for the few longer corpus messages a second UID FETCH of the rest), one
  * message at a time per connection, done straight with imapflow on `connections` warm, logged-in
  * TLS connections with INBOX already selected — no HTTP, no parse, no cache.
  */
 import { ImapFlow } from 'imapflow'
+import { FIRST_FETCH_PREFIX as PREFIX } from '../src/backends/imap/get-messages.ts'
 import { runOps, type Measured } from './load.ts'
-
-const PREFIX = 256 * 1024
 
 export interface FloorTarget { port: number, ca: Buffer, user: { username: string, password: string } }
 
@@ -39,8 +38,8 @@ export async function imapFloor (target: FloorTarget, uids: number[], connection
         const [m] = await client.fetchAll(uid, { uid: true, flags: true, internalDate: true, size: true, source: { start: 0, maxLength: PREFIX } }, { uid: true })
         if (m?.source === undefined) throw new Error(`no source for uid ${uid}`)
         if (m.source.length === PREFIX) {
-          const [whole] = await client.fetchAll(uid, { uid: true, source: true }, { uid: true })
-          if (whole?.source === undefined) throw new Error(`no source for uid ${uid}`)
+          const [rest] = await client.fetchAll(uid, { uid: true, source: { start: PREFIX, maxLength: 8 * 1024 * 1024 } }, { uid: true })
+          if (rest === undefined) throw new Error(`no rest for uid ${uid}`)
         }
       },
     })

@@ -6,7 +6,8 @@
  *    BODY.PEEK[]<0.256K>) for every asked UID, at most 32 UIDs per command (missing →
  *    null; no NOOP first: only when a UID is missing is the mailbox synced and asked
  *    again). A message shorter than the prefix has arrived whole.
- * 2. Longer small messages (≤ 1 MiB) in UID FETCH BODY.PEEK[] batches of ≤ 8 MiB in all.
+ * 2. Longer small messages (≤ 1 MiB): the rest after the prefix (BODY.PEEK[]<256K.…>),
+ *    in batches of ≤ 8 MiB in all.
  * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage
  *    (starting from the prefix already here): a big message is never held in memory whole.
  * Keys whose UIDVALIDITY is not the mailbox's current one → 'stale-id'.
@@ -24,7 +25,8 @@ import type { ImapSession } from './session.ts'
 const SMALL = 1024 * 1024
 const BATCH_BYTES = 8 * 1024 * 1024
 /** The first FETCH asks for this much of each message: at most PER_FETCH × PREFIX in flight. */
-const PREFIX = RAW_CHUNK
+export const FIRST_FETCH_PREFIX = RAW_CHUNK
+const PREFIX = FIRST_FETCH_PREFIX
 const PER_FETCH = 32
 
 export function uidOf (key: MessageKey): number | null {
@@ -39,7 +41,7 @@ export function checkValidity (keys: MessageKey[], validity: string): void {
   }
 }
 
-function batches (metas: FetchMessageObject[]): number[][] {
+function batches (metas: Array<{ uid: number, size: number | null }>): number[][] {
   const out: number[][] = []
   let current: number[] = []
   let bytes = 0
@@ -56,12 +58,15 @@ function batches (metas: FetchMessageObject[]): number[][] {
   return out
 }
 
+/** A message's first PREFIX octets, with its RFC822.SIZE. */
+interface Head { uid: number, data: Buffer, size: number | null }
+
 /** Stream BODY[] of a large message into the parser; resolves once the connection is free again. */
-async function parseLarge (session: ImapSession, uid: number, first: { data: Buffer, size: number | null }): Promise<ParsedMessage> {
+async function parseLarge (session: ImapSession, first: Head): Promise<ParsedMessage> {
   let clean = true
   let freed!: () => void
   const done = new Promise<void>(resolve => { freed = resolve })
-  const stream = new RawMessageStream(session, uid, first.data, first.size, (ok) => { clean = ok; freed() })
+  const stream = new RawMessageStream(session, first.uid, first.data, first.size, (ok) => { clean = ok; freed() })
   let parsed: ParsedMessage
   try {
     parsed = await parseMessage(stream)
@@ -105,23 +110,31 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
       await session.sync()
       firsts.push(...await fetchFirst(uids.filter(u => !seen.has(u))))
     }
-    const longer: FetchMessageObject[] = []
-    const large: Array<{ uid: number, data: Buffer, size: number | null }> = []
+    const longer: Head[] = []
+    const large: Head[] = []
     for (const m of firsts) {
       const data = m.source ?? Buffer.alloc(0)
       m.source = undefined // metas outlive the lease; the octets go to the parser only
       out.metas.set(m.uid, m)
       // shorter than asked: the whole message (longer: a server that ignored the range sent it all)
+      const head = { uid: m.uid, data, size: m.size ?? null }
       if (data.length !== PREFIX) out.sources.push({ uid: m.uid, source: data })
-      else if ((m.size ?? 0) <= SMALL) longer.push(m)
-      else large.push({ uid: m.uid, data, size: m.size ?? null })
+      else if ((m.size ?? 0) <= SMALL) longer.push(head)
+      else large.push(head)
     }
 
+    // the rest of each longer message, after the prefix already here (the cap is only
+    // syntax: imapflow's literal limit bounds what a server may send)
+    const heads = new Map(longer.map(h => [h.uid, h.data]))
     for (const batch of batches(longer)) {
-      const sources = await session.cmd(session.client.fetchAll(sequenceOf(batch), { uid: true, source: true }, { uid: true }))
-      for (const m of sources) if (m.source !== undefined) out.sources.push({ uid: m.uid, source: m.source })
+      const rests = await session.cmd(session.client.fetchAll(sequenceOf(batch), { uid: true, source: { start: PREFIX, maxLength: BATCH_BYTES } }, { uid: true }))
+      for (const m of rests) {
+        const head = heads.get(m.uid)
+        // nothing after the prefix (NIL or ""): the prefix was the whole message
+        if (head !== undefined) out.sources.push({ uid: m.uid, source: m.source === undefined ? head : Buffer.concat([head, m.source]) })
+      }
     }
-    for (const m of large) out.parsed.set(m.uid, await parseLarge(session, m.uid, m))
+    for (const head of large) out.parsed.set(head.uid, await parseLarge(session, head))
     return out
   }, { sync: false })
 }
