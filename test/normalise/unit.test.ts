@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { classifyParts, parseHeaderBlock, parseMessage } from '../../src/mail/normalise/index.ts'
 import type { PartNode } from '../../src/mail/normalise/index.ts'
 import { parseDate } from '../../src/mail/normalise/dates.ts'
+import { partTreeFromBodystructure } from '../../src/backends/imap/bodystructure.ts'
 
 const crlf = (s: string): Buffer => Buffer.from(s.replace(/\r?\n/g, '\r\n'))
 
@@ -171,4 +172,31 @@ hello`)
   const full = await parseMessage(raw)
   const head = parseHeaderBlock(raw)
   for (const [k, v] of Object.entries(head)) assert.deepEqual((full as unknown as Record<string, unknown>)[k], v, k)
+})
+
+test('an unrecognised Content-Disposition type reads as attachment (RFC 2183 §2.8), in the full parse as in BODYSTRUCTURE', async () => {
+  const raw = crlf([
+    'From: a@example.com', 'Subject: odd dispositions', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b"', '', '--b',
+    'Content-Type: text/plain', '', 'hello', '--b',
+    'Content-Type: application/pdf', 'Content-Disposition: =?utf-8?q?invalid?=', '', 'pdf', '--b',
+    'Content-Type: application/zip', 'Content-Disposition: filename="x.zip"', '', 'zip', '--b',
+    'Content-Type: image/png', 'Content-Disposition: INLINE; filename=a.png', '', 'png', '--b--', '',
+  ].join('\n'))
+  const m = await parseMessage(raw)
+  assert.deepEqual(m.attachments.map(a => [a.contentType, a.disposition]), [
+    ['application/pdf', 'attachment'], ['application/zip', 'attachment'], ['image/png', 'inline'],
+  ])
+  assert.equal(m.hasAttachment, true)
+  const bodystructure = partTreeFromBodystructure({
+    type: 'multipart/mixed',
+    childNodes: [
+      { part: '1', type: 'text/plain', size: 5 },
+      { part: '2', type: 'application/pdf', size: 3, disposition: 'invalid' },
+      { part: '3', type: 'application/zip', size: 3, disposition: 'filename="x.zip"' },
+      { part: '4', type: 'image/png', size: 3, disposition: 'inline' },
+    ],
+  })
+  assert.deepEqual(bodystructure.children.map(p => p.disposition), [null, 'attachment', 'attachment', 'inline'])
+  assert.equal(classifyParts(bodystructure).hasAttachment, m.hasAttachment)
 })

@@ -4,12 +4,8 @@
  * full parse uses (no body download needed).
  */
 import type { MessageStructureObject } from 'imapflow'
+import { dispositionOf } from '../../mail/normalise/index.ts'
 import type { PartNode } from '../../mail/normalise/types.ts'
-
-function disposition (value: string | undefined): PartNode['disposition'] {
-  if (value === undefined || value === '') return null
-  return value === 'inline' ? 'inline' : 'attachment'
-}
 
 function contentId (id: string | undefined): string | null {
   if (id === undefined) return null
@@ -37,7 +33,7 @@ function convert (node: MessageStructureObject, partId: string, depth: number): 
   return {
     partId,
     type: node.type === '' || node.type === '/' ? 'text/plain' : node.type,
-    disposition: disposition(node.disposition),
+    disposition: dispositionOf(node.disposition),
     filename: filename === null || filename === '' ? null : filename,
     contentId: contentId(node.id),
     size: multipart ? 0 : decodedSize(node),

@@ -11,6 +11,17 @@
  */
 import type { Classified, PartNode } from './types.ts'
 
+/**
+ * A Content-Disposition type as the API reports it, for the full parse and for an
+ * IMAP BODYSTRUCTURE alike: none → null; "inline" → inline; any other value is an
+ * unrecognised type, which RFC 2183 §2.8 says to treat as "attachment".
+ */
+export function dispositionOf (type: string | null | undefined): PartNode['disposition'] {
+  const value = (type ?? '').toLowerCase().trim()
+  if (value === '') return null
+  return value.startsWith('inline') ? 'inline' : 'attachment'
+}
+
 const isInlineMedia = (type: string): boolean =>
   type.startsWith('image/') || type.startsWith('audio/') || type.startsWith('video/')
 

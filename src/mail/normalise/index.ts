@@ -4,7 +4,7 @@
  */
 export { parseMessage, parseStructure } from './parse.ts'
 export { parseHeaderBlock, fieldsFromHeaders } from './fields.ts'
-export { classifyParts, parseBodyStructure } from './classify.ts'
+export { classifyParts, dispositionOf, parseBodyStructure } from './classify.ts'
 export { extractPart } from './extract.ts'
 export type { ExtractedPart } from './extract.ts'
 export type { Classified, ParseOptions, PartNode } from './types.ts'

@@ -6,6 +6,7 @@ import libmime from 'libmime'
 import type { MimeNode } from 'mailsplit'
 import type { Header } from '../types.ts'
 import { decodeWords } from './charset.ts'
+import { dispositionOf } from './classify.ts'
 import { firstValue, splitHeaders } from './headers.ts'
 import type { PartNode } from './types.ts'
 
@@ -62,9 +63,7 @@ export function describe (node: MimeNode, parent: PartInfo | null): PartInfo {
   const ct = parseValue(ctRaw)
   const cd = parseValue(firstValue(headers, 'content-disposition'))
   const type = normaliseType(node, parent, ctRaw !== null)
-  const dispValue = decodeWords(cd.value).toLowerCase().trim()
-  // garbage values ("invalid", "filename=x") are ignored rather than read as attachment
-  const disposition = dispValue.startsWith('attach') ? 'attachment' : dispValue.startsWith('inline') ? 'inline' : null
+  const disposition = dispositionOf(decodeWords(cd.value))
   const cid = (firstValue(headers, 'content-id') ?? '').replace(/[<>\s]/g, '')
   let partId: string
   if (!parent) partId = type.startsWith('multipart/') ? '' : '1'
