@@ -10,6 +10,7 @@
 import { LRUCache } from 'lru-cache'
 import type { AccountContext, MessageKey, MessageRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
+import { NORMALISER_VERSION } from './normalise/index.ts'
 
 export interface CachedMessage {
   record: MessageRecord
@@ -20,6 +21,8 @@ export interface CachedMessage {
 }
 
 const CONTENT_TTL_SECONDS = 24 * 3600
+/** The shared-cache kind of parsed messages: a normaliser change makes a new kind, never a stale read. */
+const MESSAGE_KIND = `msg-v${NORMALISER_VERSION}`
 /** Parsed messages above this (characters of text + html) are not cached. */
 const MAX_CACHED_CHARS = 4 * 1024 * 1024
 
@@ -45,7 +48,7 @@ export class MessageStore {
     const mk = messageRef(ctx.accountId, key)
     const memo = this.#memo.get(mk)
     if (memo !== undefined) return memo
-    const shared = await this.cache.forAccount(ctx.accountId).getJson<CachedMessage>('msg', keyParts(key))
+    const shared = await this.cache.forAccount(ctx.accountId).getJson<CachedMessage>(MESSAGE_KIND, keyParts(key))
     if (shared !== null && approxBytes(shared) <= this.#memo.maxSize / 8) this.#memo.set(mk, shared)
     return shared
   }
@@ -54,7 +57,7 @@ export class MessageStore {
     const r = entry.record
     if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
     if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(messageRef(ctx.accountId, key), entry)
-    await this.cache.forAccount(ctx.accountId).setJson('msg', keyParts(key), entry, CONTENT_TTL_SECONDS)
+    await this.cache.forAccount(ctx.accountId).setJson(MESSAGE_KIND, keyParts(key), entry, CONTENT_TTL_SECONDS)
   }
 
   /** The decoded entry this process holds, if any (no shared-cache read). */
@@ -73,6 +76,6 @@ export class MessageStore {
 
   async del (ctx: AccountContext, key: MessageKey): Promise<void> {
     this.#memo.delete(messageRef(ctx.accountId, key))
-    await this.cache.forAccount(ctx.accountId).del('msg', keyParts(key))
+    await this.cache.forAccount(ctx.accountId).del(MESSAGE_KIND, keyParts(key))
   }
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { AccountContext, MessageKey, MessageRecord } from '../../src/mail/backend.ts'
 import type { AccountCache, CachePort } from '../../src/mail/cache-port.ts'
-import { MessageStore } from '../../src/mail/message-store.ts'
+import { MessageStore, keyParts } from '../../src/mail/message-store.ts'
+import { NORMALISER_VERSION } from '../../src/mail/normalise/index.ts'
 
 function countingCache () {
   const data = new Map<string, unknown>()
@@ -45,5 +46,16 @@ describe('MessageStore', () => {
     assert.equal(await other.get(ctx('b'), key), null)
     await other.del(ctx('a'), key)
     assert.equal(await other.get(ctx('a'), key), null)
+  })
+})
+
+describe('MessageStore and the normaliser version', () => {
+  it('stores parsed messages under a kind that names the normaliser version, so an older parse is not served', async () => {
+    const { port, data } = countingCache()
+    await new MessageStore(port, 1024 * 1024).set(ctx('a'), key, { record, checkedAt: 1 })
+    assert.deepEqual([...data.keys()], [['a', `msg-v${NORMALISER_VERSION}`, ...keyParts(key)].join('|')])
+    // an entry written by the code before versioning (kind "msg") is a miss for a fresh process
+    data.set(['a', 'msg', 'INBOX', '1', '8'].join('|'), { record, checkedAt: 1 })
+    assert.equal(await new MessageStore(port, 1024 * 1024).get(ctx('a'), { ...key, key: '8' }), null)
   })
 })

@@ -8,3 +8,11 @@ export { classifyParts, dispositionOf, parseBodyStructure } from './classify.ts'
 export { extractPart } from './extract.ts'
 export type { ExtractedPart } from './extract.ts'
 export type { Classified, ParseOptions, PartNode } from './types.ts'
+
+/**
+ * The version of what parseMessage makes of the same bytes. Cached messages are
+ * stored under it (message-store.ts): bump it with any change to the normaliser's
+ * output, and entries parsed by the old code are never served again.
+ * 2: unrecognised Content-Disposition types read as attachment (RFC 2183 §2.8).
+ */
+export const NORMALISER_VERSION = 2
