@@ -275,7 +275,7 @@ export type Query = {
   account: Account;
   /** GET /v1/mailboxes */
   mailboxes: Array<Mailbox>;
-  /** GET /v1/mailboxes/{mailboxId}; an unknown id is a `not-found` error. */
+  /** GET /v1/mailboxes/{mailboxId}; an unknown id is a `not-found` error, any mailbox but INBOX of a POP3 account `unsupported` (it has no folders). */
   mailbox?: Maybe<Mailbox>;
   /**
    * GET /v1/mailboxes/{mailboxId}/messages: newest first, `first` 1–200 (REST `limit`),

@@ -36,6 +36,8 @@ export interface MailServiceOptions {
 
 const MAX_LIMIT = 200
 const DEFAULT_LIMIT = 50
+/** The one mailbox of an account without folders (contract §2). */
+const SOLE_MAILBOX = 'INBOX'
 
 function hasFilter (f: MessageFilter): boolean {
   return Object.values(f).some(v => v !== undefined)
@@ -81,14 +83,14 @@ export class MailService implements MailServiceApi {
   }
 
   async getMailbox (caller: Caller, mailboxId: string): Promise<Mailbox> {
-    const path = decodeMailboxId(caller.account.id, mailboxId)
+    const path = this.#mailboxPath(caller, mailboxId)
     const found = (await this.listMailboxes(caller)).find(m => m.path === path)
     if (found === undefined) throw new GatewayError('not-found', 'no such mailbox in this account')
     return found
   }
 
   async listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePageWithCursors> {
-    const path = decodeMailboxId(caller.account.id, mailboxId)
+    const path = this.#mailboxPath(caller, mailboxId)
     const filter = input.filter ?? {}
     const limit = input.limit ?? DEFAULT_LIMIT
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new GatewayError('bad-request', `limit must be 1–${MAX_LIMIT}`)
@@ -112,6 +114,20 @@ export class MailService implements MailServiceApi {
       Object.defineProperty(page, 'itemCursors', { enumerable: true, get: () => (cursors ??= positions.map(encode)) })
     }
     return page
+  }
+
+  /**
+   * The mailbox path an id names. An account without folders (POP3: one
+   * maildrop) has only INBOX; a well-formed id of any other folder asks for
+   * what the protocol cannot do, which the contract answers with 422
+   * `unsupported`, not 404.
+   */
+  #mailboxPath (caller: Caller, mailboxId: string): string {
+    const path = decodeMailboxId(caller.account.id, mailboxId)
+    if (caller.account.capabilities.mailboxes !== true && path !== SOLE_MAILBOX) {
+      throw new GatewayError('unsupported', `${caller.account.protocol.toUpperCase()} accounts have no folders: their only mailbox is ${SOLE_MAILBOX}`)
+    }
+    return path
   }
 
   /**

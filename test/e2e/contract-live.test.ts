@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { loadOpenApi } from '../../src/http/openapi.ts'
+import { encodeMailboxId } from '../../src/mail/ids.ts'
 import { assertResponse } from '../contract/openapi-validator.ts'
 import { readCorpus } from './direct.ts'
 import { recordSecret, startGateway, type Gateway } from './gateway.ts'
@@ -61,6 +62,15 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
       const filtered = await gw.get(`/v1/mailboxes/${inbox.id}/messages?unread=true`, token)
       assert.equal(filtered.statusCode, protocol === 'pop3' ? 422 : 200)
       check(filtered, 'GET', '/v1/mailboxes/{mailboxId}/messages')
+      // a folder: IMAP has none by that name (404); POP3 has no folders at all (422)
+      const folder = encodeMailboxId(account.json().id, 'No such folder')
+      const folderStatus = protocol === 'pop3' ? 422 : 404
+      const folderGet = await gw.get(`/v1/mailboxes/${folder}`, token)
+      assert.equal(folderGet.statusCode, folderStatus, folderGet.body)
+      check(folderGet, 'GET', '/v1/mailboxes/{mailboxId}')
+      const folderList = await gw.get(`/v1/mailboxes/${folder}/messages`, token)
+      assert.equal(folderList.statusCode, folderStatus, folderList.body)
+      check(folderList, 'GET', '/v1/mailboxes/{mailboxId}/messages')
       const missing = await gw.get(`/v1/messages/${id}/attachments/99`, token)
       assert.equal(missing.statusCode, 404)
       check(missing, 'GET', '/v1/messages/{messageId}/attachments/{attachmentId}')

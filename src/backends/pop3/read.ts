@@ -26,7 +26,7 @@ export function assertNoFilter (filter: MessageFilter): void {
 }
 
 export function assertInbox (mailbox: string): void {
-  if (mailbox !== INBOX) throw new GatewayError('not-found', 'POP3 accounts have only the INBOX mailbox')
+  if (mailbox !== INBOX) throw new GatewayError('unsupported', 'POP3 accounts have no folders: their only mailbox is INBOX')
 }
 
 /** Bytes a RETR may deliver before it counts as hostile (sizes reported in LF units stay under 2×). */
