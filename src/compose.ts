@@ -10,6 +10,7 @@ import type { Config } from './config.ts'
 import { extractPart } from './mail/normalise/index.ts'
 import { MailService } from './mail/service.ts'
 import { createHostGuard } from './net/host-guard.ts'
+import { ByteBudget } from './util/byte-budget.ts'
 
 export function createService (config: Config, logger: Logger): MailService {
   const guard = createHostGuard(config.allowedHosts)
@@ -19,18 +20,22 @@ export function createService (config: Config, logger: Logger): MailService {
     memoryBytes: config.memoryCacheBytes,
     logger: logger.child({ component: 'cache' }),
   })
+  // one budget for both protocols: it bounds the process, not a backend
+  const parseBudget = new ByteBudget(config.parseBudgetBytes)
   const imap = createImapBackend({
     guard,
     tlsCa: config.tlsCa,
     timeoutMs: config.upstreamTimeoutMs,
     maxPerAccount: config.imapMaxPerAccount,
     maxTotal: config.imapMaxTotal,
+    parseBudget,
     logger: logger.child({ component: 'imap' }),
   })
   const pop3 = createPop3Backend({
     guard,
     tlsCa: config.tlsCa,
     timeoutMs: config.upstreamTimeoutMs,
+    parseBudget,
     logger: logger.child({ component: 'pop3' }),
   })
   return new MailService({

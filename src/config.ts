@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
+import { DEFAULT_PARSE_BUDGET_BYTES } from './util/byte-budget.ts'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
@@ -29,6 +30,8 @@ export interface Config {
   cacheMaxStalenessMs: number
   /** In-process cache bound (bytes). */
   memoryCacheBytes: number
+  /** Message octets read and parsed at once, process-wide (bytes, ≥ 1 MiB). */
+  parseBudgetBytes: number
   graphiql: boolean
   /** GraphQL query limits (defaults: src/graphql/limits.ts DEFAULT_LIMITS). */
   graphqlMaxDepth: number
@@ -52,6 +55,11 @@ function bytes (env: NodeJS.ProcessEnv, name: string, def: number): number {
   const unit = (m[2] ?? 'b').toLowerCase()
   const mult = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1
   return Number(m[1]) * mult
+}
+
+function atLeast (n: number, min: number, name: string): number {
+  if (n < min) throw new Error(`${name} must be at least ${min} bytes, got ${n}`)
+  return n
 }
 
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
@@ -79,6 +87,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 15000, 100),
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
+    parseBudgetBytes: atLeast(bytes(env, 'PARSE_BUDGET_BYTES', DEFAULT_PARSE_BUDGET_BYTES), 1024 * 1024, 'PARSE_BUDGET_BYTES'),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
     graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1),
     graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1),

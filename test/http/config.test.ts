@@ -15,3 +15,9 @@ test('GraphQL limits default to the GraphQL module\'s own defaults', () => {
   assert.equal(loadConfig({ GRAPHQL_MAX_COST: '500' }).graphqlMaxCost, 500)
   assert.throws(() => loadConfig({ GRAPHQL_MAX_DEPTH: '0' }), /GRAPHQL_MAX_DEPTH must be an integer ≥ 1/)
 })
+
+test('PARSE_BUDGET_BYTES takes sizes, defaults to 64 MiB and refuses less than 1 MiB', () => {
+  assert.equal(loadConfig({}).parseBudgetBytes, 64 * 1024 * 1024)
+  assert.equal(loadConfig({ PARSE_BUDGET_BYTES: '256MB' }).parseBudgetBytes, 256 * 1024 * 1024)
+  assert.throws(() => loadConfig({ PARSE_BUDGET_BYTES: '512kb' }), /PARSE_BUDGET_BYTES must be at least 1048576 bytes/)
+})

@@ -3,6 +3,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MessageKey } from '../../src/mail/backend.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
+import { ByteBudget } from '../../src/util/byte-budget.ts'
 import { env, mail, makeBackend, newAccount } from './helpers.ts'
 
 const { backend } = makeBackend()
@@ -203,4 +204,37 @@ test('getMessages: messages around the first-FETCH prefix (256 KiB) and more UID
     const body = raws[i]!.subarray(raws[i]!.indexOf('\r\n\r\n') + 4).toString('latin1').replace(/\r\n/g, '\n')
     assert.equal(got[i]?.text?.length, body.length, `text of the ${n}-octet message`)
   })
+})
+
+/** Polls until `cond` holds (a state the code reaches, not a duration). */
+async function waitFor (cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  assert.ok(cond(), what)
+}
+
+test('getMessages waits for the parse budget while it is spent elsewhere, then reads whole and gives it back', async () => {
+  // 1 MiB in all: the 1 MiB + 5 message (streamed, counts 8 MiB) is clamped to the whole budget and read alone
+  const budget = new ByteBudget(1024 * 1024)
+  const { backend: budgeted } = makeBackend({ parseBudget: budget })
+  try {
+    const { user, ctx } = await newAccount('read-budget')
+    const raws = [mailOfSize('longer', 700 * 1024), mailOfSize('large', 1024 * 1024 + 5), mail({ subject: 'small' })]
+    const delivered = await env.dovecot.deliverMany(user.username, raws.map(raw => ({ raw })))
+    const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
+
+    const hog = budget.permit()
+    await hog.acquire(1)
+    let settled = false
+    const reads = keys.map(k => budgeted.getMessages(ctx, [k]))
+    const all = Promise.all(reads).finally(() => { settled = true })
+    await waitFor(() => budget.stats().waiting >= 1, 'a read queues for the budget')
+    assert.equal(settled, false, 'no read finishes while its share of the budget is held elsewhere')
+    hog.release()
+    const got = (await all).map(r => r[0])
+    assert.deepEqual(got.map(m => m?.subject), ['longer', 'large', 'small'])
+    got.forEach((m, i) => assert.equal(m?.size, raws[i]!.length))
+    assert.deepEqual(budget.stats(), { capacity: 1024 * 1024, available: 1024 * 1024, waiting: 0 })
+  } finally {
+    await budgeted.close()
+  }
 })

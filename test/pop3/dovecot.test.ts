@@ -11,6 +11,7 @@ import { connectPop3 } from '../../src/backends/pop3/client/index.ts'
 import type { AccountContext } from '../../src/mail/backend.ts'
 import type { ConnectionSettings, Security } from '../../src/mail/types.ts'
 import { createHostGuard } from '../../src/net/host-guard.ts'
+import { ByteBudget } from '../../src/util/byte-budget.ts'
 import { testEnv, type TestEnv } from '../env/shared.ts'
 import { CORPUS_DIR, corpusFiles } from '../normalise/corpus-files.ts'
 import { delay } from './fake-server.ts'
@@ -177,6 +178,27 @@ describe('POP3 backend on Dovecot', () => {
       assert.equal(guardCalls - calls, 1)
       assert.ok(!err.message.includes('wrong-password'))
       assert.equal(await env.dovecot.loginCount(user.username, 'pop3'), 0)
+    } finally { await backend.close() }
+  })
+
+  it('a RETR waits for the parse budget while it is spent elsewhere, then gives it back', async () => {
+    const user = await env.dovecot.createUser('pop3-budget')
+    await env.dovecot.deliverMany(user.username, ['x', 'y'].map(s => ({ raw: mk(s, 'z'.repeat(20_000) + '\r\n') })))
+    const budget = new ByteBudget(1024 * 1024)
+    const backend = createPop3Backend({ guard, tlsCa: caFile, timeoutMs: 5000, parseBudget: budget })
+    const ctx = ctxOf(settingsFor(user))
+    try {
+      const page = await backend.listMessages(ctx, 'INBOX', { limit: 2, filter: {} })
+      const hog = budget.permit()
+      await hog.acquire(1024 * 1024)
+      let settled = false
+      const read = backend.getMessages(ctx, page.items.map(i => i.key)).finally(() => { settled = true })
+      for (let i = 0; i < 500 && budget.stats().waiting === 0; i++) await delay(10)
+      assert.equal(budget.stats().waiting, 1, 'the read queues for the budget before its RETR')
+      assert.equal(settled, false)
+      hog.release()
+      assert.deepEqual((await read).map(m => m?.subject), ['y', 'x'])
+      assert.deepEqual(budget.stats(), { capacity: 1024 * 1024, available: 1024 * 1024, waiting: 0 })
     } finally { await backend.close() }
   })
 })

@@ -10,12 +10,15 @@
  *    in batches of ≤ 8 MiB in all.
  * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage
  *    (starting from the prefix already here): a big message is never held in memory whole.
+ * Between 1 and 2, the process-wide parse budget is taken for every octet held until
+ * the records are built (the caller gives it back).
  * Keys whose UIDVALIDITY is not the mailbox's current one → 'stale-id'.
  */
 import type { FetchMessageObject } from 'imapflow'
 import type { MessageKey, MessageRecord, ParsedMessage } from '../../mail/backend.ts'
 import { GatewayError } from '../../mail/errors.ts'
-import { parseMessage } from '../../mail/normalise/index.ts'
+import { parseFootprint, parseMessage } from '../../mail/normalise/index.ts'
+import type { Permit } from '../../util/byte-budget.ts'
 import { keywordsOf } from './keywords.ts'
 import { utcIso } from './list-messages.ts'
 import { RAW_CHUNK, RawMessageStream } from './raw-stream.ts'
@@ -86,8 +89,12 @@ export interface Fetched {
   parsed: Map<number, ParsedMessage>
 }
 
-/** The upstream part, under the lease: no CPU-heavy parsing of small messages here. */
-export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[]): Promise<Fetched> {
+/**
+ * The upstream part, under the lease: no CPU-heavy parsing of small messages here.
+ * Once the first FETCH has told the sizes, `permit` is acquired for everything this
+ * call will hold until recordsOf has parsed it (the caller releases it after that).
+ */
+export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[], permit?: Permit): Promise<Fetched> {
   return session.inMailbox(path, async (validity) => {
     checkValidity(keys, validity)
     const out: Fetched = { validity, metas: new Map(), sources: [], parsed: new Map() }
@@ -122,6 +129,11 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
       else if ((m.size ?? 0) <= SMALL) longer.push(head)
       else large.push(head)
     }
+
+    // the octets here and to come, and one streamed parse at a time for the large ones
+    const here = out.sources.reduce((n, s) => n + s.source.length, 0)
+    const toCome = longer.reduce((n, h) => n + (h.size ?? 0), 0)
+    await permit?.acquire(here + toCome + (large.length > 0 ? parseFootprint(null) : 0))
 
     // the rest of each longer message, after the prefix already here (the cap is only
     // syntax: imapflow's literal limit bounds what a server may send)

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { MailBackend, MessageKey } from '../../mail/backend.ts'
 import type { PoolStats } from '../../pool/index.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
+import { ByteBudget, DEFAULT_PARSE_BUDGET_BYTES } from '../../util/byte-budget.ts'
 import { capabilitiesOf } from './capabilities.ts'
 import { ImapConnections } from './connections.ts'
 import type { ConnectFn } from './connections.ts'
@@ -31,6 +32,8 @@ export interface ImapBackendOptions {
   logger?: Logger
   /** Replaceable connection factory (tests observe logins through it). */
   connect?: ConnectFn
+  /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
+  parseBudget?: ByteBudget
 }
 
 export interface ImapBackend extends MailBackend {
@@ -51,6 +54,7 @@ async function perMailbox<T> (keys: MessageKey[], fn: (path: string, keys: Messa
 
 export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
   const conns = new ImapConnections({ ...opts, idleMs: opts.idleMs ?? 60_000 })
+  const budget = opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES)
 
   return {
     protocol: 'imap',
@@ -64,7 +68,15 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     listMailboxes: (ctx) => conns.run(ctx.settings, s => listMailboxes(s)),
     listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query)),
     // small messages are parsed after the lease is returned: the connection serves others meanwhile
-    getMessages: (ctx, keys) => perMailbox(keys, async (path, ks) => recordsOf(path, await conns.run(ctx.settings, s => fetchMessagesIn(s, path, ks)))),
+    // the parse budget is held from the first FETCH's sizes until the records are built
+    getMessages: (ctx, keys) => perMailbox(keys, async (path, ks) => {
+      const permit = budget.permit()
+      try {
+        return await recordsOf(path, await conns.run(ctx.settings, s => fetchMessagesIn(s, path, ks, permit)))
+      } finally {
+        permit.release()
+      }
+    }),
     async revalidate (ctx, keys) {
       const states = await perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => keywordsIn(s, path, ks)))
       return states.map(keywords => keywords === null ? null : { keywords })

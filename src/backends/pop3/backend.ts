@@ -7,6 +7,7 @@ import type { AccountContext, ListQuery, ListResult, MailBackend, MailboxRecord,
 import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
+import { ByteBudget, DEFAULT_PARSE_BUDGET_BYTES } from '../../util/byte-budget.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
@@ -25,15 +26,19 @@ export interface Pop3BackendOptions {
   /** Cap for buffered list replies (UIDL, LIST, TOP). */
   maxListBytes?: number
   logger?: Pop3Logger | null
+  /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
+  parseBudget?: ByteBudget
 }
 
 export class Pop3Backend implements MailBackend {
   readonly protocol = 'pop3' as const
   private readonly sessions: MaildropSessions
   private readonly opts: Pop3BackendOptions
+  private readonly budget: ByteBudget
 
   constructor (opts: Pop3BackendOptions) {
     this.opts = opts
+    this.budget = opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES)
     this.sessions = new MaildropSessions({
       connect: (s) => this.connect(s),
       idleQuitMs: opts.idleQuitMs ?? 1000,
@@ -81,14 +86,20 @@ export class Pop3Backend implements MailBackend {
     let lease = await this.sessions.acquire(ctx.settings, false)
     try {
       for (const key of keys) {
-        let record = await readMessage(lease.session, key)
-        if (record === null && this.mayRefresh(lease, key)) {
-          // Maybe newer than this session's list: look again with a new login.
-          lease.release()
-          lease = await this.sessions.acquire(ctx.settings, true)
-          record = await readMessage(lease.session, key)
+        // one message at a time, each under its own share of the parse budget
+        const permit = this.budget.permit()
+        try {
+          let record = await readMessage(lease.session, key, permit)
+          if (record === null && this.mayRefresh(lease, key)) {
+            // Maybe newer than this session's list: look again with a new login.
+            lease.release()
+            lease = await this.sessions.acquire(ctx.settings, true)
+            record = await readMessage(lease.session, key, permit)
+          }
+          out.push(record)
+        } finally {
+          permit.release()
         }
-        out.push(record)
       }
       return out
     } finally {
@@ -115,11 +126,11 @@ export class Pop3Backend implements MailBackend {
     let lease = await this.sessions.acquire(ctx.settings, false)
     try {
       const drain = (): boolean => lease.session.leases > 1
-      let got = await retrieve(lease.session, key, false, drain)
+      let got = await retrieve(lease.session, key, { drainOnAbort: drain })
       if (got === null && this.mayRefresh(lease, key)) {
         lease.release()
         lease = await this.sessions.acquire(ctx.settings, true)
-        got = await retrieve(lease.session, key, false, drain)
+        got = await retrieve(lease.session, key, { drainOnAbort: drain })
       }
       if (got === null) throw new GatewayError('not-found', 'No such message')
       const held = lease

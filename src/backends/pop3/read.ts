@@ -6,7 +6,8 @@
 import type { Readable } from 'node:stream'
 import type { ListQuery, ListResult, MailboxRecord, MessageKey, MessageRecord, SummaryRecord } from '../../mail/backend.ts'
 import { GatewayError } from '../../mail/errors.ts'
-import { parseHeaderBlock, parseMessage } from '../../mail/normalise/index.ts'
+import { parseFootprint, parseHeaderBlock, parseMessage } from '../../mail/normalise/index.ts'
+import type { Permit } from '../../util/byte-budget.ts'
 import type { MessageFilter } from '../../mail/types.ts'
 import { Pop3CommandError } from './client/index.ts'
 import type { MaildropSession } from './session.ts'
@@ -66,26 +67,35 @@ export async function listPage (session: MaildropSession, query: ListQuery): Pro
   return { items, total: page.total, next: page.next, positions: page.positions }
 }
 
+export interface RetrieveOptions {
+  /** Asked when a RETR is cut short: drain the rest (true) or close the connection. */
+  drainOnAbort?: () => boolean
+  /** Acquired for the message's parse footprint before the RETR is sent. */
+  permit?: Permit
+}
+
 /**
- * RETR of a message by UIDL; null when this session has no such UIDL. With
- * `strict` the stream fails rather than deliver other than the LIST size
- * (the raw download announces it as Content-Length).
+ * RETR of a message by UIDL; null when this session has no such UIDL. The LIST
+ * size bounds what the server may send (a hostile reply is cut off), but is not
+ * enforced exactly: some servers count LF line ends.
  */
-export async function retrieve (session: MaildropSession, key: MessageKey, strict: boolean, drainOnAbort?: () => boolean): Promise<{ stream: Readable, size: number | null } | null> {
+export async function retrieve (session: MaildropSession, key: MessageKey, opts: RetrieveOptions = {}): Promise<{ stream: Readable, size: number | null } | null> {
   if (key.mailbox !== INBOX || key.validity !== null) return null
   const snap = await session.snapshot()
   const n = snap.byUid.get(key.key)
   if (n === undefined) return null
   const size = snap.sizes.get(n)
+  await opts.permit?.acquire(parseFootprint(size ?? null))
   const stream = await session.client.retr(n, {
-    ...(size === undefined ? {} : { exactSize: size, maxBytes: retrCap(size), strictSize: strict }),
-    ...(drainOnAbort === undefined ? {} : { drainOnAbort }),
+    ...(size === undefined ? {} : { exactSize: size, maxBytes: retrCap(size), strictSize: false }),
+    ...(opts.drainOnAbort === undefined ? {} : { drainOnAbort: opts.drainOnAbort }),
   })
   return { stream, size: size ?? null }
 }
 
-export async function readMessage (session: MaildropSession, key: MessageKey): Promise<MessageRecord | null> {
-  const got = await retrieve(session, key, false)
+/** RETR parsed; `permit` (released by the caller) is acquired before the RETR. */
+export async function readMessage (session: MaildropSession, key: MessageKey, permit?: Permit): Promise<MessageRecord | null> {
+  const got = await retrieve(session, key, permit === undefined ? {} : { permit })
   if (got === null) return null
   let parsed
   try {

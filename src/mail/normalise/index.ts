@@ -2,7 +2,7 @@
  * The MIME normaliser: raw RFC 5322 message → the contract's Message fields,
  * identical for IMAP and POP3 (see README.md).
  */
-export { parseMessage, parseStructure } from './parse.ts'
+export { parseFootprint, parseMessage, parseStructure } from './parse.ts'
 export { parseHeaderBlock, fieldsFromHeaders } from './fields.ts'
 export { classifyParts, dispositionOf, parseBodyStructure } from './classify.ts'
 export { extractPart } from './extract.ts'

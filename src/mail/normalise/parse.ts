@@ -11,6 +11,18 @@ import { fieldsFromHeaders, parseHeaderBlock } from './fields.ts'
 import type { PartNode, ParseOptions } from './types.ts'
 import { walk } from './walk.ts'
 
+/**
+ * What one parse holds at most, counted in message octets for the gateway's
+ * parse budget: a message up to this size is held whole; a larger one is
+ * streamed, and then holds at most both bodies at their cap and working room.
+ */
+export const STREAMED_PARSE_BYTES = 4 * DEFAULT_MAX_BODY_BYTES
+
+/** The parse budget a message of `size` octets needs (null: size unknown). */
+export function parseFootprint (size: number | null): number {
+  return size === null ? STREAMED_PARSE_BYTES : Math.min(Math.max(0, size), STREAMED_PARSE_BYTES)
+}
+
 export function toAttachment (p: PartNode): ParsedAttachment {
   return {
     partId: p.partId,
