@@ -122,8 +122,29 @@ test('wrong password → auth-failed with one connection attempt; a held session
   const calls = guard.calls
   await rejectsWith(backend.login({ ...settings, password: 'wrong' }), 'auth-failed')
   assert.equal(guard.calls - calls, 1)
+  assert.equal(server.logins, 2)
+  assert.equal((await backend.listMailboxes({ accountId: 'acc', settings }))[0]?.totalEmails, 3)
+  assert.equal(server.logins, 3, 'the right password still logs in')
+  // remembered: the same wrong password is answered without another login, and
+  // without ending the right one's session, which the next request reuses
   await rejectsWith(backend.listMailboxes({ accountId: 'acc', settings: { ...settings, password: 'wrong' } }), 'auth-failed')
+  await rejectsWith(backend.login({ ...settings, password: 'wrong' }), 'auth-failed')
+  assert.equal(guard.calls - calls, 2)
+  assert.equal((await backend.getMessages({ accountId: 'acc', settings }, [key('uid-1')]))[0]?.subject, 'm1')
   assert.equal(server.logins, 3)
+})
+
+test('a remembered rejection expires: the server is asked again after authFailureTtlMs', async (t) => {
+  const server = await startFakeServer({ lock: true, messages: [1].map(mail) })
+  const backend = createPop3Backend({ guard: loopbackGuard(), timeoutMs: 2000, idleQuitMs: 100, authFailureTtlMs: 150 })
+  t.after(async () => { await backend.close(); await server.close() })
+  const wrong: ConnectionSettings = { protocol: 'pop3', host: '127.0.0.1', port: server.port, security: 'none', username: 'alice', password: 'wrong' }
+  await rejectsWith(backend.login(wrong), 'auth-failed')
+  await rejectsWith(backend.login(wrong), 'auth-failed')
+  assert.equal(server.logins, 1)
+  await delay(200)
+  await rejectsWith(backend.login(wrong), 'auth-failed')
+  assert.equal(server.logins, 2)
 })
 
 test('a raw download holds the session until the stream ends, then it QUITs', async (t) => {

@@ -25,6 +25,8 @@ export interface Pop3BackendOptions {
   maxSessionMs?: number
   /** Cap for buffered list replies (UIDL, LIST, TOP). */
   maxListBytes?: number
+  /** How long a rejected login is remembered per credential (ms, default 15 s). */
+  authFailureTtlMs?: number
   logger?: Pop3Logger | null
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
   parseBudget?: ByteBudget
@@ -44,6 +46,7 @@ export class Pop3Backend implements MailBackend {
       idleQuitMs: opts.idleQuitMs ?? 1000,
       maxAgeMs: opts.maxSessionMs ?? 30_000,
       waitMs: opts.timeoutMs,
+      ...(opts.authFailureTtlMs === undefined ? {} : { authFailureTtlMs: opts.authFailureTtlMs }),
     })
   }
 

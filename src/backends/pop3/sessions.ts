@@ -11,11 +11,16 @@
  *   server announced LOGIN-DELAY, where a new login would be refused;
  * - only the exact settings that opened a session may use it (a request with
  *   another password waits for it to end and logs in itself);
- * - a new login waits for the previous session's QUIT (the server's lock).
+ * - a new login waits for the previous session's QUIT (the server's lock);
+ * - a login the server rejected is remembered for `authFailureTtlMs` (as the
+ *   IMAP pool does): the same settings get the same answer without another
+ *   attempt, so a client retrying a wrong password costs the server one login,
+ *   and never locks out the account or slows its owner's logins.
  */
 import { settingsKey } from '../settings-key.ts'
-import { GatewayError } from '../../mail/errors.ts'
+import { GatewayError, isGatewayError } from '../../mail/errors.ts'
 import type { ConnectionSettings } from '../../mail/types.ts'
+import { ExpiringMap } from '../../util/expiring-map.ts'
 import type { Pop3Client } from './client/index.ts'
 import { MaildropSession } from './session.ts'
 
@@ -25,6 +30,8 @@ export interface SessionsOptions {
   maxAgeMs: number
   /** How long a request waits for a session opened with other settings to finish. */
   waitMs: number
+  /** How long a rejected login is remembered per settings (ms, default 15 s). */
+  authFailureTtlMs?: number
 }
 
 export interface Lease {
@@ -48,6 +55,8 @@ interface Slot {
 export class MaildropSessions {
   private readonly slots = new Map<string, Slot>()
   private readonly opts: SessionsOptions
+  /** settingsHash → the server's rejection message (keyed hashes: no secret in the key). */
+  private readonly rejected = new ExpiringMap<string>(10_000)
 
   constructor (opts: SessionsOptions) {
     this.opts = opts
@@ -91,6 +100,9 @@ export class MaildropSessions {
 
   private async take (key: string, slot: Slot, settings: ConnectionSettings, wantFresh: boolean): Promise<Lease> {
     const hash = MaildropSessions.settingsHash(settings)
+    // checked first: known-bad settings must not even end another caller's session
+    const rejection = this.rejected.get(hash)
+    if (rejection !== undefined) throw new GatewayError('auth-failed', rejection)
     const current = slot.session
     if (current !== null) {
       const idle = current.leases === 0
@@ -103,9 +115,18 @@ export class MaildropSessions {
       this.retire(key, slot, current)
     }
     await slot.closing
-    const session = new MaildropSession(await this.opts.connect(settings), hash)
+    const session = new MaildropSession(await this.login(settings, hash), hash)
     slot.session = session
     return this.lend(key, slot, session, true)
+  }
+
+  private async login (settings: ConnectionSettings, hash: string): Promise<Pop3Client> {
+    try {
+      return await this.opts.connect(settings)
+    } catch (err) {
+      if (isGatewayError(err) && err.code === 'auth-failed') this.rejected.set(hash, err.message, this.opts.authFailureTtlMs ?? 15_000)
+      throw err
+    }
   }
 
   private lend (key: string, slot: Slot, session: MaildropSession, fresh: boolean): Lease {
