@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createSealedCache } from '../../src/cache/sealed.ts'
+import { COMPRESS_MIN_BYTES } from '../../src/cache/seal.ts'
 import { startRedis, storeFactories } from './helpers.ts'
 import type { TestRedis } from './helpers.ts'
 
@@ -117,6 +118,28 @@ for (const factory of storeFactories(() => redis.url)) {
         const noise = randomBytes(10_000)
         await c.setBuffer('raw', [1], noise, 60)
         assert.ok((await c.getBuffer('raw', [1]))?.equals(noise))
+      } finally {
+        await store.close()
+      }
+    })
+
+    test('compression: small entries stay plain; inline and thread-pool (de)compression both roundtrip', async () => {
+      const store = await factory.make()
+      try {
+        const c = createSealedCache(store, secret).forAccount(`acct-${randomUUID()}`)
+        const flagsOf = async (parts: number[]): Promise<number | undefined> => (await store.get(c.key('raw', parts)))?.[1]
+        const cases: Array<[string, Buffer, number]> = [
+          ['under the threshold: stored plain', Buffer.alloc(COMPRESS_MIN_BYTES - 1, 'a'), 0],
+          ['compressed inline', Buffer.alloc(64 * 1024, 'abc'), 1],
+          // a few KiB of deflate that inflates far past the inline bound: the thread-pool path
+          ['inflates past the inline bound', Buffer.alloc(8 * 1024 * 1024, 'z'), 1],
+          ['compressed off the loop', Buffer.concat([Buffer.alloc(300 * 1024, 'x'), randomBytes(1024)]), 1],
+        ]
+        for (const [i, [what, value, flags]] of cases.entries()) {
+          await c.setBuffer('raw', [i], value, 60)
+          assert.equal(await flagsOf([i]), flags, `${what}: deflate flag`)
+          assert.ok((await c.getBuffer('raw', [i]))?.equals(value), `${what}: roundtrip`)
+        }
       } finally {
         await store.close()
       }
