@@ -85,7 +85,8 @@ export function capUtf8 (s: string, max: number): string {
 
 /** ≤256 characters of the text (or of the HTML rendered as text), whitespace collapsed. */
 export function makePreview (text: string | null, html: string | null): string {
-  let source = text !== null && text.trim() !== '' ? text.slice(0, 16 * 1024) : html !== null ? htmlToText(html) : ''
+  // the rendering stops once it has more visible characters than the preview can show
+  let source = text !== null && text.trim() !== '' ? text.slice(0, 16 * 1024) : html !== null ? htmlToText(html, PREVIEW_CHARS * 2) : ''
   source = source.replace(/\s+/g, ' ').trim()
   return Array.from(source.slice(0, PREVIEW_CHARS * 2)).slice(0, PREVIEW_CHARS).join('')
 }
