@@ -7,12 +7,14 @@
  * - header blocks over MAX_HEAD_SIZE or more than MAX_PARTS parts make the
  *   splitter fail, which the walker treats as "structure ends here";
  * - a boundary followed by transport padding (trailing blanks) is recognised;
+ * - header blocks are unfolded in linear time (mailsplit-headers.ts);
  * - LineGuard sits in front: it counts the raw octets and breaks any line longer
  *   than MAX_LINE (mailsplit re-concatenates an unfinished line on every chunk,
  *   which is quadratic on a multi-megabyte line).
  */
 import { Transform, type TransformCallback } from 'node:stream'
 import mailsplit, { type MimeNode } from 'mailsplit'
+import './mailsplit-headers.ts'
 
 export const MAX_DEPTH = 50
 export const MAX_PARTS = 1000
