@@ -7,7 +7,8 @@
  * - header blocks over MAX_HEAD_SIZE or more than MAX_PARTS parts make the
  *   splitter fail, which the walker treats as "structure ends here";
  * - a boundary followed by transport padding (trailing blanks) is recognised;
- * - header blocks are unfolded in linear time (mailsplit-headers.ts);
+ * - lines are split without a trip round the event loop per line (split-lines.ts),
+ *   and header blocks unfolded in linear time (mailsplit-headers.ts);
  * - LineGuard sits in front: it counts the raw octets and breaks any line longer
  *   than MAX_LINE (mailsplit re-concatenates an unfinished line on every chunk,
  *   which is quadratic on a multi-megabyte line).
@@ -15,6 +16,7 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import mailsplit, { type MimeNode } from 'mailsplit'
 import './mailsplit-headers.ts'
+import { transformLines, type LineSplitter } from './split-lines.ts'
 
 export const MAX_DEPTH = 50
 export const MAX_PARTS = 1000
@@ -38,6 +40,10 @@ function fix (node: MimeNode): void {
 export class SafeSplitter extends mailsplit.Splitter {
   constructor () {
     super({ ignoreEmbedded: true, maxHeadSize: MAX_HEAD_SIZE, maxChildNodes: MAX_PARTS })
+  }
+
+  override _transform (chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    transformLines(this as unknown as LineSplitter, chunk, callback)
   }
 
   /** RFC 2046 §5.1.1 allows transport padding (spaces, tabs) after a boundary; mailsplit does not. */
