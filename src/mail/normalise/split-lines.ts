@@ -134,10 +134,13 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
     const from = i
     const len = chunk.length
     while (i < len) {
-      if (chunk[i] !== 0x0a) {
-        i++
-        continue
+      // the next <LF> (mailsplit steps byte by byte; indexOf is the same scan, native)
+      const lf = chunk.indexOf(0x0a, i)
+      if (lf === -1) {
+        i = len
+        break
       }
+      i = lf
       // line end
       const start = Math.max(pos, 0)
       pos = ++i
