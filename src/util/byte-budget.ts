@@ -71,20 +71,22 @@ export class ByteBudget {
 
 export class Permit {
   #held = 0
-  #asked = false
   #released = false
 
   constructor (private readonly budget: ByteBudget) {}
 
   /**
-   * Waits for `bytes` of the budget; once per permit (asking again while
-   * holding could deadlock). After release() (e.g. the request timed out while
-   * waiting) a late grant is handed straight back, so nothing leaks.
+   * Waits for `bytes` of the budget. Asked again (an operation retried on a new
+   * connection), it first gives back what it holds: a permit never waits while
+   * holding, so permits cannot deadlock. After release() (e.g. the request timed
+   * out while waiting) a late grant is handed straight back, so nothing leaks.
    */
   async acquire (bytes: number): Promise<void> {
-    if (this.#asked) throw new Error('a budget permit is acquired once')
-    this.#asked = true
     if (this.#released) return
+    if (this.#held > 0) {
+      this.budget.give(this.#held)
+      this.#held = 0
+    }
     const n = this.budget.clamp(bytes)
     await this.budget.take(n)
     if (this.#released) {
