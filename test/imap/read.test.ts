@@ -238,3 +238,36 @@ test('getMessages waits for the parse budget while it is spent elsewhere, then r
     await budgeted.close()
   }
 })
+
+test('concurrent reads of one mailbox share a FETCH; a stale id fails only the read that asked for it', async () => {
+  const { backend: one, clients } = makeBackend({ maxPerAccount: 1 })
+  try {
+    const { user, ctx } = await newAccount('read-batched')
+    const delivered = await env.dovecot.deliverMany(user.username, Array.from({ length: 10 }, (_, i) => ({ raw: mail({ subject: `b${i}` }) })))
+    const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
+    const stale = { ...keys[0]!, validity: String(Number(keys[0]!.validity) + 1) }
+    const joinedBefore = one.joinedReads()
+    const reads = [...keys.map(k => one.getMessages(ctx, [k])), one.getMessages(ctx, [stale, keys[1]!])]
+    const settled = await Promise.allSettled(reads)
+    settled.slice(0, 10).forEach((r, i) => {
+      assert.equal(r.status, 'fulfilled', `read ${i}`)
+      assert.equal(r.status === 'fulfilled' ? r.value[0]?.subject : null, `b${i}`)
+    })
+    const last = settled[10]!
+    assert.ok(last.status === 'rejected' && isCode('stale-id')(last.reason), 'the read with a stale id fails alone')
+    assert.ok(one.joinedReads() - joinedBefore >= 5, `${one.joinedReads() - joinedBefore} reads joined a batch`)
+    assert.equal(clients.length, 1, 'one connection served them all')
+  } finally {
+    await one.close()
+  }
+})
+
+test('reads with other credentials never join a batch: a wrong password fails alone', async () => {
+  const { user, ctx } = await newAccount('read-batch-creds')
+  const [d] = await env.dovecot.deliverMany(user.username, [{ raw: mail({ subject: 'mine' }) }])
+  const key = { mailbox: 'INBOX', validity: String(d!.uidValidity), key: String(d!.uid) }
+  const wrong = { ...ctx, settings: { ...ctx.settings, password: 'not-the-password' } }
+  const [right, bad] = await Promise.allSettled([backend.getMessages(ctx, [key]), backend.getMessages(wrong, [key])])
+  assert.equal(right.status === 'fulfilled' ? right.value[0]?.subject : right.reason, 'mine')
+  assert.ok(bad.status === 'rejected' && isCode('auth-failed')(bad.reason))
+})

@@ -12,7 +12,8 @@
  *    (starting from the prefix already here): a big message is never held in memory whole.
  * Between 1 and 2, the process-wide parse budget is taken for every octet held until
  * the records are built (the caller gives it back).
- * Keys whose UIDVALIDITY is not the mailbox's current one → 'stale-id'.
+ * Keys whose UIDVALIDITY is not the mailbox's current one are not fetched: the
+ * caller (fetch-batches.ts) answers 'stale-id' to the read that asked for them.
  */
 import type { FetchMessageObject } from 'imapflow'
 import type { MessageKey, MessageRecord, ParsedMessage } from '../../mail/backend.ts'
@@ -96,9 +97,10 @@ export interface Fetched {
  */
 export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[], permit?: Permit): Promise<Fetched> {
   return session.inMailbox(path, async (validity) => {
-    checkValidity(keys, validity)
     const out: Fetched = { validity, metas: new Map(), sources: [], parsed: new Map() }
-    const uids = [...new Set(keys.map(uidOf).filter((u): u is number => u !== null))]
+    // ids of another UIDVALIDITY name other messages: not fetched (the caller reports them stale)
+    const current = keys.filter(k => k.validity === validity)
+    const uids = [...new Set(current.map(uidOf).filter((u): u is number => u !== null))]
     if (uids.length === 0) return out
     const fetchFirst = async (some: number[]): Promise<FetchMessageObject[]> => {
       const got: FetchMessageObject[] = []

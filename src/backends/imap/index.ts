@@ -10,7 +10,8 @@ import { ByteBudget, DEFAULT_PARSE_BUDGET_BYTES } from '../../util/byte-budget.t
 import { capabilitiesOf } from './capabilities.ts'
 import { ImapConnections } from './connections.ts'
 import type { ConnectFn } from './connections.ts'
-import { fetchMessagesIn, recordsOf, uidOf } from './get-messages.ts'
+import { FetchBatches } from './fetch-batches.ts'
+import { uidOf } from './get-messages.ts'
 import { listMessages } from './list-messages.ts'
 import { listMailboxes } from './mailboxes.ts'
 import { openRaw } from './open-raw.ts'
@@ -38,6 +39,8 @@ export interface ImapBackendOptions {
 
 export interface ImapBackend extends MailBackend {
   stats: () => PoolStats
+  /** Cold reads that joined another read's FETCH since start (fetch-batches.ts). */
+  joinedReads: () => number
 }
 
 /** Run `fn` once per mailbox (each on its own lease, in parallel) and put the answers back in key order. */
@@ -54,7 +57,7 @@ async function perMailbox<T> (keys: MessageKey[], fn: (path: string, keys: Messa
 
 export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
   const conns = new ImapConnections({ ...opts, idleMs: opts.idleMs ?? 60_000 })
-  const budget = opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES)
+  const batches = new FetchBatches(conns, opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES))
 
   return {
     protocol: 'imap',
@@ -67,16 +70,8 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     },
     listMailboxes: (ctx) => conns.run(ctx.settings, s => listMailboxes(s)),
     listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query)),
-    // small messages are parsed after the lease is returned: the connection serves others meanwhile
-    // the parse budget is held from the first FETCH's sizes until the records are built
-    getMessages: (ctx, keys) => perMailbox(keys, async (path, ks) => {
-      const permit = budget.permit()
-      try {
-        return await recordsOf(path, await conns.run(ctx.settings, s => fetchMessagesIn(s, path, ks, permit)))
-      } finally {
-        permit.release()
-      }
-    }),
+    // concurrent cold reads of one mailbox share a FETCH (fetch-batches.ts)
+    getMessages: (ctx, keys) => perMailbox(keys, (path, ks) => batches.read(ctx, path, ks)),
     async revalidate (ctx, keys) {
       const states = await perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => keywordsIn(s, path, ks)))
       return states.map(keywords => keywords === null ? null : { keywords })
@@ -86,6 +81,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     release: (settings) => conns.drain(settings),
     close: () => conns.close(),
     stats: () => conns.stats(),
+    joinedReads: () => batches.joined,
   }
 }
 

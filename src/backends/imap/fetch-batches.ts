@@ -1,0 +1,79 @@
+/**
+ * Cold reads of one mailbox that wait for a connection at the same time share
+ * one FETCH. A read that finds a batch for its credentials and mailbox still
+ * waiting for its lease joins it (up to MAX_BATCH_KEYS ids); the batch closes
+ * the moment its lease starts. Uncontended, a read runs alone as before; under
+ * load (more readers than pooled connections) N reads cost one round trip and
+ * one command instead of N.
+ *
+ * A batch never mixes credentials (the key includes the settings' credential
+ * hash), and what one read brings in cannot fail another: ids of another
+ * UIDVALIDITY are left out of the FETCH and fail only the read that asked for
+ * them (stale-id). An upstream failure fails every read of the batch, as it
+ * would have failed each of them alone.
+ */
+import type { AccountContext, MessageKey, MessageRecord } from '../../mail/backend.ts'
+import { GatewayError } from '../../mail/errors.ts'
+import type { ByteBudget } from '../../util/byte-budget.ts'
+import { settingsKey } from '../settings-key.ts'
+import type { ImapConnections } from './connections.ts'
+import { fetchMessagesIn, recordsOf } from './get-messages.ts'
+
+/** Most ids one batch takes (two FETCH commands of 32 UIDs). */
+export const MAX_BATCH_KEYS = 64
+
+interface Fetched { validity: string, records: Map<number, MessageRecord> }
+
+interface Batch {
+  keys: MessageKey[]
+  done: Promise<Fetched>
+}
+
+export class FetchBatches {
+  readonly #waiting = new Map<string, Batch>()
+  /** Reads that joined a batch another read started (for tests and stats). */
+  joined = 0
+
+  constructor (private readonly conns: ImapConnections, private readonly budget: ByteBudget) {}
+
+  /** The records of `keys` (one mailbox), by UID; absent UIDs are missing messages. */
+  async read (ctx: AccountContext, path: string, keys: MessageKey[]): Promise<Map<number, MessageRecord>> {
+    const id = `${settingsKey(ctx.settings).key}\0${path}`
+    const open = this.#waiting.get(id)
+    let batch: Batch
+    if (open !== undefined && open.keys.length + keys.length <= MAX_BATCH_KEYS) {
+      open.keys.push(...keys)
+      this.joined++
+      batch = open
+    } else {
+      batch = this.#start(id, ctx, path, keys)
+    }
+    const { validity, records } = await batch.done
+    if (keys.some(k => k.validity !== validity)) {
+      throw new GatewayError('stale-id', 'the mailbox changed (UIDVALIDITY) since this id was issued')
+    }
+    return records
+  }
+
+  #start (id: string, ctx: AccountContext, path: string, keys: MessageKey[]): Batch {
+    const batch: Batch = { keys: [...keys], done: Promise.resolve({ validity: '', records: new Map() }) }
+    this.#waiting.set(id, batch)
+    const close = (): void => { if (this.#waiting.get(id) === batch) this.#waiting.delete(id) }
+    batch.done = (async () => {
+      // held from the first FETCH's sizes until the records are built (small
+      // messages are parsed after the lease is returned)
+      const permit = this.budget.permit()
+      try {
+        const fetched = await this.conns.run(ctx.settings, s => {
+          close()
+          return fetchMessagesIn(s, path, batch.keys, permit)
+        })
+        return { validity: fetched.validity, records: await recordsOf(path, fetched) }
+      } finally {
+        close()
+        permit.release()
+      }
+    })()
+    return batch
+  }
+}
