@@ -7,7 +7,8 @@
  * a cold read's CPU and most of a small parse's time. processLine() answers
  * synchronously, so this is the same loop, statement for statement, continuing
  * inline and yielding to the event loop only every YIELD_LINES lines or
- * YIELD_BYTES octets, which keeps a large message from holding the loop.
+ * YIELD_BYTES octets (counted across chunks), which keeps a large message from
+ * holding the loop.
  *
  * Adapted from mailsplit 5.4.6, lib/message-splitter.js, by Andris Reinman,
  * MIT licence (the package is "MIT OR EUPL-1.1+"). The pinned version in
@@ -26,6 +27,8 @@ type LineCallback = (err?: Error | null, data?: Emitted | false, flush?: boolean
 export interface LineSplitter {
   line: Buffer | false
   hasFailed: boolean
+  /** Lines and octets handled since the loop last yielded (kept across chunks: small chunks add up). */
+  sinceYield?: { lines: number, bytes: number }
   processLine: (line: Buffer | false, final: boolean, next: LineCallback) => void
   push: (chunk: unknown) => boolean
 }
@@ -129,9 +132,15 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
     }
   }
 
+  const since = (self.sinceYield ??= { lines: 0, bytes: 0 })
+  const spent = (): boolean => since.lines >= YIELD_LINES || since.bytes >= YIELD_BYTES
+  const yieldThen = (fn: () => void): void => {
+    since.lines = 0
+    since.bytes = 0
+    setImmediate(fn)
+  }
+
   const iterateData = (): void => {
-    let lines = 0
-    const from = i
     const len = chunk.length
     while (i < len) {
       // the next <LF> (mailsplit steps byte by byte; indexOf is the same scan, native)
@@ -158,8 +167,10 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
         setImmediate(() => callback(err))
         return
       }
-      if (++lines >= YIELD_LINES || i - from >= YIELD_BYTES) {
-        setImmediate(iterateData)
+      since.lines++
+      since.bytes += i - start
+      if (spent()) {
+        yieldThen(iterateData)
         return
       }
     }
@@ -183,7 +194,9 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
     if (pos < chunk.length) {
       self.line = self.line ? Buffer.concat([self.line, chunk.subarray(pos)]) : chunk.subarray(pos)
     }
-    callback()
+    // chunks arriving back to back (an in-memory source) would otherwise never let the loop turn
+    if (spent()) yieldThen(() => callback())
+    else callback()
   }
 
   iterateData()
