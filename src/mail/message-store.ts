@@ -10,6 +10,7 @@
 import { LRUCache } from 'lru-cache'
 import type { AccountContext, MessageKey, MessageRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
+import { turnBeforeLarge } from './large-records.ts'
 import { NORMALISER_VERSION } from './normalise/index.ts'
 
 export interface CachedMessage {
@@ -57,6 +58,7 @@ export class MessageStore {
     const r = entry.record
     if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
     if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(messageRef(ctx.accountId, key), entry)
+    await turnBeforeLarge(r)
     await this.cache.forAccount(ctx.accountId).setJson(MESSAGE_KIND, keyParts(key), entry, CONTENT_TTL_SECONDS)
   }
 

@@ -11,6 +11,7 @@ import { CursorCodec } from './cursor.ts'
 import { GatewayError } from './errors.ts'
 import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
+import { turnBeforeLarge } from './large-records.ts'
 import { openRawCached } from './raw-cache.ts'
 import { contentEtag, presentMailbox, presentMessageOnce, presentSummary } from './present.ts'
 import type {
@@ -147,6 +148,7 @@ export class MailService implements MailServiceApi {
 
   async getMessage (caller: Caller, messageId: string): Promise<MessageResult> {
     const record = await this.#reader.readOne(this.#backend(caller), caller.ctx, this.#key(caller, messageId))
+    await turnBeforeLarge(record) // presenting and sending it is the next long synchronous step
     const { message, etag } = presentMessageOnce(caller.account.id, caller.account.protocol, record)
     return { message, etag }
   }
