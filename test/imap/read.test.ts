@@ -214,7 +214,7 @@ async function waitFor (cond: () => boolean, what: string): Promise<void> {
 
 test('getMessages waits for the parse budget while it is spent elsewhere, then reads whole and gives it back', async () => {
   // 1 MiB in all: the 1 MiB + 5 message (streamed, counts 8 MiB) is clamped to the whole budget and read alone
-  const budget = new ByteBudget(1024 * 1024)
+  const budget = new ByteBudget(1024 * 1024, { groupShare: 1 })
   const { backend: budgeted } = makeBackend({ parseBudget: budget })
   try {
     const { user, ctx } = await newAccount('read-budget')

@@ -184,7 +184,7 @@ describe('POP3 backend on Dovecot', () => {
   it('a RETR waits for the parse budget while it is spent elsewhere, then gives it back', async () => {
     const user = await env.dovecot.createUser('pop3-budget')
     await env.dovecot.deliverMany(user.username, ['x', 'y'].map(s => ({ raw: mk(s, 'z'.repeat(20_000) + '\r\n') })))
-    const budget = new ByteBudget(1024 * 1024)
+    const budget = new ByteBudget(1024 * 1024, { groupShare: 1 })
     const backend = createPop3Backend({ guard, tlsCa: caFile, timeoutMs: 5000, parseBudget: budget })
     const ctx = ctxOf(settingsFor(user))
     try {

@@ -11,8 +11,11 @@ function track (p: Promise<void>): { done: boolean } {
   return state
 }
 
+/** One group may hold everything: the queueing rules alone. */
+const whole = (capacity: number): ByteBudget => new ByteBudget(capacity, { groupShare: 1 })
+
 test('grants within the capacity at once, queues the rest first come first served', async () => {
-  const budget = new ByteBudget(100)
+  const budget = whole(100)
   const a = budget.permit()
   await a.acquire(60)
   assert.deepEqual(budget.stats(), { capacity: 100, available: 40, waiting: 0 })
@@ -34,7 +37,7 @@ test('grants within the capacity at once, queues the rest first come first serve
 })
 
 test('a request over the capacity gets the whole budget, alone', async () => {
-  const budget = new ByteBudget(100)
+  const budget = whole(100)
   const big = budget.permit()
   await big.acquire(10_000)
   assert.equal(budget.stats().available, 0)
@@ -49,33 +52,59 @@ test('a request over the capacity gets the whole budget, alone', async () => {
   assert.equal(budget.stats().available, 100)
 })
 
-test('released while waiting: the late grant goes straight back, nothing leaks', async () => {
-  const budget = new ByteBudget(100)
-  const hog = budget.permit()
-  await hog.acquire(100)
-  const waiter = budget.permit()
-  const got = track(waiter.acquire(30))
-  waiter.release() // e.g. its request timed out
-  hog.release()
+test('one group holds at most its share; other groups pass its waiters', async () => {
+  const budget = new ByteBudget(100) // share: 25
+  assert.equal(budget.share, 25)
+  const a1 = budget.permit('a')
+  await a1.acquire(1000) // clamped to the share
+  assert.equal(budget.stats().available, 75)
+  const a2 = budget.permit('a')
+  const a2Got = track(a2.acquire(5))
+  const b = budget.permit('b')
+  const bGot = track(b.acquire(25))
   await ticks()
-  assert.equal(got.done, true)
+  assert.deepEqual([a2Got.done, bGot.done], [false, true], 'a waits for its own share, b does not wait behind it')
+  a1.release()
+  await ticks()
+  assert.equal(a2Got.done, true)
+  a2.release()
+  b.release()
   assert.deepEqual(budget.stats(), { capacity: 100, available: 100, waiting: 0 })
-  waiter.release()
-  assert.equal(budget.stats().available, 100, 'a second release gives nothing back twice')
 })
 
-test('asked again, a permit gives back what it holds before it waits; sizes are clamped to 1…capacity', async () => {
-  const budget = new ByteBudget(100)
+test('released while waiting: it leaves the queue at once, the ones behind it go on, its acquire ends', async () => {
+  const budget = whole(100)
+  const hog = budget.permit()
+  await hog.acquire(90)
+  const head = budget.permit()
+  const headGot = track(head.acquire(50)) // blocks the queue: only 10 free
+  const behind = budget.permit()
+  const behindGot = track(behind.acquire(10))
+  await ticks()
+  assert.deepEqual([headGot.done, behindGot.done], [false, false])
+  head.release() // e.g. its request timed out
+  await ticks()
+  assert.equal(headGot.done, true, 'the abandoned acquire resolves instead of hanging')
+  assert.equal(behindGot.done, true, 'the waiter behind no longer waits for it')
+  hog.release()
+  behind.release()
+  assert.deepEqual(budget.stats(), { capacity: 100, available: 100, waiting: 0 })
+})
+
+test('reset gives back what is held for a retry; asked again, a permit gives back before it waits', async () => {
+  const budget = whole(100)
   const p = budget.permit()
   await p.acquire(0)
-  assert.equal(budget.stats().available, 99)
+  assert.equal(budget.stats().available, 99, 'sizes are clamped to at least 1')
   // a retry asking for the whole budget while holding 1 byte would wait for itself
   await p.acquire(100)
   assert.equal(budget.stats().available, 0)
+  p.reset()
+  assert.equal(budget.stats().available, 100)
+  await p.acquire(Number.NaN)
+  assert.equal(budget.stats().available, 0, 'an unknown size asks for a whole share')
   p.release()
-  const q = budget.permit()
-  await q.acquire(Number.NaN)
-  assert.equal(budget.stats().available, 0)
-  q.release()
+  p.release()
+  assert.equal(budget.stats().available, 100, 'a second release gives nothing back twice')
   assert.throws(() => new ByteBudget(0), RangeError)
 })

@@ -7,10 +7,11 @@
  * one command instead of N.
  *
  * A batch never mixes credentials (the key includes the settings' credential
- * hash), and what one read brings in cannot fail another: ids of another
- * UIDVALIDITY are left out of the FETCH and fail only the read that asked for
- * them (stale-id). An upstream failure fails every read of the batch, as it
- * would have failed each of them alone.
+ * hash). Ids of another UIDVALIDITY are left out of the FETCH and fail only the
+ * read that asked for them (stale-id). What the reads of a batch share is the
+ * lease: an upstream failure or the operation's deadline fails every read of
+ * it, and a read waits for the others' messages too (a large one is streamed
+ * within the lease), bounded by MAX_BATCH_KEYS.
  */
 import type { AccountContext, MessageKey, MessageRecord } from '../../mail/backend.ts'
 import { GatewayError } from '../../mail/errors.ts'
@@ -62,11 +63,16 @@ export class FetchBatches {
     batch.done = (async () => {
       // held from the first FETCH's sizes until the records are built (small
       // messages are parsed after the lease is returned)
-      const permit = this.budget.permit()
+      const permit = this.budget.permit(ctx.accountId)
       try {
-        const fetched = await this.conns.run(ctx.settings, s => {
+        const fetched = await this.conns.run(ctx.settings, async s => {
           close()
-          return fetchMessagesIn(s, path, batch.keys, permit)
+          try {
+            return await fetchMessagesIn(s, path, batch.keys, permit)
+          } catch (err) {
+            permit.reset() // a retry on a new connection waits for it holding nothing
+            throw err
+          }
         })
         return { validity: fetched.validity, records: await recordsOf(path, fetched) }
       } finally {

@@ -90,7 +90,7 @@ export class Pop3Backend implements MailBackend {
     try {
       for (const key of keys) {
         // one message at a time, each under its own share of the parse budget
-        const permit = this.budget.permit()
+        const permit = this.budget.permit(ctx.accountId)
         try {
           let record = await readMessage(lease.session, key, permit)
           if (record === null && this.mayRefresh(lease, key)) {
