@@ -134,6 +134,15 @@ test('wrong password → auth-failed with one connection attempt; a held session
   assert.equal(server.logins, 3)
 })
 
+test('a bare -ERR to a login step (no [AUTH] code) is not remembered: it may be a passing lock', async (t) => {
+  const { backend, settings, server } = await setup(t, {
+    onCommand: (cmd, _a, s) => (cmd === 'PASS' || cmd === 'AUTH') && (server.logins++, s.write('-ERR try again later\r\n'), true),
+  })
+  await rejectsWith(backend.login(settings), 'auth-failed')
+  await rejectsWith(backend.login(settings), 'auth-failed')
+  assert.equal(server.logins, 2, 'asked the server both times')
+})
+
 test('a remembered rejection expires: the server is asked again after authFailureTtlMs', async (t) => {
   const server = await startFakeServer({ lock: true, messages: [1].map(mail) })
   const backend = createPop3Backend({ guard: loopbackGuard(), timeoutMs: 2000, idleQuitMs: 100, authFailureTtlMs: 150 })

@@ -12,16 +12,17 @@
  * - only the exact settings that opened a session may use it (a request with
  *   another password waits for it to end and logs in itself);
  * - a new login waits for the previous session's QUIT (the server's lock);
- * - a login the server rejected is remembered for `authFailureTtlMs` (as the
- *   IMAP pool does): the same settings get the same answer without another
- *   attempt, so a client retrying a wrong password costs the server one login,
- *   and never locks out the account or slows its owner's logins.
+ * - a login the server rejected with `[AUTH]` (RFC 3206) is remembered for
+ *   `authFailureTtlMs` (as the IMAP pool does): the same settings get the same
+ *   answer without another attempt, so a client retrying a wrong password costs
+ *   the server one login, and never locks out the account or slows its owner's
+ *   logins. A bare -ERR is not remembered: it may be a passing lock.
  */
 import { settingsKey } from '../settings-key.ts'
-import { GatewayError, isGatewayError } from '../../mail/errors.ts'
+import { GatewayError } from '../../mail/errors.ts'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import { ExpiringMap } from '../../util/expiring-map.ts'
-import type { Pop3Client } from './client/index.ts'
+import { Pop3LoginRejected, type Pop3Client } from './client/index.ts'
 import { MaildropSession } from './session.ts'
 
 export interface SessionsOptions {
@@ -124,7 +125,8 @@ export class MaildropSessions {
     try {
       return await this.opts.connect(settings)
     } catch (err) {
-      if (isGatewayError(err) && err.code === 'auth-failed') this.rejected.set(hash, err.message, this.opts.authFailureTtlMs ?? 15_000)
+      // only a rejection the server marked [AUTH]: a bare -ERR may be a passing lock
+      if (err instanceof Pop3LoginRejected && err.credentials) this.rejected.set(hash, err.message, this.opts.authFailureTtlMs ?? 15_000)
       throw err
     }
   }

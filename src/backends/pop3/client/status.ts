@@ -96,14 +96,25 @@ export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'comm
         retryAfter: loginDelay !== null && loginDelay > 0 ? loginDelay : 60,
       })
     case 'AUTH':
-      return new GatewayError('auth-failed', 'The POP3 server rejected the login')
+      return new Pop3LoginRejected(true)
     case 'SYS/TEMP':
     case 'SYS/PERM':
       return new GatewayError('upstream-unavailable', `POP3 server error: ${text}`)
   }
-  if (phase === 'auth') return new GatewayError('auth-failed', 'The POP3 server rejected the login')
+  if (phase === 'auth') return new Pop3LoginRejected(false)
   if (phase === 'greeting') return new GatewayError('upstream-unavailable', `POP3 server refused the connection: ${text}`)
   return new Pop3CommandError(text)
+}
+
+/**
+ * A -ERR to a login step. `credentials`: the server said so ([AUTH], RFC 3206);
+ * a bare -ERR may also mean "locked" or "try later" on servers without
+ * response codes, so only the former may be remembered against the password.
+ */
+export class Pop3LoginRejected extends GatewayError {
+  constructor (readonly credentials: boolean) {
+    super('auth-failed', 'The POP3 server rejected the login')
+  }
 }
 
 /** A -ERR to an ordinary command: the connection stays usable. */
