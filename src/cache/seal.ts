@@ -68,7 +68,8 @@ export async function unseal (key: Buffer, cacheKey: string, envelope: Buffer): 
   }
   if ((flags & FLAG_DEFLATE) === 0) return body
   try {
-    if (body.length <= SYNC_MAX_BYTES) {
+    // inline only when the plaintext is likely within the bound (JSON deflates 4–8×)
+    if (body.length * 8 <= SYNC_MAX_BYTES) {
       try {
         return inflateRawSync(body, { maxOutputLength: SYNC_MAX_BYTES })
       } catch (err) {
