@@ -160,7 +160,12 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
         if (err) failure = err
         else onLine(data, flush)
       })
-      if (!answered) throw new Error('mailsplit processLine answered asynchronously: split-lines.ts no longer matches the installed mailsplit')
+      if (!answered) {
+        // never with the pinned mailsplit; failing the stream beats crashing from a setImmediate
+        self.hasFailed = true
+        callback(new Error('mailsplit processLine answered asynchronously: split-lines.ts no longer matches the installed mailsplit'))
+        return
+      }
       if (failure !== null) {
         self.hasFailed = true
         const err: Error = failure
