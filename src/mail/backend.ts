@@ -71,6 +71,7 @@ export interface ParsedMessage extends HeaderFields {
   hasAttachment: boolean
 }
 
+/** A list item. Its `headers` may be empty: no summary resource shows them. */
 export interface SummaryRecord extends HeaderFields {
   key: MessageKey
   receivedAt: string | null

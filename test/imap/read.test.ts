@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import type { MessageKey } from '../../src/mail/backend.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { ByteBudget } from '../../src/util/byte-budget.ts'
-import { env, mail, makeBackend, newAccount } from './helpers.ts'
+import { directClient, env, mail, makeBackend, newAccount } from './helpers.ts'
 
 const { backend } = makeBackend()
 after(async () => { await backend.close() })
@@ -270,4 +270,31 @@ test('reads with other credentials never join a batch: a wrong password fails al
   const [right, bad] = await Promise.allSettled([backend.getMessages(ctx, [key]), backend.getMessages(wrong, [key])])
   assert.equal(right.status === 'fulfilled' ? right.value[0]?.subject : right.reason, 'mine')
   assert.ok(bad.status === 'rejected' && isCode('auth-failed')(bad.reason))
+})
+
+test('a page listed before costs only UID FLAGS: the same summaries, flags and expunges current', async () => {
+  const { user, ctx } = await newAccount('read-summary-memo')
+  await env.dovecot.deliverMany(user.username, Array.from({ length: 5 }, (_, i) => ({ raw: mail({ subject: `s${i}`, from: `P${i} <p${i}@example.com>` }) })))
+  const hitsBefore = backend.summaryHits()
+  const first = await backend.listMessages(ctx, 'INBOX', { limit: 5, filter: {} })
+  assert.equal(backend.summaryHits() - hitsBefore, 0, 'nothing remembered yet')
+  const again = await backend.listMessages(ctx, 'INBOX', { limit: 5, filter: {} })
+  assert.equal(backend.summaryHits() - hitsBefore, 5, 'all five from the memo')
+  const shown = (p: typeof first): unknown[] => p.items.map(({ headers: _h, ...rest }) => rest)
+  assert.deepEqual(shown(again), shown(first))
+
+  const direct = await directClient(user)
+  try {
+    const lock = await direct.getMailboxLock('INBOX')
+    try {
+      await direct.messageFlagsAdd(first.items[0]!.key.key, ['\\Flagged'], { uid: true })
+      await direct.messageDelete(first.items[1]!.key.key, { uid: true })
+    } finally { lock.release() }
+  } finally { await direct.logout() }
+
+  const after = await backend.listMessages(ctx, 'INBOX', { limit: 5, filter: {} })
+  assert.deepEqual(after.items.map(i => i.subject), ['s4', 's2', 's1', 's0'], 'the expunged one is gone')
+  assert.deepEqual(after.items[0]!.keywords, ['$flagged'], 'flags are current')
+  assert.deepEqual(after.items[1]!.keywords, [])
+  assert.equal(after.total, 4)
 })

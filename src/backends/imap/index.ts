@@ -11,6 +11,7 @@ import { capabilitiesOf } from './capabilities.ts'
 import { ImapConnections } from './connections.ts'
 import type { ConnectFn } from './connections.ts'
 import { FetchBatches } from './fetch-batches.ts'
+import { SummaryMemo } from './summary-memo.ts'
 import { uidOf } from './get-messages.ts'
 import { listMessages } from './list-messages.ts'
 import { listMailboxes } from './mailboxes.ts'
@@ -35,12 +36,16 @@ export interface ImapBackendOptions {
   connect?: ConnectFn
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
   parseBudget?: ByteBudget
+  /** Bound of the list-summary memo (bytes, default 4 MiB). */
+  summaryMemoBytes?: number
 }
 
 export interface ImapBackend extends MailBackend {
   stats: () => PoolStats
   /** Cold reads that joined another read's FETCH since start (fetch-batches.ts). */
   joinedReads: () => number
+  /** List items served from the summary memo since start (summary-memo.ts). */
+  summaryHits: () => number
 }
 
 /** Run `fn` once per mailbox (each on its own lease, in parallel) and put the answers back in key order. */
@@ -57,6 +62,7 @@ async function perMailbox<T> (keys: MessageKey[], fn: (path: string, keys: Messa
 
 export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
   const conns = new ImapConnections({ ...opts, idleMs: opts.idleMs ?? 60_000 })
+  const summaries = new SummaryMemo(opts.summaryMemoBytes)
   const batches = new FetchBatches(conns, opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES))
 
   return {
@@ -69,7 +75,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
       return capabilities
     },
     listMailboxes: (ctx) => conns.run(ctx.settings, s => listMailboxes(s)),
-    listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query)),
+    listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query, v => summaries.scope(ctx.accountId, mailbox, v))),
     // concurrent cold reads of one mailbox share a FETCH (fetch-batches.ts)
     getMessages: (ctx, keys) => perMailbox(keys, (path, ks) => batches.read(ctx, path, ks)),
     async revalidate (ctx, keys) {
@@ -82,6 +88,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     close: () => conns.close(),
     stats: () => conns.stats(),
     joinedReads: () => batches.joined,
+    summaryHits: () => summaries.hits,
   }
 }
 

@@ -7,7 +7,8 @@
  * duplicates, no skips); a changed UIDVALIDITY makes the position 'stale-id'.
  *
  * Round trips: the SEARCH (see search.ts) and one UID FETCH of the page
- * (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER]).
+ * (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER]); messages
+ * listed before (summary-memo.ts) need only UID FLAGS.
  * Header fields come from the normaliser's parseHeaderBlock and hasAttachment
  * from its classifyParts, the same code that reads full messages.
  */
@@ -19,6 +20,7 @@ import { partTreeFromBodystructure } from './bodystructure.ts'
 import { keywordsOf } from './keywords.ts'
 import { matchingUids, sequenceOf } from './search.ts'
 import type { ImapSession } from './session.ts'
+import type { FixedSummary, MailboxMemo } from './summary-memo.ts'
 
 export function encodePosition (validity: string, uid: number): string {
   return `${validity}:${uid}`
@@ -62,7 +64,8 @@ function summaryOf (path: string, validity: string, msg: FetchMessageObject): Su
   }
 }
 
-export async function listMessages (session: ImapSession, path: string, query: ListQuery): Promise<ListResult> {
+/** `memoFor(validity)`: the summaries of this mailbox remembered from earlier pages (summary-memo.ts). */
+export async function listMessages (session: ImapSession, path: string, query: ListQuery, memoFor?: (validity: string) => MailboxMemo): Promise<ListResult> {
   return session.inMailbox(path, async (validity) => {
     const after = query.after === undefined ? null : decodePosition(query.after)
     if (after !== null && after.validity !== validity) {
@@ -72,14 +75,33 @@ export async function listMessages (session: ImapSession, path: string, query: L
     const page = matches.descending(query.limit, after?.uid ?? null)
     if (page.length === 0) return { items: [], total: matches.size, next: null }
 
-    const fetched = await session.cmd(session.client.fetchAll(sequenceOf(page), {
-      uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, bodyParts: [HEADER_PART],
-    }, { uid: true }))
+    // messages listed before need only their flags (which also show whether they still exist)
+    const memo = memoFor?.(validity)
+    const known = new Map<number, FixedSummary>()
+    for (const uid of page) {
+      const fixed = memo?.get(uid)
+      if (fixed !== undefined) known.set(uid, fixed)
+    }
+    const unknown = page.filter(uid => !known.has(uid))
+    const fetched = unknown.length === 0
+      ? []
+      : await session.cmd(session.client.fetchAll(sequenceOf(unknown), {
+        uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, bodyParts: [HEADER_PART],
+      }, { uid: true }))
+    const flagged = known.size === 0 ? [] : await session.cmd(session.client.fetchAll(sequenceOf([...known.keys()]), { uid: true, flags: true }, { uid: true }))
     const byUid = new Map(fetched.map(m => [m.uid, m]))
+    const flagsOf = new Map(flagged.map(m => [m.uid, m.flags]))
     // a message expunged between SEARCH and FETCH is simply absent from the page
-    const items = page.flatMap(uid => {
+    const items = page.flatMap((uid): SummaryRecord[] => {
+      const fixed = known.get(uid)
+      if (fixed !== undefined) {
+        return flagsOf.has(uid) ? [{ ...fixed, key: { mailbox: path, validity, key: String(uid) }, keywords: keywordsOf(flagsOf.get(uid)) }] : []
+      }
       const msg = byUid.get(uid)
-      return msg === undefined ? [] : [summaryOf(path, validity, msg)]
+      if (msg === undefined) return []
+      const summary = summaryOf(path, validity, msg)
+      memo?.set(uid, summary)
+      return [summary]
     })
     const last = page[page.length - 1]!
     const more = matches.descending(1, last).length > 0
