@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/profile.ts <cached|cold|attach|raw|list> [seconds]`:
+ * `node --import tsx bench/profile.ts <cached|cold|attach|raw|list|gql-list> [seconds]`:
  * one scenario against a gateway started with `--cpu-prof`, then the top
  * self-time functions of its profile (the .cpuprofile file is kept in
  * bench/profiles/ for Chrome DevTools / speedscope).
@@ -55,7 +55,9 @@ try {
         ? await s.rawDownload(c, 8)
         : scenario === 'list'
           ? await s.listRest(c, 16)
-          : await s.attachmentDownloads(c, 10, 10, ATTACHMENT_BYTES)
+          : scenario === 'gql-list'
+            ? await s.listGraphql(c, 16)
+            : await s.attachmentDownloads(c, 10, 10, ATTACHMENT_BYTES)
   console.log(`${scenario}: ${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.failed} failed`)
   await gw.stop()
   const file = readdirSync(dir).find(f => !before.has(f) && f.startsWith(scenario))
