@@ -10,7 +10,7 @@ import { GatewayError } from '../mail/errors.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import { buildContext } from './context.ts'
 import { errorFormatter } from './errors.ts'
-import { DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
+import { costCheck, DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
 import { resolvers } from './resolvers/index.ts'
 import { loadSchemaFiles } from './schema-files.ts'
 
@@ -74,12 +74,20 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       context: (request) => buildContext(service, config.sessionTtlMax, request),
       graphiql: config.graphiql,
       allowBatchedQueries: false,
-      // Validation rules depend on the request's variables (cost of `first: $n`),
-      // which mercurius only supports without its parsed-query cache.
-      cache: false,
+      // parsed and validated once per distinct query text; the cost, which depends
+      // on the variables (`first: $n`), is checked per request below
+      cache: true,
       validationRules: validationRules(limits),
       errorFormatter,
       jit: 0,
+    })
+    const checkCost = costCheck(limits.maxCost)
+    scope.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+      // POST carries the operation name in the body, GET in the query string
+      const request = context.reply?.request
+      const named = (request?.body as { operationName?: unknown } | undefined)?.operationName ??
+        (request?.query as { operationName?: unknown } | undefined)?.operationName
+      checkCost(schema, document, variables, typeof named === 'string' ? named : undefined)
     })
   })
 }

@@ -4,12 +4,13 @@
  *   (`__schema`, `__type`) may go to 20, enough for GraphiQL's own query (15);
  * - aliases: at most 30 per document (each alias can be another upstream fetch);
  * - cost: graphql-query-complexity with the `@cost` model declared in the SDL
- *   (page sizes multiply, body fields weigh more), computed with the request's variables.
+ *   (page sizes multiply, body fields weigh more), computed with the request's
+ *   variables after validation (costCheck), since the query text alone cannot say.
  */
-import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity'
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
 import {
   getDirectiveValues, GraphQLError, Kind,
-  type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValidationRule,
+  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule,
 } from 'graphql'
 
 export interface GraphqlLimits {
@@ -46,16 +47,28 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
   return estimator
 }
 
-function costRule (maxCost: number, variables: Record<string, unknown> | undefined, operationName: string | undefined): ValidationRule {
-  return (context: ValidationContext) => createComplexityRule({
-    maximumComplexity: maxCost,
-    estimators: [costEstimator(context.getSchema())],
-    ...(variables === undefined ? {} : { variables }),
-    ...(operationName === undefined ? {} : { operationName }),
-    createError: (max, actual) => new GraphQLError(
-      `Query cost ${actual} exceeds the limit of ${max}: ask for fewer messages (first) or fewer body fields (text, html, attachments, headers).`
-    ),
-  })(context)
+/**
+ * The cost check, run once the request's variables are known (a mercurius
+ * `preExecution` hook): the page size of `first: $n` is a variable. Throws the
+ * way a validation failure does (400 bad-request), before anything executes.
+ */
+export function costCheck (maxCost: number) {
+  return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): void => {
+    const cost = getComplexity({
+      schema,
+      query: document,
+      estimators: [costEstimator(schema)],
+      ...(variables === undefined ? {} : { variables }),
+      ...(operationName === undefined ? {} : { operationName }),
+    })
+    if (cost > maxCost) {
+      const refused = new GraphQLError(
+        `Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer messages (first) or fewer body fields (text, html, attachments, headers).`
+      )
+      // the shape mercurius gives validation failures: errors/toPublicError maps it to 400 bad-request
+      throw Object.assign(new Error('query cost over the limit'), { errors: [refused] })
+    }
+  }
 }
 
 function aliasRule (maxAliases: number): ValidationRule {
@@ -143,8 +156,10 @@ function depthRule (limits: GraphqlLimits): ValidationRule {
   }
 }
 
-/** For mercurius `validationRules`: rebuilt per request so the cost sees its variables. */
-export function validationRules (limits: GraphqlLimits) {
-  return ({ variables, operationName }: { source: string, variables?: Record<string, unknown>, operationName?: string }): ValidationRule[] =>
-    [depthRule(limits), aliasRule(limits.maxAliases), costRule(limits.maxCost, variables, operationName)]
+/**
+ * For mercurius `validationRules`: the rules that depend on the query text only,
+ * so mercurius validates each distinct query once (its parsed-query cache).
+ */
+export function validationRules (limits: GraphqlLimits): ValidationRule[] {
+  return [depthRule(limits), aliasRule(limits.maxAliases)]
 }

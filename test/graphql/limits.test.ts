@@ -56,6 +56,27 @@ test('over-costly queries are refused, whether the page size is inline or a vari
   assert.equal(fake.calls.length, 0)
 })
 
+test('the cost is judged per request: one query text, cheap then costly then cheap variables', async (t) => {
+  const { app } = await build(t)
+  const query = pageQuery('$first', BODIES)
+  const verdicts: unknown[] = []
+  for (const first of [10, 200, 10]) {
+    const res = await gql(app, query, { token: IMAP_TOKEN, variables: { id: INBOX, first } })
+    verdicts.push(codes(res))
+  }
+  assert.deepEqual(verdicts, [[], ['bad-request'], []], 'a parsed-query cache must not remember a verdict')
+})
+
+test('the cost of the operation asked for by name is the one judged', async (t) => {
+  const { app } = await build(t)
+  const doc = `query Cheap { account { id } } query Costly { ${BODY_PAGE_NULL.replace('first: null', 'first: 200')} }`
+  const cheap = await app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${IMAP_TOKEN}` }, payload: { query: doc, operationName: 'Cheap' } })
+  assert.equal(cheap.json().errors, undefined, cheap.body)
+  const costly = await app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${IMAP_TOKEN}` }, payload: { query: doc, operationName: 'Costly' } })
+  assert.equal(costly.statusCode, 400)
+  assert.match(costly.json().errors[0].message, /^Query cost \d+ exceeds the limit/)
+})
+
 test('ordinary pages stay under the cost limit', async (t) => {
   const { app } = await build(t)
   for (const [first, fields] of [[200, 'size keywords hasAttachment to { name email } cc { email }'], [50, BODIES], [100, 'text html']] as const) {
