@@ -59,6 +59,10 @@ function integerPathIndices (route: RouteOptions): void {
   if (path?.items !== undefined) path.items = { type: ['integer', 'string'] }
 }
 
+/** Distinct query texts kept parsed and validated (each at most MAX_TOKENS tokens). */
+const QUERY_CACHE = 32
+export const MAX_TOKENS = 2000
+
 export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
   const schema = loadSchemaFiles()
   const limits: GraphqlLimits = { ...DEFAULT_LIMITS, ...opts.limits }
@@ -74,9 +78,13 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       context: (request) => buildContext(service, config.sessionTtlMax, request),
       graphiql: config.graphiql,
       allowBatchedQueries: false,
-      // parsed and validated once per distinct query text; the cost, which depends
-      // on the variables (`first: $n`), is checked per request below
-      cache: true,
+      // parsed and validated once per distinct query text, for the last QUERY_CACHE
+      // texts; the cost, which depends on the variables (`first: $n`), is checked
+      // per request below
+      cache: QUERY_CACHE,
+      // a parsed document costs about 500 bytes per token: without a bound a 1 MiB
+      // body parses into ~150 MB (GraphiQL's introspection query has 181 tokens)
+      graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
       validationRules: validationRules(limits),
       errorFormatter,
       jit: 0,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { buildSchema, getIntrospectionQuery, parse } from 'graphql'
 import { getComplexity } from 'graphql-query-complexity'
 import { costEstimator, DEFAULT_LIMITS } from '../../src/graphql/limits.ts'
+import { MAX_TOKENS } from '../../src/graphql/index.ts'
 import { loadSchemaFiles } from '../../src/graphql/schema-files.ts'
 import { build, codes, gql } from './helpers.ts'
 import { IMAP_TOKEN, imapAccount, mailboxId } from './fake-data.ts'
@@ -126,4 +127,16 @@ test('batched queries are refused', async (t) => {
   assert.deepEqual(body.errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['bad-request'])
   assert.match(body.errors[0].message, /Batched queries are disabled/)
   assert.equal(fake.calls.length, 0)
+})
+
+test('a query of more than MAX_TOKENS tokens is refused before it is parsed whole', async (t) => {
+  const { app, fake } = await build(t)
+  const huge = `{ account { ${'id '.repeat(MAX_TOKENS)} } }`
+  const res = await gql(app, huge, { token: IMAP_TOKEN })
+  assert.equal(res.status, 400)
+  assert.deepEqual(codes(res), ['bad-request'])
+  assert.match(res.errors?.[0]?.message ?? '', /contains more th(?:at|an) \d+ tokens/)
+  assert.equal(fake.calls.length, 0)
+  const fine = await gql(app, `{ account { ${'id '.repeat(MAX_TOKENS / 4)} } }`, { token: IMAP_TOKEN })
+  assert.equal(fine.errors, undefined)
 })
