@@ -36,7 +36,7 @@ export interface ImapBackendOptions {
   connect?: ConnectFn
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
   parseBudget?: ByteBudget
-  /** Bound of the list-summary memo (bytes, default 4 MiB). */
+  /** Bound of the list-summary memo (bytes, default 2 MiB). */
   summaryMemoBytes?: number
 }
 

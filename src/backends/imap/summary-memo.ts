@@ -20,7 +20,7 @@ import type { SummaryRecord } from '../../mail/backend.ts'
  */
 export type FixedSummary = Omit<SummaryRecord, 'key' | 'keywords'>
 
-export const DEFAULT_SUMMARY_MEMO_BYTES = 4 * 1024 * 1024
+export const DEFAULT_SUMMARY_MEMO_BYTES = 2 * 1024 * 1024
 
 function approxBytes (s: FixedSummary): number {
   let n = 256
