@@ -27,7 +27,7 @@ export interface ReaderOptions {
   memoBytes?: number
 }
 
-const DEFAULT_MEMO_BYTES = 16 * 1024 * 1024
+const DEFAULT_MEMO_BYTES = 8 * 1024 * 1024
 
 /** Per-message outcomes since start: plain counters, read by the opt-in debug stats. */
 export interface ReaderStats {
