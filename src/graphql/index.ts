@@ -50,6 +50,19 @@ async function refuseBatches (request: FastifyRequest): Promise<void> {
 }
 
 /**
+ * A query text over MAX_QUERY_CHARS is refused before mercurius sees it: the
+ * token bound applies to GraphQL syntax only, and mercurius also accepts a
+ * JSON-encoded syntax tree as the query, which it would parse and cache whole.
+ */
+async function refuseLongQueries (request: FastifyRequest): Promise<void> {
+  const source = request.method === 'GET' ? request.query : request.body
+  const query = (source as { query?: unknown } | null | undefined)?.query
+  if (typeof query === 'string' && query.length > MAX_QUERY_CHARS) {
+    throw new GatewayError('bad-request', `The query is longer than ${MAX_QUERY_CHARS} characters`)
+  }
+}
+
+/**
  * mercurius' response schema serialises `errors[].path` items as strings; the
  * GraphQL spec wants list indices as integers (clients place errors by them).
  */
@@ -62,6 +75,8 @@ function integerPathIndices (route: RouteOptions): void {
 /** Distinct query texts kept parsed and validated (each at most MAX_TOKENS tokens). */
 const QUERY_CACHE = 32
 export const MAX_TOKENS = 2000
+/** Characters of one query text (the introspection query has about 2 000). */
+export const MAX_QUERY_CHARS = 64 * 1024
 
 export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
   const schema = loadSchemaFiles()
@@ -71,6 +86,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
   await app.register(async function graphql (scope) {
     scope.addHook('onRoute', integerPathIndices)
     scope.addHook('preHandler', refuseBatches)
+    scope.addHook('preHandler', refuseLongQueries)
     if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
     await scope.register(mercurius, {
       schema,
@@ -91,10 +107,11 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
     })
     const checkCost = costCheck(limits.maxCost)
     scope.graphql.addHook('preExecution', async (schema, document, context, variables) => {
-      // POST carries the operation name in the body, GET in the query string
+      // the operation name exactly where mercurius takes it from: the query string
+      // for GET, the body otherwise (never the URL of a POST)
       const request = context.reply?.request
-      const named = (request?.body as { operationName?: unknown } | undefined)?.operationName ??
-        (request?.query as { operationName?: unknown } | undefined)?.operationName
+      const source = request?.method === 'GET' ? request.query : request?.body
+      const named = (source as { operationName?: unknown } | null | undefined)?.operationName
       checkCost(schema, document, variables, typeof named === 'string' ? named : undefined)
     })
   })

@@ -9,7 +9,7 @@
  */
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
 import {
-  getDirectiveValues, GraphQLError, Kind,
+  getDirectiveValues, getOperationAST, GraphQLError, Kind,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule,
 } from 'graphql'
 
@@ -54,12 +54,16 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
  */
 export function costCheck (maxCost: number) {
   return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): void => {
+    // the operation that will run; none (unknown name, or several and no name): graphql-js
+    // runs nothing, and every operation is costed, so a name can never hide a costly one
+    const operation = getOperationAST(document, operationName)
+    const name = operation?.name?.value
     const cost = getComplexity({
       schema,
       query: document,
       estimators: [costEstimator(schema)],
       ...(variables === undefined ? {} : { variables }),
-      ...(operationName === undefined ? {} : { operationName }),
+      ...(name === undefined ? {} : { operationName: name }),
     })
     if (cost > maxCost) {
       const refused = new GraphQLError(

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { buildSchema, getIntrospectionQuery, parse } from 'graphql'
 import { getComplexity } from 'graphql-query-complexity'
 import { costEstimator, DEFAULT_LIMITS } from '../../src/graphql/limits.ts'
-import { MAX_TOKENS } from '../../src/graphql/index.ts'
+import { MAX_QUERY_CHARS, MAX_TOKENS } from '../../src/graphql/index.ts'
 import { loadSchemaFiles } from '../../src/graphql/schema-files.ts'
 import { build, codes, gql } from './helpers.ts'
 import { IMAP_TOKEN, imapAccount, mailboxId } from './fake-data.ts'
@@ -78,6 +78,21 @@ test('the cost of the operation asked for by name is the one judged', async (t) 
   assert.match(costly.json().errors[0].message, /^Query cost \d+ exceeds the limit/)
 })
 
+test('a name in the URL of a POST cannot hide the costly operation that runs', async (t) => {
+  const { app, fake } = await build(t)
+  const costly = `query Big { ${BODY_PAGE_NULL.replace('first: null', 'first: 200')} }`
+  for (const [what, query] of [['named', costly], ['anonymous', `{ ${BODY_PAGE_NULL.replace('first: null', 'first: 200')} }`]]) {
+    const res = await app.inject({ method: 'POST', url: '/graphql?operationName=Cheap', headers: { authorization: `Bearer ${IMAP_TOKEN}` }, payload: { query } })
+    assert.equal(res.statusCode, 400, `${what}: ${res.body}`)
+    assert.deepEqual(res.json().errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['bad-request'], what)
+    assert.match(res.json().errors[0].message, /^Query cost \d+ exceeds the limit/, what)
+  }
+  // a name that matches no operation: nothing runs, and every operation is costed
+  const unknown = await app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${IMAP_TOKEN}` }, payload: { query: costly, operationName: 'Cheap' } })
+  assert.equal(unknown.statusCode, 400, unknown.body)
+  assert.equal(fake.calls.length, 0)
+})
+
 test('ordinary pages stay under the cost limit', async (t) => {
   const { app } = await build(t)
   for (const [first, fields] of [[200, 'size keywords hasAttachment to { name email } cc { email }'], [50, BODIES], [100, 'text html']] as const) {
@@ -139,4 +154,17 @@ test('a query of more than MAX_TOKENS tokens is refused before it is parsed whol
   assert.equal(fake.calls.length, 0)
   const fine = await gql(app, `{ account { ${'id '.repeat(MAX_TOKENS / 4)} } }`, { token: IMAP_TOKEN })
   assert.equal(fine.errors, undefined)
+})
+
+test('a query text over MAX_QUERY_CHARS is refused, also as a JSON syntax tree (which mercurius would parse)', async (t) => {
+  const { app, fake } = await build(t)
+  const padded = `{ account { id } } # ${'x'.repeat(MAX_QUERY_CHARS)}`
+  const tree = JSON.stringify({ ...parse('{ account { id } }'), padding: 'x'.repeat(MAX_QUERY_CHARS) })
+  for (const query of [padded, tree]) {
+    const res = await gql(app, query, { token: IMAP_TOKEN })
+    assert.equal(res.status, 400)
+    assert.deepEqual(codes(res), ['bad-request'])
+    assert.match(res.errors?.[0]?.message ?? '', /longer than \d+ characters/)
+  }
+  assert.equal(fake.calls.length, 0)
 })
