@@ -7,7 +7,7 @@ import { keywordsOf } from '../../src/backends/imap/keywords.ts'
 import { roleOf } from '../../src/backends/imap/mailboxes.ts'
 import { partTreeFromBodystructure } from '../../src/backends/imap/bodystructure.ts'
 import { isConnectionDrop, isConnectionFatal, toGatewayError, UpstreamRefusal } from '../../src/backends/imap/errors.ts'
-import { decodePosition, encodePosition } from '../../src/backends/imap/list-messages.ts'
+import { complete, decodePosition, encodePosition, mergedByUid } from '../../src/backends/imap/list-messages.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { PoolTimeoutError } from '../../src/pool/index.ts'
 
@@ -114,4 +114,25 @@ test('list positions round-trip and reject garbage', () => {
   for (const bad of ['', '1:', 'a:1', '1:2:3', '99999999999:1']) {
     assert.throws(() => decodePosition(bad), (e: unknown) => e instanceof GatewayError && e.code === 'bad-request')
   }
+})
+
+test('list FETCH responses: an unsolicited flags-only update merges into the real one, and alone is not a complete summary', () => {
+  const full = {
+    seq: 1,
+    uid: 7,
+    flags: new Set(['\\Seen']),
+    size: 120,
+    internalDate: new Date('2024-10-01T10:00:00Z'),
+    bodyStructure: { type: 'text/plain' } as MessageStructureObject,
+    headers: Buffer.from('Subject: hi\r\n\r\n'),
+  }
+  const update = { seq: 1, uid: 7, flags: new Set(['\\Seen', '\\Flagged']) }
+  for (const order of [[full, update], [update, full]]) {
+    const merged = mergedByUid(order).get(7)!
+    assert.equal(merged.size, 120)
+    assert.ok(merged.headers?.equals(full.headers))
+    assert.equal(complete(merged), true)
+  }
+  assert.deepEqual([...mergedByUid([full, update]).get(7)!.flags!], ['\\Seen', '\\Flagged'], 'the later flags win')
+  assert.equal(complete(update), false, 'a flags-only response is never remembered as a summary')
 })

@@ -52,6 +52,31 @@ function headerOf (msg: FetchMessageObject): Buffer {
   return Buffer.alloc(0)
 }
 
+/**
+ * One object per UID. imapflow hands a command every untagged FETCH that arrives
+ * while it runs, including a flags-only update another session caused: merged,
+ * so such an update never stands in for the message's real response.
+ */
+export function mergedByUid (fetched: FetchMessageObject[]): Map<number, FetchMessageObject> {
+  const byUid = new Map<number, FetchMessageObject>()
+  for (const m of fetched) {
+    const known = byUid.get(m.uid)
+    if (known === undefined) {
+      byUid.set(m.uid, m)
+      continue
+    }
+    const merged: FetchMessageObject = { ...known }
+    for (const [k, v] of Object.entries(m)) if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v
+    byUid.set(m.uid, merged)
+  }
+  return byUid
+}
+
+/** Everything a summary is built from arrived: only then is it worth remembering. */
+export function complete (msg: FetchMessageObject): boolean {
+  return msg.size !== undefined && msg.internalDate !== undefined && msg.bodyStructure !== undefined && headerOf(msg).length > 0
+}
+
 function summaryOf (path: string, validity: string, msg: FetchMessageObject): SummaryRecord {
   const fields = parseHeaderBlock(headerOf(msg))
   return {
@@ -89,7 +114,7 @@ export async function listMessages (session: ImapSession, path: string, query: L
         uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, bodyParts: [HEADER_PART],
       }, { uid: true }))
     const flagged = known.size === 0 ? [] : await session.cmd(session.client.fetchAll(sequenceOf([...known.keys()]), { uid: true, flags: true }, { uid: true }))
-    const byUid = new Map(fetched.map(m => [m.uid, m]))
+    const byUid = mergedByUid(fetched)
     const flagsOf = new Map(flagged.map(m => [m.uid, m.flags]))
     // a message expunged between SEARCH and FETCH is simply absent from the page
     const items = page.flatMap((uid): SummaryRecord[] => {
@@ -100,7 +125,7 @@ export async function listMessages (session: ImapSession, path: string, query: L
       const msg = byUid.get(uid)
       if (msg === undefined) return []
       const summary = summaryOf(path, validity, msg)
-      memo?.set(uid, summary)
+      if (complete(msg)) memo?.set(uid, summary)
       return [summary]
     })
     const last = page[page.length - 1]!
