@@ -6,9 +6,11 @@
  * at once across all requests and accounts, so a burst of large reads waits
  * instead of taking the heap past its cap.
  *
- * - One group (an account) holds at most `groupShare` of the capacity, and one
- *   request asks for at most that much: a slow or hostile mail server can stall
- *   its own account's reads, never everyone's.
+ * - One group (an account) holds at most `groupShare` of the capacity, so a slow
+ *   or hostile mail server stalls its own account's reads first. A single request
+ *   larger than the share is charged in full (the bound is about real memory):
+ *   it waits until its group holds nothing, and may then take up to the whole
+ *   budget, alone in its group.
  * - Waiters are served first come, first served among the groups that have room,
  *   so a large request is not starved by a stream of small ones.
  * - A request asks once for all it needs, never while holding part of it (no
@@ -33,7 +35,7 @@ export interface BudgetStats {
 
 export class ByteBudget {
   readonly capacity: number
-  /** The most one group holds, and one request asks for. */
+  /** The most one group holds, unless a single request of it needs more. */
   readonly share: number
   #free: number
   readonly #queue: Waiter[] = []
@@ -54,9 +56,9 @@ export class ByteBudget {
     return { capacity: this.capacity, available: this.#free, waiting: this.#queue.length }
   }
 
-  /** The bytes actually taken for a request of `bytes`: at least 1, at most one group's share. */
+  /** The bytes actually taken for a request of `bytes`: at least 1, at most the capacity. */
   clamp (bytes: number): number {
-    return Number.isFinite(bytes) ? Math.min(this.share, Math.max(1, Math.ceil(bytes))) : this.share
+    return Number.isFinite(bytes) ? Math.min(this.capacity, Math.max(1, Math.ceil(bytes))) : this.capacity
   }
 
   /** @internal: Permit's side. Takes `w.bytes` (clamped) now, or queues `w`; true when taken now. */
@@ -97,7 +99,8 @@ export class ByteBudget {
     for (let i = 0; i < this.#queue.length;) {
       const w = this.#queue[i]!
       const held = this.#held.get(w.group) ?? 0
-      if (atShare.has(w.group) || held + w.bytes > this.share) {
+      // over the share: only a group holding nothing may take more (one large request)
+      if (atShare.has(w.group) || (held > 0 && held + w.bytes > this.share)) {
         atShare.add(w.group)
         i++
         continue
@@ -120,7 +123,7 @@ export class Permit {
   constructor (private readonly budget: ByteBudget, private readonly group: string) {}
 
   /**
-   * Waits for `bytes` of the budget (at most one group's share). Asked again,
+   * Waits for `bytes` of the budget (at most the capacity). Asked again,
    * it first gives back what it holds, so a permit never waits while holding.
    * release() while waiting leaves the queue at once, and this resolves holding
    * nothing.

@@ -20,8 +20,8 @@ import { settingsKey } from '../settings-key.ts'
 import type { ImapConnections } from './connections.ts'
 import { fetchMessagesIn, recordsOf } from './get-messages.ts'
 
-/** Most ids one batch takes (two FETCH commands of 32 UIDs). */
-export const MAX_BATCH_KEYS = 64
+/** Most ids one batch takes: one FETCH command, and at most 32 MiB of messages up to 1 MiB. */
+export const MAX_BATCH_KEYS = 32
 
 interface Fetched { validity: string, records: Map<number, MessageRecord> }
 
