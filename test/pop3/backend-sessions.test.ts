@@ -134,13 +134,17 @@ test('wrong password → auth-failed with one connection attempt; a held session
   assert.equal(server.logins, 3)
 })
 
-test('a bare -ERR to a login step (no [AUTH] code) is not remembered: it may be a passing lock', async (t) => {
-  const { backend, settings, server } = await setup(t, {
-    onCommand: (cmd, _a, s) => (cmd === 'PASS' || cmd === 'AUTH') && (server.logins++, s.write('-ERR try again later\r\n'), true),
-  })
-  await rejectsWith(backend.login(settings), 'auth-failed')
-  await rejectsWith(backend.login(settings), 'auth-failed')
-  assert.equal(server.logins, 2, 'asked the server both times')
+test('a bare -ERR to a login step is remembered only from a server that announces RESP-CODES', async (t) => {
+  for (const [capa, attempts] of [[['TOP', 'UIDL', 'USER', 'SASL PLAIN'], 2], [['TOP', 'UIDL', 'USER', 'RESP-CODES', 'SASL PLAIN'], 1]] as const) {
+    // without response codes a bare -ERR may be a passing lock: asked again; with them it is the credentials
+    const { backend, settings, server } = await setup(t, {
+      capa: [...capa],
+      onCommand: (cmd, _a, s) => (cmd === 'PASS' || cmd === 'AUTH') && (server.logins++, s.write('-ERR try again later\r\n'), true),
+    })
+    await rejectsWith(backend.login(settings), 'auth-failed')
+    await rejectsWith(backend.login(settings), 'auth-failed')
+    assert.equal(server.logins, attempts, capa.join(' '))
+  }
 })
 
 test('a remembered rejection expires: the server is asked again after authFailureTtlMs', async (t) => {

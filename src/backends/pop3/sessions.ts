@@ -12,11 +12,12 @@
  * - only the exact settings that opened a session may use it (a request with
  *   another password waits for it to end and logs in itself);
  * - a new login waits for the previous session's QUIT (the server's lock);
- * - a login the server rejected with `[AUTH]` (RFC 3206) is remembered for
- *   `authFailureTtlMs` (as the IMAP pool does): the same settings get the same
- *   answer without another attempt, so a client retrying a wrong password costs
- *   the server one login, and never locks out the account or slows its owner's
- *   logins. A bare -ERR is not remembered: it may be a passing lock.
+ * - a login the server rejected for its credentials (`[AUTH]`, RFC 3206, or a
+ *   bare -ERR from a server with RESP-CODES) is remembered for `authFailureTtlMs`
+ *   (as the IMAP pool does): the same settings get the same answer without
+ *   another attempt, so a client retrying a wrong password costs the server one
+ *   login. A bare -ERR from a server without response codes is not remembered
+ *   (it may be a passing lock), so there each retry is a real login.
  */
 import { settingsKey } from '../settings-key.ts'
 import { GatewayError } from '../../mail/errors.ts'

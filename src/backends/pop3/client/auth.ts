@@ -20,7 +20,7 @@ export interface Credentials {
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64')
 
 function check (reply: Reply, caps: Pop3Capabilities): void {
-  if (reply.status.kind !== 'ok') throw errorFor(reply.status, 'auth', caps.loginDelay)
+  if (reply.status.kind !== 'ok') throw errorFor(reply.status, 'auth', caps.loginDelay, caps.respCodes)
 }
 
 async function sasl (conn: Pop3Connection, mech: string, initial: string, caps: Pop3Capabilities): Promise<void> {

@@ -86,7 +86,7 @@ export function safeText (text: string): string {
  * Maps a -ERR reply to the gateway's catalogue. `phase` says whether the reply
  * answered a login step, where a bare -ERR means rejected credentials.
  */
-export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'command', loginDelay: number | null): GatewayError {
+export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'command', loginDelay: number | null, respCodes = false): GatewayError {
   const text = safeText(status.text)
   switch (status.code) {
     case 'IN-USE':
@@ -101,15 +101,17 @@ export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'comm
     case 'SYS/PERM':
       return new GatewayError('upstream-unavailable', `POP3 server error: ${text}`)
   }
-  if (phase === 'auth') return new Pop3LoginRejected(false)
+  // a server with RESP-CODES would have said [IN-USE] or [SYS/…] for anything but the credentials
+  if (phase === 'auth') return new Pop3LoginRejected(respCodes && status.code === null)
   if (phase === 'greeting') return new GatewayError('upstream-unavailable', `POP3 server refused the connection: ${text}`)
   return new Pop3CommandError(text)
 }
 
 /**
- * A -ERR to a login step. `credentials`: the server said so ([AUTH], RFC 3206);
- * a bare -ERR may also mean "locked" or "try later" on servers without
- * response codes, so only the former may be remembered against the password.
+ * A -ERR to a login step. `credentials`: the server said so ([AUTH], RFC 3206),
+ * or it announced RESP-CODES and gave no code (a lock or an outage would have
+ * had one). A bare -ERR from a server without response codes may also mean
+ * "locked" or "try later", so it is not remembered against the password.
  */
 export class Pop3LoginRejected extends GatewayError {
   constructor (readonly credentials: boolean) {
