@@ -14,7 +14,7 @@ import type { Message } from '../src/mail/types.ts'
 import { ATTACHMENT_BYTES } from './corpus.ts'
 import { startBenchEnv, type BenchEnv, type BenchUser } from './env.ts'
 import { imapFloor } from './floor.ts'
-import { getJson, listAll, login, mailboxId, productionNodeArgs, startGatewayProc, type GatewayProc } from './gateway.ts'
+import { getJson, listAll, login, mailboxId, productionNodeArgs, startGatewayProc, type GatewayProc, type Session } from './gateway.ts'
 import type { Measured } from './load.ts'
 import { machine, table, targets, type Row } from './report.ts'
 import * as s from './scenarios.ts'
@@ -77,9 +77,11 @@ async function warmCached (c: s.Ctx, ids: string[]): Promise<void> {
   await s.readRotating({ ...c, seconds: Math.min(3, c.seconds) }, ids, 32)
 }
 
-async function contextFor (gw: GatewayProc, env: BenchEnv, user: BenchUser, protocol: 'imap' | 'pop3'): Promise<s.Ctx & { largeIds: string[] }> {
+async function contextFor (gw: GatewayProc, env: BenchEnv, user: BenchUser, protocol: 'imap' | 'pop3',
+  beforeListing?: (session: Session, inbox: string) => Promise<unknown>): Promise<s.Ctx & { largeIds: string[] }> {
   const session = await login(gw.url, env, user, protocol)
   const inbox = await mailboxId(gw.url, session, 'INBOX')
+  await beforeListing?.(session, inbox)
   const items = await listAll(gw.url, session, inbox)
   const largeItems = protocol === 'imap' ? await listAll(gw.url, session, await mailboxId(gw.url, session, 'Large')) : items
   const big = (prefix: string): string => largeItems.find(i => i.subject?.startsWith(prefix) === true)!.id
@@ -107,11 +109,15 @@ async function largeReads (gw: GatewayProc, c: s.Ctx & { largeIds: string[] }, l
 }
 
 async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
-  const c = await contextFor(gw, env, env.imapUser, 'imap')
+  const r: Rows = {}
+  // before anything lists the mailbox: the list rows further down read pages listed before
+  const c = await contextFor(gw, env, env.imapUser, 'imap', async (session, inbox) => {
+    r.listFirst = await measure(gw, `IMAP list, first listing: each page of 20 once, in order (${IMAP_MESSAGES / 20} pages)`, 1,
+      () => s.listEveryPage(gw.url, session, inbox, 20, IMAP_MESSAGES / 20))
+  })
   const oldestFirst = c.ids.slice().reverse()
   const rotating = c.ids.slice(0, 100)
   const floorTarget = { port: env.dovecot.ports.imaps, ca: readFileSync(env.dovecot.caFile), user: env.imapUser }
-  const r: Rows = {}
   r.cold = await measure(gw, `IMAP cold GET /v1/messages/{id}, each of ${oldestFirst.length} corpus messages once`, 8, () => s.readEach(c, oldestFirst, 8), { note: `${POOL} IMAP connections behind` })
   r.floor = await measure(gw, 'IMAP protocol floor: the same FETCHes, imapflow, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL), { inProcess: true, note: 'warm TLS connections, INBOX selected' })
   r.warm = await measure(gw, 'IMAP warm GET, the same corpus again', 8, () => s.readEach(c, oldestFirst, 8))

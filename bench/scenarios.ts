@@ -59,6 +59,22 @@ export async function listRest (c: Ctx, connections: number): Promise<Measured> 
   return await cannon({ base: c.base, paths: [`/v1/mailboxes/${c.inbox}/messages?limit=20`], connections, duration: c.seconds, headers: c.session.auth })
 }
 
+/**
+ * Every page of `limit` once, in order (each page's cursor comes from the one
+ * before): what a first listing costs, before the gateway remembers any summary.
+ */
+export async function listEveryPage (base: string, session: Session, mailbox: string, limit: number, pages: number): Promise<Measured> {
+  let cursor: string | null = null
+  return await runOps({
+    workers: 1,
+    amount: pages,
+    op: async () => {
+      const page: { nextCursor: string | null } = await getJson(base, `/v1/mailboxes/${mailbox}/messages?limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`, session)
+      cursor = page.nextCursor
+    },
+  })
+}
+
 export async function listGraphql (c: Ctx, connections: number): Promise<Measured> {
   return await cannon({
     base: c.base,
