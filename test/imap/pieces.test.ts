@@ -7,7 +7,10 @@ import { keywordsOf } from '../../src/backends/imap/keywords.ts'
 import { roleOf } from '../../src/backends/imap/mailboxes.ts'
 import { partTreeFromBodystructure } from '../../src/backends/imap/bodystructure.ts'
 import { isConnectionDrop, isConnectionFatal, toGatewayError, UpstreamRefusal } from '../../src/backends/imap/errors.ts'
-import { complete, decodePosition, encodePosition, mergedByUid } from '../../src/backends/imap/list-messages.ts'
+import { complete, decodePosition, encodePosition } from '../../src/backends/imap/list-messages.ts'
+import { mergedByUid } from '../../src/backends/imap/fetch-rows.ts'
+import { fetchMessagesIn, recordsOf } from '../../src/backends/imap/get-messages.ts'
+import type { ImapSession } from '../../src/backends/imap/session.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { PoolTimeoutError } from '../../src/pool/index.ts'
 
@@ -135,4 +138,26 @@ test('list FETCH responses: an unsolicited flags-only update merges into the rea
   }
   assert.deepEqual([...mergedByUid([full, update]).get(7)!.flags!], ['\\Seen', '\\Flagged'], 'the later flags win')
   assert.equal(complete(update), false, 'a flags-only response is never remembered as a summary')
+})
+
+test('a read that gets another client\'s flags-only FETCH next to the real one still reads the message', async () => {
+  const raw = Buffer.from('Subject: the real one\r\nFrom: a@example.com\r\n\r\nbody\r\n')
+  const real = { seq: 3, uid: 5, flags: new Set<string>(), size: raw.length, internalDate: new Date('2024-10-01T10:00:00Z'), source: raw }
+  const update = { seq: 3, uid: 5, flags: new Set(['\\Seen']) }
+  const stranger = { seq: 9, uid: 77, flags: new Set(['\\Flagged']) }
+  for (const [rows, latest] of [[[real, update, stranger], ['$seen']], [[update, real], []]] as const) {
+    let syncs = 0
+    const session = {
+      client: { fetchAll: async () => rows },
+      cmd: async <T>(p: Promise<T>) => await p,
+      inMailbox: async <T>(_p: string, fn: (v: string) => Promise<T>) => await fn('1'),
+      sync: async () => { syncs++ },
+    } as unknown as ImapSession
+    const fetched = await fetchMessagesIn(session, 'INBOX', [{ mailbox: 'INBOX', validity: '1', key: '5' }])
+    const records = await recordsOf('INBOX', fetched)
+    assert.deepEqual([...records.keys()], [5], 'only the asked UID')
+    assert.equal(records.get(5)?.subject, 'the real one')
+    assert.deepEqual(records.get(5)?.keywords, latest, 'the flags the server stated last')
+    assert.equal(syncs, 0, 'not taken for a missing message')
+  }
 })

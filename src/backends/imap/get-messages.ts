@@ -23,7 +23,7 @@ import type { Permit } from '../../util/byte-budget.ts'
 import { keywordsOf } from './keywords.ts'
 import { utcIso } from './list-messages.ts'
 import { RAW_CHUNK, RawMessageStream } from './raw-stream.ts'
-import { sequenceOf } from './search.ts'
+import { fetchByUid } from './fetch-rows.ts'
 import type { ImapSession } from './session.ts'
 
 const SMALL = 1024 * 1024
@@ -102,12 +102,12 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
     const current = keys.filter(k => k.validity === validity)
     const uids = [...new Set(current.map(uidOf).filter((u): u is number => u !== null))]
     if (uids.length === 0) return out
+    // a UID answered without its octets (only another client's flags update arrived) is missing
     const fetchFirst = async (some: number[]): Promise<FetchMessageObject[]> => {
       const got: FetchMessageObject[] = []
       for (let i = 0; i < some.length; i += PER_FETCH) {
-        got.push(...await session.cmd(session.client.fetchAll(sequenceOf(some.slice(i, i + PER_FETCH)), {
-          uid: true, flags: true, internalDate: true, size: true, source: { start: 0, maxLength: PREFIX },
-        }, { uid: true })))
+        const rows = await fetchByUid(session, some.slice(i, i + PER_FETCH), { flags: true, internalDate: true, size: true, source: { start: 0, maxLength: PREFIX } })
+        for (const m of rows.values()) if (m.source !== undefined) got.push(m)
       }
       return got
     }
@@ -122,7 +122,7 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
     const longer: Head[] = []
     const large: Head[] = []
     for (const m of firsts) {
-      const data = m.source ?? Buffer.alloc(0)
+      const data = m.source as Buffer
       m.source = undefined // metas outlive the lease; the octets go to the parser only
       out.metas.set(m.uid, m)
       // shorter than asked: the whole message (longer: a server that ignored the range sent it all)
@@ -141,8 +141,8 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
     // syntax: imapflow's literal limit bounds what a server may send)
     const heads = new Map(longer.map(h => [h.uid, h.data]))
     for (const batch of batches(longer)) {
-      const rests = await session.cmd(session.client.fetchAll(sequenceOf(batch), { uid: true, source: { start: PREFIX, maxLength: BATCH_BYTES } }, { uid: true }))
-      for (const m of rests) {
+      const rests = await fetchByUid(session, batch, { source: { start: PREFIX, maxLength: BATCH_BYTES } })
+      for (const m of rests.values()) {
         const head = heads.get(m.uid)
         // nothing after the prefix (NIL or ""): the prefix was the whole message
         if (head !== undefined) out.sources.push({ uid: m.uid, source: m.source === undefined ? head : Buffer.concat([head, m.source]) })

@@ -18,7 +18,8 @@ import { GatewayError } from '../../mail/errors.ts'
 import { classifyParts, parseHeaderBlock } from '../../mail/normalise/index.ts'
 import { partTreeFromBodystructure } from './bodystructure.ts'
 import { keywordsOf } from './keywords.ts'
-import { matchingUids, sequenceOf } from './search.ts'
+import { fetchByUid } from './fetch-rows.ts'
+import { matchingUids } from './search.ts'
 import type { ImapSession } from './session.ts'
 import type { FixedSummary, MailboxMemo } from './summary-memo.ts'
 
@@ -50,26 +51,6 @@ function headerOf (msg: FetchMessageObject): Buffer {
   if (msg.headers !== undefined) return msg.headers
   for (const [key, value] of msg.bodyParts ?? []) if (key.toLowerCase() === 'header') return value
   return Buffer.alloc(0)
-}
-
-/**
- * One object per UID. imapflow hands a command every untagged FETCH that arrives
- * while it runs, including a flags-only update another session caused: merged,
- * so such an update never stands in for the message's real response.
- */
-export function mergedByUid (fetched: FetchMessageObject[]): Map<number, FetchMessageObject> {
-  const byUid = new Map<number, FetchMessageObject>()
-  for (const m of fetched) {
-    const known = byUid.get(m.uid)
-    if (known === undefined) {
-      byUid.set(m.uid, m)
-      continue
-    }
-    const merged: FetchMessageObject = { ...known }
-    for (const [k, v] of Object.entries(m)) if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v
-    byUid.set(m.uid, merged)
-  }
-  return byUid
 }
 
 /** Everything a summary is built from arrived: only then is it worth remembering. */
@@ -108,19 +89,14 @@ export async function listMessages (session: ImapSession, path: string, query: L
       if (fixed !== undefined) known.set(uid, fixed)
     }
     const unknown = page.filter(uid => !known.has(uid))
-    const fetched = unknown.length === 0
-      ? []
-      : await session.cmd(session.client.fetchAll(sequenceOf(unknown), {
-        uid: true, flags: true, internalDate: true, size: true, bodyStructure: true, bodyParts: [HEADER_PART],
-      }, { uid: true }))
-    const flagged = known.size === 0 ? [] : await session.cmd(session.client.fetchAll(sequenceOf([...known.keys()]), { uid: true, flags: true }, { uid: true }))
-    const byUid = mergedByUid(fetched)
-    const flagsOf = new Map(flagged.map(m => [m.uid, m.flags]))
+    const byUid = await fetchByUid(session, unknown, { flags: true, internalDate: true, size: true, bodyStructure: true, bodyParts: [HEADER_PART] })
+    const flagged = await fetchByUid(session, [...known.keys()], { flags: true })
     // a message expunged between SEARCH and FETCH is simply absent from the page
     const items = page.flatMap((uid): SummaryRecord[] => {
       const fixed = known.get(uid)
       if (fixed !== undefined) {
-        return flagsOf.has(uid) ? [{ ...fixed, key: { mailbox: path, validity, key: String(uid) }, keywords: keywordsOf(flagsOf.get(uid)) }] : []
+        const row = flagged.get(uid)
+        return row === undefined ? [] : [{ ...fixed, key: { mailbox: path, validity, key: String(uid) }, keywords: keywordsOf(row.flags) }]
       }
       const msg = byUid.get(uid)
       if (msg === undefined) return []
