@@ -14,11 +14,10 @@
  * within the lease), bounded by MAX_BATCH_KEYS.
  */
 import type { AccountContext, MessageKey, MessageRecord } from '../../mail/backend.ts'
-import { GatewayError } from '../../mail/errors.ts'
 import type { ByteBudget } from '../../util/byte-budget.ts'
 import { settingsKey } from '../settings-key.ts'
 import type { ImapConnections } from './connections.ts'
-import { fetchMessagesIn, recordsOf } from './get-messages.ts'
+import { checkValidity, fetchMessagesIn, recordsOf } from './get-messages.ts'
 
 /** Most ids one batch takes: one FETCH command, and at most 32 MiB of messages up to 1 MiB. */
 export const MAX_BATCH_KEYS = 32
@@ -50,17 +49,15 @@ export class FetchBatches {
       batch = this.#start(id, ctx, path, keys)
     }
     const { validity, records } = await batch.done
-    if (keys.some(k => k.validity !== validity)) {
-      throw new GatewayError('stale-id', 'the mailbox changed (UIDVALIDITY) since this id was issued')
-    }
+    checkValidity(keys, validity) // this read's stale ids fail this read only
     return records
   }
 
-  #start (id: string, ctx: AccountContext, path: string, keys: MessageKey[]): Batch {
-    const batch: Batch = { keys: [...keys], done: Promise.resolve({ validity: '', records: new Map() }) }
-    this.#waiting.set(id, batch)
+  #start (id: string, ctx: AccountContext, path: string, first: MessageKey[]): Batch {
+    const keys = [...first]
     const close = (): void => { if (this.#waiting.get(id) === batch) this.#waiting.delete(id) }
-    batch.done = (async () => {
+    const done = (async (): Promise<Fetched> => {
+      await Promise.resolve() // the batch is registered (below) before anything runs
       // held from the first FETCH's sizes until the records are built (small
       // messages are parsed after the lease is returned)
       const permit = this.budget.permit(ctx.accountId)
@@ -68,7 +65,7 @@ export class FetchBatches {
         const fetched = await this.conns.run(ctx.settings, async s => {
           close()
           try {
-            return await fetchMessagesIn(s, path, batch.keys, permit)
+            return await fetchMessagesIn(s, path, keys, permit)
           } catch (err) {
             permit.reset() // a retry on a new connection waits for it holding nothing
             throw err
@@ -80,6 +77,8 @@ export class FetchBatches {
         permit.release()
       }
     })()
+    const batch: Batch = { keys, done }
+    this.#waiting.set(id, batch)
     return batch
   }
 }
