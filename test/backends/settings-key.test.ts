@@ -14,3 +14,10 @@ test('settingsKey: one key per account, security and secret; the secret never ap
   assert.notEqual(settingsKey({ ...noPassword, accessToken: 'hunter2-secret' }).key, k.key, 'a token is not the same secret as an equal password')
   assert.doesNotMatch(k.key, /hunter2/)
 })
+
+test('settingsKey is computed once per settings object', () => {
+  const settings: ConnectionSettings = { protocol: 'imap', host: 'mail.example.com', port: 993, security: 'tls', username: 'ann', password: 'pw' }
+  assert.equal(settingsKey(settings), settingsKey(settings), 'the same answer object')
+  assert.notEqual(settingsKey({ ...settings }), settingsKey(settings), 'an equal copy is computed on its own')
+  assert.deepEqual(settingsKey({ ...settings }), settingsKey(settings))
+})
