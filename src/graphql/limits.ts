@@ -24,6 +24,8 @@ export const DEFAULT_LIMITS: GraphqlLimits = { maxDepth: 10, maxIntrospectionDep
 
 const estimators = new WeakMap<GraphQLSchema, ComplexityEstimator>()
 
+interface FieldCost { weight: number, by: string | null, byDefault: unknown, assumedSize: number }
+
 /**
  * Charges per the SDL's `@cost(weight, multipliedBy, assumedSize)`; 1 + children
  * elsewhere. A page-size argument given as null counts as its SDL default, as the
@@ -34,14 +36,32 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
   const known = estimators.get(schema)
   if (known !== undefined) return known
   const directive = schema.getDirective('cost')
+  // a field's @cost, read from the SDL once (the schema never changes; queries run often)
+  const costs = new WeakMap<object, FieldCost | null>()
+  const costOf = (field: Parameters<ComplexityEstimator>[0]['field']): FieldCost | null => {
+    let cost = costs.get(field)
+    if (cost === undefined) {
+      const values = directive != null && field.astNode != null ? getDirectiveValues(directive, field.astNode) : undefined
+      const by = values?.multipliedBy
+      cost = values === undefined
+        ? null
+        : {
+            weight: Number(values.weight),
+            by: typeof by === 'string' ? by : null,
+            byDefault: typeof by === 'string' ? field.args.find(a => a.name === by)?.defaultValue : undefined,
+            assumedSize: typeof values.assumedSize === 'number' ? values.assumedSize : 1,
+          }
+      costs.set(field, cost)
+    }
+    return cost
+  }
   const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-    const cost = directive != null && field.astNode != null ? getDirectiveValues(directive, field.astNode) : undefined
-    if (cost === undefined) return 1 + childComplexity
-    const by = cost.multipliedBy
-    const asked = typeof by === 'string' ? args[by] ?? field.args.find(a => a.name === by)?.defaultValue : undefined
-    const size = typeof asked === 'number' ? asked : typeof cost.assumedSize === 'number' ? cost.assumedSize : 1
+    const cost = costOf(field)
+    if (cost === null) return 1 + childComplexity
+    const asked = cost.by === null ? undefined : args[cost.by] ?? cost.byDefault
+    const size = typeof asked === 'number' ? asked : cost.assumedSize
     // A negative or zero page size must not make a query cheaper.
-    return (Number(cost.weight) + childComplexity) * Math.max(1, size)
+    return (cost.weight + childComplexity) * Math.max(1, size)
   }
   estimators.set(schema, estimator)
   return estimator
