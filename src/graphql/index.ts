@@ -49,14 +49,19 @@ async function refuseBatches (request: FastifyRequest): Promise<void> {
   }
 }
 
+/** A GraphQL request's parameters where mercurius reads them: the query string for GET, the body otherwise. */
+function graphqlParams (request: FastifyRequest): { query?: unknown, operationName?: unknown } {
+  const source = request.method === 'GET' ? request.query : request.body
+  return (source ?? {}) as { query?: unknown, operationName?: unknown }
+}
+
 /**
  * A query text over MAX_QUERY_CHARS is refused before mercurius sees it: the
  * token bound applies to GraphQL syntax only, and mercurius also accepts a
  * JSON-encoded syntax tree as the query, which it would parse and cache whole.
  */
 async function refuseLongQueries (request: FastifyRequest): Promise<void> {
-  const source = request.method === 'GET' ? request.query : request.body
-  const query = (source as { query?: unknown } | null | undefined)?.query
+  const { query } = graphqlParams(request)
   if (typeof query === 'string' && query.length > MAX_QUERY_CHARS) {
     throw new GatewayError('bad-request', `The query is longer than ${MAX_QUERY_CHARS} characters`)
   }
@@ -107,11 +112,9 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
     })
     const checkCost = costCheck(limits.maxCost)
     scope.graphql.addHook('preExecution', async (schema, document, context, variables) => {
-      // the operation name exactly where mercurius takes it from: the query string
-      // for GET, the body otherwise (never the URL of a POST)
+      // the operation that runs is named where mercurius reads it (never the URL of a POST)
       const request = context.reply?.request
-      const source = request?.method === 'GET' ? request.query : request?.body
-      const named = (source as { operationName?: unknown } | null | undefined)?.operationName
+      const named = request === undefined ? undefined : graphqlParams(request).operationName
       checkCost(schema, document, variables, typeof named === 'string' ? named : undefined)
     })
   })
