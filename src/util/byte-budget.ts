@@ -25,6 +25,13 @@ export const DEFAULT_PARSE_BUDGET_BYTES = 64 * 1024 * 1024
 /** The most of the budget one group may hold. */
 const DEFAULT_GROUP_SHARE = 1 / 4
 
+let processBudget: ByteBudget | undefined
+
+/** The one default budget of the process, for backends built without one (tests, embedders). */
+export function defaultParseBudget (): ByteBudget {
+  return (processBudget ??= new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES))
+}
+
 export interface Waiter { group: string, bytes: number, grant: () => void }
 
 export interface BudgetStats {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import type { MailBackend, MessageKey } from '../../mail/backend.ts'
 import type { PoolStats } from '../../pool/index.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
-import { ByteBudget, DEFAULT_PARSE_BUDGET_BYTES } from '../../util/byte-budget.ts'
+import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
 import { capabilitiesOf } from './capabilities.ts'
 import { ImapConnections } from './connections.ts'
 import type { ConnectFn } from './connections.ts'
@@ -34,7 +34,7 @@ export interface ImapBackendOptions {
   logger?: Logger
   /** Replaceable connection factory (tests observe logins through it). */
   connect?: ConnectFn
-  /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
+  /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: the process's one of 64 MiB, shared by both backends. */
   parseBudget?: ByteBudget
   /** Bound of the list-summary memo (bytes, default 2 MiB). */
   summaryMemoBytes?: number
@@ -63,7 +63,7 @@ async function perMailbox<T> (keys: MessageKey[], fn: (path: string, keys: Messa
 export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
   const conns = new ImapConnections({ ...opts, idleMs: opts.idleMs ?? 60_000 })
   const summaries = new SummaryMemo(opts.summaryMemoBytes)
-  const batches = new FetchBatches(conns, opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES))
+  const batches = new FetchBatches(conns, opts.parseBudget ?? defaultParseBudget())
 
   return {
     protocol: 'imap',

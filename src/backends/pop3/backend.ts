@@ -7,7 +7,7 @@ import type { AccountContext, ListQuery, ListResult, MailBackend, MailboxRecord,
 import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
-import { ByteBudget, DEFAULT_PARSE_BUDGET_BYTES } from '../../util/byte-budget.ts'
+import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
@@ -28,7 +28,7 @@ export interface Pop3BackendOptions {
   /** How long a rejected login is remembered per credential (ms, default 15 s). */
   authFailureTtlMs?: number
   logger?: Pop3Logger | null
-  /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: one of 64 MiB for this backend. */
+  /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: the process's one of 64 MiB, shared by both backends. */
   parseBudget?: ByteBudget
 }
 
@@ -40,7 +40,7 @@ export class Pop3Backend implements MailBackend {
 
   constructor (opts: Pop3BackendOptions) {
     this.opts = opts
-    this.budget = opts.parseBudget ?? new ByteBudget(DEFAULT_PARSE_BUDGET_BYTES)
+    this.budget = opts.parseBudget ?? defaultParseBudget()
     this.sessions = new MaildropSessions({
       connect: (s) => this.connect(s),
       idleQuitMs: opts.idleQuitMs ?? 1000,
