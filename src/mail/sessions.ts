@@ -43,7 +43,11 @@ function str (value: unknown, name: keyof typeof SESSION_LIMITS): string {
   return value as string
 }
 
-/** Both faces call this before the service (and the service again: the core never trusts them). */
+/**
+ * The service calls this before any login. The GraphQL face calls it up front
+ * too, so a malformed input never reaches the service (REST's JSON schema states
+ * the same limits).
+ */
 export function validateSessionInput (input: CreateSessionInput, ttlMax: number): { settings: ConnectionSettings, ttl: number } {
   const protocol = input.protocol
   if (protocol !== 'imap' && protocol !== 'pop3') bad('protocol must be "imap" or "pop3"')
