@@ -70,12 +70,17 @@ export async function mailboxId (base: string, s: Session, path: string): Promis
   return found.id
 }
 
+/** One page of a mailbox: the first, or the one after `cursor`. */
+export async function listPage (base: string, s: Session, mailbox: string, limit: number, cursor: string | null): Promise<MessagePage> {
+  return await getJson<MessagePage>(base, `/v1/mailboxes/${mailbox}/messages?limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`, s)
+}
+
 /** Every message summary of a mailbox, newest first. */
 export async function listAll (base: string, s: Session, mailbox: string): Promise<MessagePage['items']> {
   const items: MessagePage['items'] = []
   let cursor: string | null = null
   do {
-    const page: MessagePage = await getJson<MessagePage>(base, `/v1/mailboxes/${mailbox}/messages?limit=200${cursor === null ? '' : `&cursor=${cursor}`}`, s)
+    const page: MessagePage = await listPage(base, s, mailbox, 200, cursor)
     items.push(...page.items)
     cursor = page.nextCursor
   } while (cursor !== null)

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BODY_FIELDS, SUMMARY_FIELDS, getJson, graphql, pageQuery, type Session } from './gateway.ts'
+import { BODY_FIELDS, SUMMARY_FIELDS, getJson, graphql, listPage, pageQuery, type Session } from './gateway.ts'
 import { cannon, drain, runOps, type Measured } from './load.ts'
 import { startNodeServer } from './procs.ts'
 
@@ -68,10 +68,7 @@ export async function listEveryPage (base: string, session: Session, mailbox: st
   return await runOps({
     workers: 1,
     amount: pages,
-    op: async () => {
-      const page: { nextCursor: string | null } = await getJson(base, `/v1/mailboxes/${mailbox}/messages?limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`, session)
-      cursor = page.nextCursor
-    },
+    op: async () => { cursor = (await listPage(base, session, mailbox, limit, cursor)).nextCursor },
   })
 }
 
