@@ -42,7 +42,9 @@ export class MessageStore {
   readonly #memo: LRUCache<string, CachedMessage>
 
   constructor (private readonly cache: CachePort, memoBytes: number) {
-    this.#memo = new LRUCache<string, CachedMessage>({ maxSize: Math.max(1, memoBytes), sizeCalculation: approxBytes, ttl: CONTENT_TTL_SECONDS * 1000 })
+    const maxSize = Math.max(8, memoBytes)
+    // one entry may take at most an eighth: a few large messages never flush the memo
+    this.#memo = new LRUCache<string, CachedMessage>({ maxSize, maxEntrySize: Math.floor(maxSize / 8), sizeCalculation: approxBytes, ttl: CONTENT_TTL_SECONDS * 1000 })
   }
 
   async get (ctx: AccountContext, key: MessageKey): Promise<CachedMessage | null> {
@@ -50,14 +52,14 @@ export class MessageStore {
     const memo = this.#memo.get(mk)
     if (memo !== undefined) return memo
     const shared = await this.cache.forAccount(ctx.accountId).getJson<CachedMessage>(MESSAGE_KIND, keyParts(key))
-    if (shared !== null && approxBytes(shared) <= this.#memo.maxSize / 8) this.#memo.set(mk, shared)
+    if (shared !== null) this.#memo.set(mk, shared)
     return shared
   }
 
   async set (ctx: AccountContext, key: MessageKey, entry: CachedMessage): Promise<void> {
     const r = entry.record
     if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
-    if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(messageRef(ctx.accountId, key), entry)
+    this.#memo.set(messageRef(ctx.accountId, key), entry)
     await turnBeforeLarge(r)
     await this.cache.forAccount(ctx.accountId).setJson(MESSAGE_KIND, keyParts(key), entry, CONTENT_TTL_SECONDS)
   }
@@ -73,7 +75,7 @@ export class MessageStore {
    * another instance recheck sooner, never serve staler.
    */
   touch (ctx: AccountContext, key: MessageKey, entry: CachedMessage): void {
-    if (approxBytes(entry) <= this.#memo.maxSize / 8) this.#memo.set(messageRef(ctx.accountId, key), entry)
+    this.#memo.set(messageRef(ctx.accountId, key), entry)
   }
 
   async del (ctx: AccountContext, key: MessageKey): Promise<void> {
