@@ -17,10 +17,10 @@ import type { AccountContext, MessageKey, MessageRecord } from '../../mail/backe
 import type { ByteBudget } from '../../util/byte-budget.ts'
 import { settingsKey } from '../settings-key.ts'
 import type { ImapConnections } from './connections.ts'
-import { checkValidity, fetchMessagesIn, recordsOf } from './get-messages.ts'
+import { checkValidity, fetchMessagesIn, PER_FETCH, recordsOf } from './get-messages.ts'
 
-/** Most ids one batch takes: one FETCH command, and at most 32 MiB of messages up to 1 MiB. */
-export const MAX_BATCH_KEYS = 32
+/** Most ids one batch takes: what one FETCH command carries (at most 32 MiB of messages up to 1 MiB). */
+export const MAX_BATCH_KEYS = PER_FETCH
 
 interface Fetched { validity: string, records: Map<number, MessageRecord> }
 

@@ -31,7 +31,8 @@ const BATCH_BYTES = 8 * 1024 * 1024
 /** The first FETCH asks for this much of each message: at most PER_FETCH × PREFIX in flight. */
 export const FIRST_FETCH_PREFIX = RAW_CHUNK
 const PREFIX = FIRST_FETCH_PREFIX
-const PER_FETCH = 32
+/** UIDs per FETCH command (fetch-batches.ts takes as many per batch). */
+export const PER_FETCH = 32
 
 export function uidOf (key: MessageKey): number | null {
   if (!/^\d{1,10}$/.test(key.key)) return null
