@@ -62,6 +62,8 @@ function summaryOf (path: string, validity: string, msg: FetchMessageObject): Su
   const fields = parseHeaderBlock(headerOf(msg))
   return {
     ...fields,
+    headers: [], // no summary shows them; a remembered summary has none either
+
     key: { mailbox: path, validity, key: String(msg.uid) },
     receivedAt: utcIso(msg.internalDate),
     size: msg.size ?? 0,

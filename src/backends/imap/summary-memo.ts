@@ -14,10 +14,7 @@
 import { LRUCache } from 'lru-cache'
 import type { SummaryRecord } from '../../mail/backend.ts'
 
-/**
- * A summary without what changes or is per request, and without the raw
- * header list (no summary shows it; it is most of a summary's size).
- */
+/** A summary without what changes or is per request (list-messages.ts leaves out the raw header list). */
 export type FixedSummary = Omit<SummaryRecord, 'key' | 'keywords'>
 
 export const DEFAULT_SUMMARY_MEMO_BYTES = 2 * 1024 * 1024
@@ -51,7 +48,7 @@ export class SummaryMemo {
       },
       set: (uid, summary) => {
         const { key: _key, keywords: _keywords, ...fixed } = summary
-        this.#lru.set(prefix + String(uid), { ...fixed, headers: [] })
+        this.#lru.set(prefix + String(uid), fixed)
       },
     }
   }
