@@ -3,21 +3,13 @@
  * (from the harness, test/env/redis.ts: these tests kill and restart it), and
  * the list of store factories every suite loops over.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
+import { waitFor } from '../env/wait.ts'
 import type { CacheLogger, CacheStore } from '../../src/cache/cache.ts'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
 import { RedisStore } from '../../src/cache/redis-store.ts'
 
 export { startRedis } from '../env/redis.ts'
 export type { RedisEnv as TestRedis } from '../env/redis.ts'
-
-export async function waitFor (cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 export async function connectedRedisStore (url: string, logger?: CacheLogger): Promise<RedisStore> {
   const store = new RedisStore(logger === undefined ? { url } : { url, logger })
@@ -37,3 +29,5 @@ export function storeFactories (redisUrl: () => string): StoreFactory[] {
     { name: 'redis', make: async () => await connectedRedisStore(redisUrl()) },
   ]
 }
+
+export { waitFor }

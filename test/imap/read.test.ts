@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import type { MessageKey } from '../../src/mail/backend.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { ByteBudget } from '../../src/util/byte-budget.ts'
+import { waitFor } from '../env/wait.ts'
 import { directClient, env, mail, makeBackend, newAccount } from './helpers.ts'
 
 const { backend } = makeBackend()
@@ -206,12 +207,6 @@ test('getMessages: messages around the first-FETCH prefix (256 KiB) and more UID
   })
 })
 
-/** Polls until `cond` holds (a state the code reaches, not a duration). */
-async function waitFor (cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise(resolve => setTimeout(resolve, 10))
-  assert.ok(cond(), what)
-}
-
 test('getMessages waits for the parse budget while it is spent elsewhere, then reads whole and gives it back', async () => {
   // 1 MiB in all: the 1 MiB + 5 message (streamed, counts 8 MiB) is clamped to the whole budget and read alone
   const budget = new ByteBudget(1024 * 1024, { groupShare: 1 })
@@ -227,7 +222,7 @@ test('getMessages waits for the parse budget while it is spent elsewhere, then r
     let settled = false
     const reads = keys.map(k => budgeted.getMessages(ctx, [k]))
     const all = Promise.all(reads).finally(() => { settled = true })
-    await waitFor(() => budget.stats().waiting >= 1, 'a read queues for the budget')
+    await waitFor(() => budget.stats().waiting >= 1, 5000, 'a read queues for the budget')
     assert.equal(settled, false, 'no read finishes while its share of the budget is held elsewhere')
     hog.release()
     const got = (await all).map(r => r[0])

@@ -12,6 +12,7 @@ import type { AccountContext } from '../../src/mail/backend.ts'
 import type { ConnectionSettings, Security } from '../../src/mail/types.ts'
 import { createHostGuard } from '../../src/net/host-guard.ts'
 import { ByteBudget } from '../../src/util/byte-budget.ts'
+import { waitFor } from '../env/wait.ts'
 import { testEnv, type TestEnv } from '../env/shared.ts'
 import { CORPUS_DIR, corpusFiles } from '../normalise/corpus-files.ts'
 import { delay } from './fake-server.ts'
@@ -193,7 +194,7 @@ describe('POP3 backend on Dovecot', () => {
       await hog.acquire(1024 * 1024)
       let settled = false
       const read = backend.getMessages(ctx, page.items.map(i => i.key)).finally(() => { settled = true })
-      for (let i = 0; i < 500 && budget.stats().waiting === 0; i++) await delay(10)
+      await waitFor(() => budget.stats().waiting > 0, 5000, 'the read queues for the budget')
       assert.equal(budget.stats().waiting, 1, 'the read queues for the budget before its RETR')
       assert.equal(settled, false)
       hog.release()
