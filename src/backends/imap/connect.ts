@@ -6,18 +6,19 @@
  * - security 'tls' = implicit TLS; 'starttls' = STARTTLS required (a server
  *   that does not offer it fails the login); 'none' = cleartext, STARTTLS is
  *   never attempted (callers who want TLS ask for it explicitly).
- * - Certificates are always verified: the system CAs, plus MAIL_TLS_CA_FILE.
+ * - Certificates are always verified: Node's root certificates, plus
+ *   MAIL_TLS_CA_FILE, in one context shared by every connection (net/tls-trust.ts).
  * - The 'error' listener is attached before connect(): imapflow emits socket
  *   failures there and an unhandled 'error' would crash the process.
  */
 import { isIP } from 'node:net'
-import { rootCertificates } from 'node:tls'
 import type { ConnectionOptions } from 'node:tls'
 import { ImapFlow } from 'imapflow'
 import type { ImapFlowOptions, Logger as ImapLogger } from 'imapflow'
 import type { Logger } from 'pino'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
+import { trustContext } from '../../net/tls-trust.ts'
 import { withDeadline } from './deadline.ts'
 import { toGatewayError } from './errors.ts'
 
@@ -64,9 +65,7 @@ export function imapLogger (logger: Logger | undefined): ImapLoggerWithLevels | 
 }
 
 function tlsOptions (tlsCa: Buffer | null): ConnectionOptions {
-  const opts: ConnectionOptions = { rejectUnauthorized: true, minVersion: 'TLSv1.2' }
-  if (tlsCa !== null) opts.ca = [...rootCertificates, tlsCa.toString('utf8')]
-  return opts
+  return { rejectUnauthorized: true, secureContext: trustContext(tlsCa) }
 }
 
 export async function buildOptions (settings: ConnectionSettings, deps: ConnectDeps): Promise<ImapFlowOptions> {

@@ -7,6 +7,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { GatewayError } from '../../../mail/errors.ts'
 import type { HostGuard } from '../../../net/host-guard.ts'
+import { trustContext } from '../../../net/tls-trust.ts'
 
 export interface TlsSettings {
   /** Name to verify the certificate against (the caller's host). */
@@ -18,9 +19,8 @@ export interface TlsSettings {
 export function tlsOptions (settings: TlsSettings): tls.ConnectionOptions {
   return {
     servername: net.isIP(settings.host) === 0 ? settings.host : undefined,
-    ca: settings.ca === null ? undefined : [...tls.rootCertificates, settings.ca.toString('utf8')],
+    secureContext: trustContext(settings.ca),
     rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
     // Verify the name the caller gave even though we connect to an address.
     checkServerIdentity: (_name, cert) => tls.checkServerIdentity(settings.host, cert),
   }
