@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { Readable } from 'node:stream'
 import { test } from 'node:test'
+import { promisify } from 'node:util'
 import { extractPart, parseMessage } from '../../src/mail/normalise/index.ts'
+import type { Address } from '../../src/mail/types.ts'
+
+const run = promisify(execFile)
 
 test('deep nesting: structure stops at the depth limit, nothing throws, size is exact', async () => {
   let raw = 'Subject: deep\r\n'
@@ -74,4 +79,24 @@ test('extractPart applies backpressure: a stalled reader stops the input being r
   let n = 0
   for await (const chunk of part.stream) n += (chunk as Buffer).length
   assert.equal(n, 4 * 1024 * 1024)
+})
+
+/**
+ * `fn` of `module` applied to the value of the JavaScript expression `arg`, in a
+ * child process killed after `ms`: a synchronous hang fails the test instead of
+ * stalling it (no timer fires while the test's own thread is busy).
+ */
+async function inChild<T> (module: URL, fn: string, arg: string, ms: number): Promise<T> {
+  const script = `const m = await import(${JSON.stringify(module.href)}); process.stdout.write(JSON.stringify(m[${JSON.stringify(fn)}](${arg})))`
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: ms, maxBuffer: 64 * 1024 * 1024 })
+  return JSON.parse(stdout) as T
+}
+
+test('an address header of 200 000 words parses in linear time (each word rescanned the mailbox before)', async () => {
+  // about 1 MiB, what a header block may hold; the quadratic scan took about 30 s here
+  const header = '[\'"x" <x@y.z>,\', ...Array.from({ length: 200000 }, (_, i) => \'w\' + (i % 10))].join(\'\\r\\n\\t\')'
+  const to = await inChild<Address[]>(new URL('../../src/mail/normalise/addresses.ts', import.meta.url), 'parseAddresses', header, 10_000)
+  assert.equal(to.length, 2)
+  assert.deepEqual(to[0], { name: 'x', email: 'x@y.z' })
+  assert.equal(to[1]?.email.split(' ').length, 200_000)
 })

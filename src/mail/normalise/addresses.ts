@@ -119,19 +119,24 @@ export function parseAddresses (values: string | string[]): Address[] {
   const out: Address[] = []
   for (const value of Array.isArray(values) ? values : [values]) {
     let cur: Token[] = []
+    // whether `cur` holds an angle-addr, kept as tokens come: asking `cur` each time was
+    // quadratic, and a hostile header of many words held the event loop for seconds
+    let angled = false
     const flush = (): void => {
       const a = mailbox(cur)
       if (a) out.push(a)
       cur = []
+      angled = false
     }
     for (const tok of tokenize(value)) {
       if (tok.t === 'sep') {
-        if (tok.v === ':' && !cur.some(t => t.t === 'angle')) cur = [] // group name: dropped
+        if (tok.v === ':' && !angled) cur = [] // group name: dropped
         else flush()
       } else {
         // "A <a@x> B <b@x>": a new phrase after an angle-addr starts a new mailbox
-        if ((tok.t === 'word' || tok.t === 'quoted' || tok.t === 'angle') && cur.some(t => t.t === 'angle')) flush()
+        if ((tok.t === 'word' || tok.t === 'quoted' || tok.t === 'angle') && angled) flush()
         cur.push(tok)
+        if (tok.t === 'angle') angled = true
       }
     }
     flush()
