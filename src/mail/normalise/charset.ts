@@ -9,22 +9,13 @@
  *   (the de-facto reading of undeclared 8-bit mail). Never throws.
  * - UTF-7 is refused by libmime (a known filter-evasion trick) and read as above.
  */
+import { isAscii as allBelow0x80, isUtf8 } from 'node:buffer'
 import iconv from 'iconv-lite'
 import libmime from 'libmime'
 import { decode as decodeCharset } from 'libmime/lib/charset.js'
 
 const ASCII_LIKE = /^(?:(?:us-)?ascii|7bit|8bit|binary|none|default|x-unknown|unknown|us|ansi_x3\.4-1968)$/i
 const UTF8 = /^utf-?8$/i
-const decoder = new TextDecoder('utf-8', { fatal: true })
-
-function isValidUtf8 (buf: Uint8Array): boolean {
-  try {
-    decoder.decode(buf)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const CJK = /^(?:big5|gbk|gb2312|gb18030|euc-?kr|euc-?jp|shift_jis|sjis|cp949|cp936|iso-?2022-?(?:jp|kr))/i
 
@@ -54,7 +45,7 @@ function repairDoubleEncoded (utf8: string, charset: string): string {
 /** UTF-8 when valid, else `fallback` (a knownCharset() name), else windows-1252. */
 export function decodeLenient (buf: Buffer, fallback: string | null = null): string {
   if (isAscii(buf)) return buf.toString('utf8')
-  if (isValidUtf8(buf)) return fallback ? repairDoubleEncoded(buf.toString('utf8'), fallback) : buf.toString('utf8')
+  if (isUtf8(buf)) return fallback ? repairDoubleEncoded(buf.toString('utf8'), fallback) : buf.toString('utf8')
   if (fallback && fallback !== 'utf-8') {
     try {
       return decodeCharset(buf, fallback)
@@ -63,9 +54,13 @@ export function decodeLenient (buf: Buffer, fallback: string | null = null): str
   return iconv.decode(buf, 'windows-1252')
 }
 
+/**
+ * Octets up to 0x7e only (DEL counts as not ASCII here, as it always has). Node's
+ * native checks, here and for UTF-8: a JavaScript loop over every octet of a large
+ * body was a few per cent of a cold read.
+ */
 function isAscii (buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) if ((buf[i] as number) > 0x7e) return false
-  return true
+  return allBelow0x80(buf) && buf.indexOf(0x7f) === -1
 }
 
 /** Canonical charset name iconv-lite (or encoding-japanese) can decode, or null when unknown. */
@@ -91,7 +86,7 @@ export function decodeBytes (buf: Buffer, charset: string | null | undefined): s
   const name = knownCharset(charset)
   if (!name) return decodeLenient(buf)
   if (name === 'utf-8') return buf.toString('utf8')
-  if (CJK.test(name) && !isAscii(buf) && isValidUtf8(buf)) return decodeLenient(buf, name)
+  if (CJK.test(name) && !isAscii(buf) && isUtf8(buf)) return decodeLenient(buf, name)
   try {
     return decodeCharset(buf, name)
   } catch {
