@@ -13,6 +13,11 @@ export interface Row extends Measured {
   peakRss: number | null
   /** Event-loop delay p99 of the gateway during the scenario (ms); null for other processes. */
   loopP99: number | null
+  /**
+   * Share of the scenario the gateway's main thread was busy (event-loop
+   * utilisation, counted against the time to the last response); null for other processes.
+   */
+  busy: number | null
   /** Share of message reads answered from the cache; null when none were made. */
   hitRatio: number | null
   note?: string
@@ -36,13 +41,13 @@ const mb = (bytes: number): string => f(bytes / 2 ** 20)
 
 export function table (rows: Row[]): string {
   const lines = [
-    '| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MB | loop p99 ms | cache hits | notes |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MB | loop p99 ms | loop busy | cache hits | notes |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ]
   for (const r of rows) {
     const failed = r.failed > 0 ? ` **${r.failed} failed**` : ''
     lines.push(`| ${r.name} | ${r.connections} | ${f(r.rps, r.rps < 100 ? 1 : 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${r.peakRss === null ? '–' : mb(r.peakRss)} | ` +
-      `${r.loopP99 === null ? '–' : f(r.loopP99, 1)} | ${r.hitRatio === null ? '–' : `${f(r.hitRatio * 100)} %`} | ` +
+      `${r.loopP99 === null ? '–' : f(r.loopP99, 1)} | ${r.busy === null ? '–' : `${f(r.busy * 100)} %`} | ${r.hitRatio === null ? '–' : `${f(r.hitRatio * 100)} %`} | ` +
       `${r.ok} ok in ${f(r.seconds, 1)} s${failed}${r.note === undefined ? '' : `; ${r.note}`} |`)
   }
   return lines.join('\n')

@@ -39,7 +39,9 @@ async function measure (gw: GatewayProc, name: string, connections: number, work
   gatewayPeak = Math.max(gatewayPeak, gw.peakRss())
   gw.resetPeak()
   const before = await gw.stats(true)
+  const t0 = performance.now()
   const m = await work()
+  const wall = (performance.now() - t0) / 1000
   const after = await gw.stats()
   gatewayPeak = Math.max(gatewayPeak, gw.peakRss())
   const hits = after.reader.hits - before.reader.hits
@@ -53,6 +55,8 @@ async function measure (gw: GatewayProc, name: string, connections: number, work
     connections,
     peakRss: m.serverPeakRss ?? (ours ? gw.peakRss() : null),
     loopP99: ours ? after.eventLoop.p99 : null,
+    // a fixed-count autocannon run ends on its next whole second: the idle tail is not the scenario's
+    busy: ours ? Math.min(1, after.eventLoop.busy * wall / Math.max(m.seconds, 1e-3)) : null,
     hitRatio: ours && reads > 0 ? hits / reads : null,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   }

@@ -4,9 +4,10 @@
  * at `GET /debug/stats` (`?reset=1` clears the delay histogram after reading).
  * Registered only when BENCH_EVENT_LOOP_STATS=1: off by default, never in the
  * OpenAPI document, no auth (bind the gateway to loopback when enabling it).
- * `?gc=1` runs a full GC first when node was started with --expose-gc.
+ * The event-loop utilisation (`busy`) tells a CPU-bound main thread from one
+ * that waits on the network. `?gc=1` runs a full GC first when node was started with --expose-gc.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import type { ReaderStats } from './mail/message-reader.ts'
 
@@ -14,7 +15,11 @@ export const DEBUG_STATS_ENV = 'BENCH_EVENT_LOOP_STATS'
 
 export interface DebugStats {
   /** Milliseconds, since start or the last reset. */
-  eventLoop: { p50: number, p99: number, max: number, samples: number }
+  /**
+   * Milliseconds, since start or the last reset; `busy`: the share of that time
+   * the main thread was running JavaScript or native code rather than waiting (ELU, 0–1).
+   */
+  eventLoop: { p50: number, p99: number, max: number, samples: number, busy: number }
   reader: ReaderStats
   rss: number
   /** process.memoryUsage() in MB: where the resident memory is (V8 heap, Buffers). */
@@ -35,6 +40,7 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
   histogram.enable()
   app.addHook('onClose', async () => { histogram.disable() })
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100
+  let since: EventLoopUtilization = performance.eventLoopUtilization()
 
   app.get<{ Querystring: { reset?: string, gc?: string } }>('/debug/stats', async (request, reply) => {
     // `?gc=1` with node --expose-gc: a full collection first, so `memory` shows what is live
@@ -46,12 +52,16 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
         p99: ms(histogram.percentile(99)),
         max: ms(histogram.max),
         samples: histogram.count,
+        busy: Math.round(performance.eventLoopUtilization(since).utilization * 1000) / 1000,
       },
       reader: readerStats(),
       rss: process.memoryUsage.rss(),
       memory: megabytes(process.memoryUsage()),
     }
-    if (request.query.reset === '1') histogram.reset()
+    if (request.query.reset === '1') {
+      histogram.reset()
+      since = performance.eventLoopUtilization()
+    }
     return reply.header('cache-control', 'no-store').send(stats)
   })
 }
