@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { extractPart, parseMessage } from '../../src/mail/normalise/index.ts'
+import type { ParsedMessage } from '../../src/mail/backend.ts'
 import type { Address } from '../../src/mail/types.ts'
 
 const run = promisify(execFile)
@@ -87,7 +88,7 @@ test('extractPart applies backpressure: a stalled reader stops the input being r
  * stalling it (no timer fires while the test's own thread is busy).
  */
 async function inChild<T> (module: URL, fn: string, arg: string, ms: number): Promise<T> {
-  const script = `const m = await import(${JSON.stringify(module.href)}); process.stdout.write(JSON.stringify(m[${JSON.stringify(fn)}](${arg})))`
+  const script = `const m = await import(${JSON.stringify(module.href)}); process.stdout.write(JSON.stringify(await m[${JSON.stringify(fn)}](${arg})))`
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: ms, maxBuffer: 64 * 1024 * 1024 })
   return JSON.parse(stdout) as T
 }
@@ -99,4 +100,25 @@ test('an address header of 200 000 words parses in linear time (each word rescan
   assert.equal(to.length, 2)
   assert.deepEqual(to[0], { name: 'x', email: 'x@y.z' })
   assert.equal(to[1]?.email.split(' ').length, 200_000)
+})
+
+test('long runs in headers and bodies parse in linear time (five trims were quadratic regular expressions)', async () => {
+  const parse = async (raw: string): Promise<ParsedMessage> =>
+    await inChild<ParsedMessage>(new URL('../../src/mail/normalise/index.ts', import.meta.url), 'parseMessage', `Buffer.from(${raw}, 'latin1')`, 10_000)
+  const n = 500_000
+  // 500 000 carriage returns inside a header (not line ends): the header splitter's trailing-CRLF trim
+  const crs = await parse(`'X-A: a' + '\\r'.repeat(${n}) + 'b\\r\\nSubject: s\\r\\n\\r\\nbody\\r\\n'`)
+  assert.equal(crs.subject, 's')
+  // 500 000 blanks inside a value: the unfolding of the field
+  const blanks = await parse(`'Subject: a' + ' '.repeat(${n}) + 'b\\r\\n\\r\\nbody\\r\\n'`)
+  assert.equal(blanks.subject, `a${' '.repeat(n)}b`)
+  // a Content-Transfer-Encoding of "base64" and a long tail: the encoding's trims
+  for (const tail of ["';'", "'('"]) {
+    const cte = await parse(`'Content-Transfer-Encoding: base64' + ${tail}.repeat(${n}) + 'x\\r\\n\\r\\naGk=\\r\\n'`)
+    assert.equal(cte.text, 'aGk=\n', `${tail}: not base64, so the body stays as it is`)
+  }
+  // a body over the 2 MiB cap whose U+FFFD run stops before the cut: the trim of a cut character
+  const body = await parse('\'Content-Type: text/plain; charset=utf-8\\r\\n\\r\\n\' + Buffer.from(\'\\uFFFD\'.repeat(600000) + \'b\' + \'x\'.repeat(400000)).toString(\'latin1\')')
+  assert.ok((body.text ?? '').startsWith('\uFFFD'), 'the run is kept')
+  assert.ok((body.text ?? '').includes('bx'), 'and what follows it, up to the cap')
 })

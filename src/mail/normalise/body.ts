@@ -12,6 +12,7 @@
 import libmime from 'libmime'
 import { decodeBytes, sniffHtmlCharset } from './charset.ts'
 import { htmlToText } from './html-text.ts'
+import { trimEndWhere } from './linear-text.ts'
 import type { PartInfo } from './part-info.ts'
 import type { PartNode } from './types.ts'
 
@@ -54,7 +55,7 @@ export class BodyCollector {
     const buf = Buffer.concat(c.chunks, c.bytes)
     const html = part.type === 'text/html'
     let s = decodeBytes(buf, c.info.charset ?? (html ? sniffHtmlCharset(buf) : null))
-    if (c.truncated) s = s.replace(/\uFFFD+$/, '')
+    if (c.truncated) s = trimEndWhere(s, ch => ch === '\uFFFD')
     s = s.replace(/\r\n?/g, '\n')
     if (c.info.flowed && !html) s = libmime.decodeFlowed(s, c.info.delSp)
     return s

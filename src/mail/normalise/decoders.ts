@@ -6,6 +6,7 @@
  * in quoted-printable is kept literally; unknown encodings (x-uuencode, "7-bit",
  * "plain", …) pass through unchanged.
  */
+import { trimEndWhere, withoutComment } from './linear-text.ts'
 
 export interface Decoder {
   write: (chunk: Buffer) => Buffer
@@ -98,7 +99,7 @@ class IdentityDecoder implements Decoder {
 
 /** Decoder for a Content-Transfer-Encoding value (already lowercased/trimmed or raw). */
 export function createDecoder (encoding: string | null | undefined): Decoder {
-  const e = (encoding ?? '').toLowerCase().replace(/\(.*\)/g, '').replace(/[;\s]+$/g, '').trim()
+  const e = trimEndWhere(withoutComment((encoding ?? '').toLowerCase()), c => c === ';' || /\s/.test(c)).trim()
   if (e === 'base64') return new Base64Decoder()
   if (e === 'quoted-printable') return new QuotedPrintableDecoder()
   return new IdentityDecoder()

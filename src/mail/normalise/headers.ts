@@ -11,6 +11,7 @@
  */
 import type { Header } from '../types.ts'
 import { decodeLenient, knownCharset } from './charset.ts'
+import { unfoldBlanks } from './linear-text.ts'
 
 /** Bytes of one header block we read; anything beyond is ignored (hostile input). */
 export const MAX_HEADER_BYTES = 1024 * 1024
@@ -65,7 +66,7 @@ export function splitHeaders (block: Buffer): Header[] {
     if (colon <= 0) continue
     const name = text.slice(0, colon).trim()
     if (!name || /[\s]/.test(name)) continue
-    out.push({ name, value: text.slice(colon + 1).replace(/[ \t]*\n[ \t]*/g, ' ').trim() })
+    out.push({ name, value: unfoldBlanks(text.slice(colon + 1)).trim() })
   }
   return out
 }

@@ -16,6 +16,7 @@
  * with the original on the corpus.
  */
 import mailsplit from 'mailsplit'
+import { trimEndWhere, withoutComment } from './linear-text.ts'
 
 interface HeadersInternals {
   headers: Buffer | false
@@ -34,7 +35,7 @@ export function parseHeaderLines (this: HeadersInternals): void {
     this.parsed = true
     return
   }
-  const physical = this.headers.toString('binary').replace(/[\r\n]+$/, '').split(/\r?\n/)
+  const physical = trimEndWhere(this.headers.toString('binary'), c => c === '\r' || c === '\n').split(/\r?\n/)
   // logical lines: each starts at line 0 or at a line not starting with a blank
   const logical: string[] = []
   let run: string[] = []
@@ -55,11 +56,21 @@ export function parseHeaderLines (this: HeadersInternals): void {
     } else if (i === 0 && /^POST /i.test(line)) {
       this.http = line // HTTP POST request
     } else {
-      lines.push({ key: this._normalizeHeader(line.substr(0, line.indexOf(':'))), line })
+      const key = this._normalizeHeader(line.substr(0, line.indexOf(':')))
+      lines.push({ key, line: key === 'content-transfer-encoding' ? encodingWithoutComment(line) : line })
     }
   })
   this.lines = lines
   this.parsed = true
+}
+
+/**
+ * mailsplit strips a comment from this value with /\(.*\)/g, which is quadratic
+ * on a run of "(" without ")". The comment is removed here in one pass, and any
+ * "(" left over (which left the value unreadable before, as it does now) becomes "_".
+ */
+function encodingWithoutComment (line: string): string {
+  return line.includes('(') ? withoutComment(line).replaceAll('(', '_') : line
 }
 
 /** The class the splitter's nodes use (mailsplit exposes it as `Headers`). */
