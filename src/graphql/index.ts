@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import mercurius from 'mercurius'
+import type { DocumentNode } from 'graphql'
 import type { Config } from '../config.ts'
 import { GatewayError } from '../mail/errors.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
@@ -57,14 +58,23 @@ function graphqlParams (request: FastifyRequest): { query?: unknown, operationNa
 
 /**
  * A query text over MAX_QUERY_CHARS is refused before mercurius sees it: the
- * token bound applies to GraphQL syntax only, and mercurius also accepts a
- * JSON-encoded syntax tree as the query, which it would parse and cache whole.
+ * token bound applies to GraphQL syntax only, and mercurius JSON-parses any text
+ * that is not GraphQL (the tree is then refused, see refuseSyntaxTrees).
  */
 async function refuseLongQueries (request: FastifyRequest): Promise<void> {
   const { query } = graphqlParams(request)
   if (typeof query === 'string' && query.length > MAX_QUERY_CHARS) {
     throw new GatewayError('bad-request', `The query is longer than ${MAX_QUERY_CHARS} characters`)
   }
+}
+
+/**
+ * mercurius reads a query that is not GraphQL text as a JSON syntax tree; the
+ * contract takes GraphQL text only, and a malformed tree broke the validation
+ * rules (a 500). A document parsed from text knows its source; a tree does not.
+ */
+async function refuseSyntaxTrees (_schema: unknown, document: DocumentNode): Promise<void> {
+  if (document.loc?.source === undefined) throw new GatewayError('bad-request', 'The query must be GraphQL text')
 }
 
 /**
@@ -110,6 +120,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       errorFormatter,
       jit: 0,
     })
+    scope.graphql.addHook('preValidation', refuseSyntaxTrees)
     const checkCost = costCheck(limits.maxCost)
     scope.graphql.addHook('preExecution', async (schema, document, context, variables) => {
       // the operation that runs is named where mercurius reads it (never the URL of a POST)

@@ -12,6 +12,7 @@ import {
   getDirectiveValues, getOperationAST, GraphQLError, Kind,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule,
 } from 'graphql'
+import { GatewayError } from '../mail/errors.ts'
 
 export interface GraphqlLimits {
   maxDepth: number
@@ -69,8 +70,8 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
 
 /**
  * The cost check, run once the request's variables are known (a mercurius
- * `preExecution` hook): the page size of `first: $n` is a variable. Throws the
- * way a validation failure does (400 bad-request), before anything executes.
+ * `preExecution` hook): the page size of `first: $n` is a variable. Refuses
+ * with 400 bad-request, before anything executes.
  */
 export function costCheck (maxCost: number) {
   return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): void => {
@@ -86,11 +87,8 @@ export function costCheck (maxCost: number) {
       ...(name === undefined ? {} : { operationName: name }),
     })
     if (cost > maxCost) {
-      const refused = new GraphQLError(
-        `Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer messages (first) or fewer body fields (text, html, attachments, headers).`
-      )
-      // the shape mercurius gives validation failures: errors/toPublicError maps it to 400 bad-request
-      throw Object.assign(new Error('query cost over the limit'), { errors: [refused] })
+      throw new GatewayError('bad-request',
+        `Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer messages (first) or fewer body fields (text, html, attachments, headers).`)
     }
   }
 }

@@ -168,3 +168,19 @@ test('a query text over MAX_QUERY_CHARS is refused, also as a JSON syntax tree (
   }
   assert.equal(fake.calls.length, 0)
 })
+
+test('a query sent as a JSON syntax tree is refused as a bad request, never run', async (t) => {
+  const { app, fake } = await build(t)
+  // mercurius tries JSON.parse on a query that is not GraphQL text; such trees are not
+  // what the contract accepts, and a malformed one reached the validation rules broken
+  const trees = [
+    { kind: 'Document', definitions: [{ kind: 'OperationDefinition', operation: 'query' }] },
+    parse('{ mailboxes { id } }'),
+  ]
+  for (const tree of trees) {
+    const res = await gql(app, JSON.stringify(tree), { token: IMAP_TOKEN })
+    assert.equal(res.status, 400, res.raw)
+    assert.deepEqual(codes(res), ['bad-request'], res.raw)
+  }
+  assert.equal(fake.calls.length, 0)
+})
