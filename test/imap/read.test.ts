@@ -257,6 +257,21 @@ test('concurrent reads of one mailbox share a FETCH; a stale id fails only the r
   }
 })
 
+test('one read of more ids than a FETCH carries is read as several batches', async () => {
+  const { backend: two, clients } = makeBackend({ maxPerAccount: 2 })
+  try {
+    const { user, ctx } = await newAccount('read-split')
+    const delivered = await env.dovecot.deliverMany(user.username, Array.from({ length: 40 }, (_, i) => ({ raw: mail({ subject: `p${i}` }) })))
+    const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
+    const got = await two.getMessages(ctx, keys)
+    assert.deepEqual(got.map(m => m?.subject), keys.map((_, i) => `p${i}`))
+    // 32 + 8 ids: two batches, each with its own lease (and its own share of the parse budget)
+    assert.equal(clients.length, 2)
+  } finally {
+    await two.close()
+  }
+})
+
 test('reads with other credentials never join a batch: a wrong password fails alone', async () => {
   const { user, ctx } = await newAccount('read-batch-creds')
   const [d] = await env.dovecot.deliverMany(user.username, [{ raw: mail({ subject: 'mine' }) }])
