@@ -1,7 +1,7 @@
 // Mailboxes, paging, filters and message reads against the harness Dovecot.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import type { MessageKey } from '../../src/mail/backend.ts'
+import type { AccountContext, MessageKey } from '../../src/mail/backend.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { ByteBudget } from '../../src/util/byte-budget.ts'
 import { waitFor } from '../env/wait.ts'
@@ -234,12 +234,17 @@ test('getMessages waits for the parse budget while it is spent elsewhere, then r
   }
 })
 
+/** A new account holding `count` messages with subjects `${prefix}0`, `${prefix}1`, …, and their keys in that order. */
+async function accountWith (name: string, count: number, prefix: string): Promise<{ ctx: AccountContext, keys: MessageKey[] }> {
+  const { user, ctx } = await newAccount(name)
+  const delivered = await env.dovecot.deliverMany(user.username, Array.from({ length: count }, (_, i) => ({ raw: mail({ subject: `${prefix}${i}` }) })))
+  return { ctx, keys: delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) })) }
+}
+
 test('concurrent reads of one mailbox share a FETCH; a stale id fails only the read that asked for it', async () => {
   const { backend: one, clients } = makeBackend({ maxPerAccount: 1 })
   try {
-    const { user, ctx } = await newAccount('read-batched')
-    const delivered = await env.dovecot.deliverMany(user.username, Array.from({ length: 10 }, (_, i) => ({ raw: mail({ subject: `b${i}` }) })))
-    const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
+    const { ctx, keys } = await accountWith('read-batched', 10, 'b')
     const stale = { ...keys[0]!, validity: String(Number(keys[0]!.validity) + 1) }
     const joinedBefore = one.joinedReads()
     const reads = [...keys.map(k => one.getMessages(ctx, [k])), one.getMessages(ctx, [stale, keys[1]!])]
@@ -260,9 +265,7 @@ test('concurrent reads of one mailbox share a FETCH; a stale id fails only the r
 test('one read of more ids than a FETCH carries is read as several batches', async () => {
   const { backend: two, clients } = makeBackend({ maxPerAccount: 2 })
   try {
-    const { user, ctx } = await newAccount('read-split')
-    const delivered = await env.dovecot.deliverMany(user.username, Array.from({ length: 40 }, (_, i) => ({ raw: mail({ subject: `p${i}` }) })))
-    const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
+    const { ctx, keys } = await accountWith('read-split', 40, 'p')
     const got = await two.getMessages(ctx, keys)
     assert.deepEqual(got.map(m => m?.subject), keys.map((_, i) => `p${i}`))
     // 32 + 8 ids: two batches, each with its own lease (and its own share of the parse budget)
