@@ -279,7 +279,8 @@ export type Query = {
   mailbox?: Maybe<Mailbox>;
   /**
    * GET /v1/mailboxes/{mailboxId}/messages: newest first, `first` 1–200 (REST `limit`),
-   * `after` is the REST `cursor` (an opaque `nextCursor`/`endCursor`).
+   * `after` is the REST `cursor` (an opaque `nextCursor`/`endCursor`). Any mailbox but
+   * INBOX of a POP3 account is `unsupported` (it has no folders).
    */
   messages: MessageConnection;
   /** GET /v1/messages/{messageId}; an unknown id is a `not-found` error. */
