@@ -47,17 +47,14 @@ function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): numbe
   return n
 }
 
-function bytes (env: NodeJS.ProcessEnv, name: string, def: number): number {
+function bytes (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return def
   const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim())
   if (m === null) throw new Error(`${name} must be a size like 1048576 or 1MB, got "${raw}"`)
   const unit = (m[2] ?? 'b').toLowerCase()
   const mult = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1
-  return Number(m[1]) * mult
-}
-
-function atLeast (n: number, min: number, name: string): number {
+  const n = Number(m[1]) * mult
   if (n < min) throw new Error(`${name} must be at least ${min} bytes, got ${n}`)
   return n
 }
@@ -87,7 +84,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 15000, 100),
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
-    parseBudgetBytes: atLeast(bytes(env, 'PARSE_BUDGET_BYTES', DEFAULT_PARSE_BUDGET_BYTES), 1024 * 1024, 'PARSE_BUDGET_BYTES'),
+    parseBudgetBytes: bytes(env, 'PARSE_BUDGET_BYTES', DEFAULT_PARSE_BUDGET_BYTES, 1024 * 1024),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
     graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1),
     graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1),
