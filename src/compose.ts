@@ -20,8 +20,9 @@ export function createService (config: Config, logger: Logger): MailService {
     memoryBytes: config.memoryCacheBytes,
     logger: logger.child({ component: 'cache' }),
   })
-  // one budget for both protocols: it bounds the process, not a backend
-  const parseBudget = new ByteBudget(config.parseBudgetBytes)
+  // one budget for both protocols: it bounds the process, not a backend; a read
+  // waits for it (holding no connection) as long as one operation may take
+  const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: 4 * config.upstreamTimeoutMs })
   const imap = createImapBackend({
     guard,
     tlsCa: config.tlsCa,

@@ -15,9 +15,14 @@
  *   so a large request is not starved by a stream of small ones.
  * - A request asks once for all it needs, never while holding part of it (no
  *   hold-and-wait, so no deadlock); a permit asked again gives back first.
+ * - A wait is bounded (`maxWaitMs`): past it, acquire() answers false, and the
+ *   caller reports the gateway busy instead of queueing without end.
+ * - Nobody should wait while holding a pooled connection: it would sit idle, and
+ *   the operation's deadline would blame the mail server. Callers under a lease
+ *   use tryAcquire() and, refused, give the lease back before they wait.
  *
  *   const permit = budget.permit(accountId)
- *   try { await permit.acquire(bytes); …read and parse… } finally { permit.release() }
+ *   try { if (await permit.acquire(bytes)) …read and parse… } finally { permit.release() }
  */
 
 /** PARSE_BUDGET_BYTES' default: message octets held for reading and parsing at once, process-wide. */
@@ -48,9 +53,13 @@ export class ByteBudget {
   readonly #queue: Waiter[] = []
   readonly #held = new Map<string, number>()
 
-  constructor (capacity: number, opts: { groupShare?: number } = {}) {
+  /** How long acquire() waits before it gives up (ms; Infinity: as long as it takes). */
+  readonly maxWaitMs: number
+
+  constructor (capacity: number, opts: { groupShare?: number, maxWaitMs?: number } = {}) {
     if (!Number.isFinite(capacity) || capacity < 1) throw new RangeError('capacity must be ≥ 1 byte')
     this.capacity = Math.floor(capacity)
+    this.maxWaitMs = opts.maxWaitMs ?? Infinity
     this.share = Math.max(1, Math.floor(this.capacity * Math.min(1, opts.groupShare ?? DEFAULT_GROUP_SHARE)))
     this.#free = this.capacity
   }
@@ -123,33 +132,65 @@ export class ByteBudget {
 
 export class Permit {
   #held = 0
-  #waiter: Waiter | null = null
+  /** Gives up the wait in progress (release() or the wait bound); null when not waiting. */
+  #drop: (() => void) | null = null
   #released = false
-  #cancelled = false
 
   constructor (private readonly budget: ByteBudget, private readonly group: string) {}
 
   /**
-   * Waits for `bytes` of the budget (at most the capacity). Asked again,
-   * it first gives back what it holds, so a permit never waits while holding.
-   * release() while waiting leaves the queue at once, and this resolves holding
-   * nothing.
+   * Waits for `bytes` of the budget (at most the capacity); true once held.
+   * Asked again, it first gives back what it holds, so a permit never waits
+   * while holding. False, holding nothing, when the budget's `maxWaitMs` passed
+   * first or release() was called meanwhile (it leaves the queue at once).
    */
-  async acquire (bytes: number): Promise<void> {
-    if (this.#released) return
+  async acquire (bytes: number): Promise<boolean> {
+    if (this.#released) return false
     this.reset()
     const n = this.budget.clamp(bytes)
-    let grant!: () => void
-    const granted = new Promise<void>(resolve => { grant = resolve })
-    const w: Waiter = { group: this.group, bytes: n, grant }
-    this.#waiter = w
-    if (!this.budget.take(w)) await granted
-    this.#waiter = null
+    let dropped = false
+    let wake!: () => void
+    const woken = new Promise<void>(resolve => { wake = resolve })
+    const w: Waiter = { group: this.group, bytes: n, grant: () => wake() }
+    if (!this.budget.take(w)) {
+      // granted on the way (cancel finds it gone): the continuation below takes it
+      this.#drop = () => { if (this.budget.cancel(w)) { dropped = true; wake() } }
+      const timer = Number.isFinite(this.budget.maxWaitMs) ? setTimeout(this.#drop, this.budget.maxWaitMs) : undefined
+      await woken
+      clearTimeout(timer)
+      this.#drop = null
+    }
+    if (dropped) return false
     if (this.#released) {
-      if (!this.#cancelled) this.budget.give(this.group, n) // granted on its way: hand it back
-      return
+      this.budget.give(this.group, n) // granted on its way out: hand it back
+      return false
     }
     this.#held = n
+    return true
+  }
+
+  /**
+   * Takes `bytes` only if the budget grants them now (never ahead of earlier
+   * waiters); otherwise holds nothing. For callers holding something the budget's
+   * wait must not hold up (a pooled connection): they give it back, acquire(), and
+   * come back.
+   */
+  tryAcquire (bytes: number): boolean {
+    if (this.#released) return false
+    this.reset()
+    const n = this.budget.clamp(bytes)
+    const w: Waiter = { group: this.group, bytes: n, grant: () => {} }
+    if (!this.budget.take(w)) {
+      this.budget.cancel(w)
+      return false
+    }
+    this.#held = n
+    return true
+  }
+
+  /** True when this permit already holds what `bytes` is charged. */
+  covers (bytes: number): boolean {
+    return this.#held > 0 && this.#held >= this.budget.clamp(bytes)
   }
 
   /** Gives back what this permit holds now; it can acquire again (an operation retried). */
@@ -163,12 +204,7 @@ export class Permit {
   release (): void {
     if (this.#released) return
     this.#released = true
-    const w = this.#waiter
-    if (w !== null && this.budget.cancel(w)) {
-      // never granted: wake the waiting acquire() so the abandoned operation ends, with nothing to give back
-      this.#cancelled = true
-      w.grant()
-    }
+    this.#drop?.()
     this.reset()
   }
 }

@@ -1,5 +1,6 @@
 // Shared set-up of the IMAP backend tests: a backend pointed at the harness Dovecot,
 // with its connection factory wrapped so tests can count login attempts and reach clients.
+import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { ImapFlow } from 'imapflow'
 import { createImapBackend } from '../../src/backends/imap/index.ts'
@@ -96,4 +97,15 @@ export async function directClient (user: { username: string, password: string }
   client.on('error', () => {})
   await client.connect()
   return client
+}
+
+/** A message of exactly `bytes` octets: the body is padded with whole lines to hit it. */
+export function mailOfSize (subject: string, bytes: number): Buffer {
+  const bare = mail({ subject, body: '' })
+  const line = 'x'.repeat(98) + '\r\n'
+  const pad = bytes - bare.length
+  const body = line.repeat(Math.floor(pad / line.length)) + 'y'.repeat(pad % line.length)
+  const raw = mail({ subject, body })
+  assert.equal(raw.length, bytes)
+  return raw
 }

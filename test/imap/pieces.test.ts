@@ -10,6 +10,7 @@ import { isConnectionDrop, isConnectionFatal, toGatewayError, UpstreamRefusal } 
 import { complete, decodePosition, encodePosition } from '../../src/backends/imap/list-messages.ts'
 import { mergedByUid } from '../../src/backends/imap/fetch-rows.ts'
 import { fetchMessagesIn, recordsOf } from '../../src/backends/imap/get-messages.ts'
+import { isShort } from '../../src/backends/budget-wait.ts'
 import type { ImapSession } from '../../src/backends/imap/session.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { PoolTimeoutError } from '../../src/pool/index.ts'
@@ -154,6 +155,7 @@ test('a read that gets another client\'s flags-only FETCH next to the real one s
       sync: async () => { syncs++ },
     } as unknown as ImapSession
     const fetched = await fetchMessagesIn(session, 'INBOX', [{ mailbox: 'INBOX', validity: '1', key: '5' }])
+    assert.ok(!isShort(fetched), 'no budget asked for, none short')
     const records = await recordsOf('INBOX', fetched)
     assert.deepEqual([...records.keys()], [5], 'only the asked UID')
     assert.equal(records.get(5)?.subject, 'the real one')

@@ -3,9 +3,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AccountContext, MessageKey } from '../../src/mail/backend.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
-import { ByteBudget } from '../../src/util/byte-budget.ts'
-import { waitFor } from '../env/wait.ts'
-import { directClient, env, mail, makeBackend, newAccount } from './helpers.ts'
+import { directClient, env, mail, mailOfSize, makeBackend, newAccount } from './helpers.ts'
 
 const { backend } = makeBackend()
 after(async () => { await backend.close() })
@@ -177,17 +175,6 @@ test('getMessages reads small and large messages in one batch; a missing UID is 
   assert.deepEqual(states, [{ keywords: ['$seen'] }, null])
 })
 
-/** A message of exactly `bytes` octets: the body is padded with whole lines to hit it. */
-function mailOfSize (subject: string, bytes: number): Buffer {
-  const bare = mail({ subject, body: '' })
-  const line = 'x'.repeat(98) + '\r\n'
-  const pad = bytes - bare.length
-  const body = line.repeat(Math.floor(pad / line.length)) + 'y'.repeat(pad % line.length)
-  const raw = mail({ subject, body })
-  assert.equal(raw.length, bytes)
-  return raw
-}
-
 test('getMessages: messages around the first-FETCH prefix (256 KiB) and more UIDs than one FETCH carries arrive whole', async () => {
   const { user, ctx } = await newAccount('read-prefix')
   const sizes = [256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 700 * 1024, 1024 * 1024 + 5]
@@ -205,33 +192,6 @@ test('getMessages: messages around the first-FETCH prefix (256 KiB) and more UID
     const body = raws[i]!.subarray(raws[i]!.indexOf('\r\n\r\n') + 4).toString('latin1').replace(/\r\n/g, '\n')
     assert.equal(got[i]?.text?.length, body.length, `text of the ${n}-octet message`)
   })
-})
-
-test('getMessages waits for the parse budget while it is spent elsewhere, then reads whole and gives it back', async () => {
-  // 1 MiB in all: the 1 MiB + 5 message (streamed, counts 8 MiB) is clamped to the whole budget and read alone
-  const budget = new ByteBudget(1024 * 1024, { groupShare: 1 })
-  const { backend: budgeted } = makeBackend({ parseBudget: budget })
-  try {
-    const { user, ctx } = await newAccount('read-budget')
-    const raws = [mailOfSize('longer', 700 * 1024), mailOfSize('large', 1024 * 1024 + 5), mail({ subject: 'small' })]
-    const delivered = await env.dovecot.deliverMany(user.username, raws.map(raw => ({ raw })))
-    const keys = delivered.map(d => ({ mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) }))
-
-    const hog = budget.permit()
-    await hog.acquire(1)
-    let settled = false
-    const reads = keys.map(k => budgeted.getMessages(ctx, [k]))
-    const all = Promise.all(reads).finally(() => { settled = true })
-    await waitFor(() => budget.stats().waiting >= 1, 5000, 'a read queues for the budget')
-    assert.equal(settled, false, 'no read finishes while its share of the budget is held elsewhere')
-    hog.release()
-    const got = (await all).map(r => r[0])
-    assert.deepEqual(got.map(m => m?.subject), ['longer', 'large', 'small'])
-    got.forEach((m, i) => assert.equal(m?.size, raws[i]!.length))
-    assert.deepEqual(budget.stats(), { capacity: 1024 * 1024, available: 1024 * 1024, waiting: 0 })
-  } finally {
-    await budgeted.close()
-  }
 })
 
 /** A new account holding `count` messages with subjects `${prefix}0`, `${prefix}1`, …, and their keys in that order. */

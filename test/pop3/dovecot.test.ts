@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createPop3Backend } from '../../src/backends/pop3/index.ts'
 import { connectPop3 } from '../../src/backends/pop3/client/index.ts'
 import type { AccountContext } from '../../src/mail/backend.ts'
+import { GatewayError } from '../../src/mail/errors.ts'
 import type { ConnectionSettings, Security } from '../../src/mail/types.ts'
 import { createHostGuard } from '../../src/net/host-guard.ts'
 import { ByteBudget } from '../../src/util/byte-budget.ts'
@@ -201,5 +202,42 @@ describe('POP3 backend on Dovecot', () => {
       assert.deepEqual((await read).map(m => m?.subject), ['y', 'x'])
       assert.deepEqual(budget.stats(), { capacity: 1024 * 1024, available: 1024 * 1024, waiting: 0 })
     } finally { await backend.close() }
+  })
+
+  it('a RETR waiting for the budget leaves the maildrop: its session QUITs and another instance logs in meanwhile', async () => {
+    const user = await env.dovecot.createUser('pop3-budget-lease')
+    await env.dovecot.deliverMany(user.username, [{ raw: mk('w') }])
+    const budget = new ByteBudget(1024 * 1024, { groupShare: 1 })
+    const waiting = createPop3Backend({ guard, tlsCa: caFile, timeoutMs: 5000, idleQuitMs: 100, parseBudget: budget })
+    const other = backendFor(100) // another gateway instance: its own login
+    const ctx = ctxOf(settingsFor(user))
+    try {
+      const [item] = (await waiting.listMessages(ctx, 'INBOX', { limit: 1, filter: {} })).items
+      const hog = budget.permit()
+      await hog.acquire(1024 * 1024)
+      let settled = false
+      const read = waiting.getMessages(ctx, [item!.key]).finally(() => { settled = true })
+      await waitFor(() => budget.stats().waiting === 1, 5000, 'the read queues for the budget')
+      // the maildrop is locked while a session is open (pop3_lock_session): the
+      // other instance gets in only once the waiting read's session has QUIT
+      let listed: string[] | null = null
+      for (let attempt = 0; attempt < 10 && listed === null; attempt++) {
+        await delay(200)
+        try {
+          listed = (await other.listMessages(ctx, 'INBOX', { limit: 1, filter: {} })).items.map(i => i.subject ?? '')
+        } catch (err) {
+          if (!(err instanceof GatewayError && err.code === 'mailbox-locked')) throw err
+        }
+      }
+      assert.deepEqual(listed, ['w'], 'the other instance read the maildrop while the read waited')
+      assert.equal(settled, false)
+      await other.close() // its QUIT unlocks the maildrop for the waiting read's new login
+      hog.release()
+      assert.deepEqual((await read).map(m => m?.subject), ['w'])
+      assert.deepEqual(budget.stats(), { capacity: 1024 * 1024, available: 1024 * 1024, waiting: 0 })
+    } finally {
+      await waiting.close()
+      await other.close()
+    }
   })
 })

@@ -5,7 +5,7 @@ import { ByteBudget } from '../../src/util/byte-budget.ts'
 /** Settles pending promise callbacks (grants resolve through microtasks). */
 const ticks = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve() }
 
-function track (p: Promise<void>): { done: boolean } {
+function track (p: Promise<unknown>): { done: boolean } {
   const state = { done: false }
   p.then(() => { state.done = true }, () => {})
   return state
@@ -132,4 +132,55 @@ test('reset gives back what is held for a retry; asked again, a permit gives bac
   p.release()
   assert.equal(budget.stats().available, 100, 'a second release gives nothing back twice')
   assert.throws(() => new ByteBudget(0), RangeError)
+})
+
+test('tryAcquire takes only what is free now, never ahead of an earlier waiter; refused, it holds nothing', async () => {
+  const budget = whole(100)
+  const hog = budget.permit()
+  await hog.acquire(70)
+  const p = budget.permit()
+  assert.equal(p.tryAcquire(20), true)
+  assert.equal(p.covers(20), true)
+  assert.equal(p.covers(21), false)
+  assert.equal(budget.stats().available, 10)
+  // asked again it gives back first: 40 > 30 free, so it ends holding nothing
+  assert.equal(p.tryAcquire(40), false)
+  assert.equal(p.covers(1), false)
+  assert.deepEqual(budget.stats(), { capacity: 100, available: 30, waiting: 0 })
+  const head = budget.permit()
+  const headGot = track(head.acquire(50))
+  await ticks()
+  assert.equal(p.tryAcquire(5), false, '5 would fit, but a waiter asked first')
+  hog.release()
+  await ticks()
+  assert.equal(headGot.done, true)
+  assert.equal(p.tryAcquire(5), true)
+  head.release()
+  p.release()
+  assert.equal(p.tryAcquire(1), false, 'a released permit takes nothing')
+  assert.deepEqual(budget.stats(), { capacity: 100, available: 100, waiting: 0 })
+})
+
+test('a wait is bounded: past maxWaitMs acquire answers false holding nothing, and the ones behind go on', async () => {
+  const budget = new ByteBudget(100, { groupShare: 1, maxWaitMs: 50 })
+  const hog = budget.permit()
+  await hog.acquire(90)
+  const head = budget.permit()
+  const started = Date.now()
+  const headGot = head.acquire(50)
+  const behind = budget.permit()
+  const behindGot = track(behind.acquire(10))
+  await ticks()
+  assert.equal(behindGot.done, false, 'it waits behind the head')
+  assert.equal(await headGot, false)
+  assert.ok(Date.now() - started >= 45, 'not before the bound')
+  await ticks()
+  assert.equal(behindGot.done, true, 'the one behind is granted once the head gives up')
+  assert.equal(head.covers(1), false)
+  assert.equal(await head.acquire(10), false, 'the bound applies to every wait: still 0 free')
+  hog.release()
+  behind.release()
+  assert.equal(await head.acquire(10), true, 'granted at once when free')
+  head.release()
+  assert.deepEqual(budget.stats(), { capacity: 100, available: 100, waiting: 0 })
 })

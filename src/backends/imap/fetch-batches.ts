@@ -12,12 +12,18 @@
  * lease: an upstream failure or the operation's deadline fails every read of
  * it, and a read waits for the others' messages too (a large one is streamed
  * within the lease), bounded by MAX_BATCH_KEYS.
+ *
+ * The parse budget is never waited for under the lease: a batch it refuses
+ * gives the connection back, waits (awaitBudget), and leases again.
  */
 import type { AccountContext, MessageKey, MessageRecord } from '../../mail/backend.ts'
-import type { ByteBudget } from '../../util/byte-budget.ts'
+import { GatewayError } from '../../mail/errors.ts'
+import type { ByteBudget, Permit } from '../../util/byte-budget.ts'
+import { awaitBudget, isShort } from '../budget-wait.ts'
 import { settingsKey } from '../settings-key.ts'
 import type { ImapConnections } from './connections.ts'
 import { checkValidity, fetchMessagesIn, PER_FETCH, recordsOf } from './get-messages.ts'
+import type { Fetched as Read } from './get-messages.ts'
 
 /** Most ids one batch takes: what one FETCH command carries (at most 32 MiB of messages up to 1 MiB). */
 export const MAX_BATCH_KEYS = PER_FETCH
@@ -73,15 +79,7 @@ export class FetchBatches {
       // messages are parsed after the lease is returned)
       const permit = this.budget.permit(ctx.accountId)
       try {
-        const fetched = await this.conns.run(ctx.settings, async s => {
-          close()
-          try {
-            return await fetchMessagesIn(s, path, keys, permit)
-          } catch (err) {
-            permit.reset() // a retry on a new connection waits for it holding nothing
-            throw err
-          }
-        })
+        const fetched = await this.#fetch(ctx, path, keys, permit, close)
         return { validity: fetched.validity, records: await recordsOf(path, fetched) }
       } finally {
         close()
@@ -91,5 +89,28 @@ export class FetchBatches {
     const batch: Batch = { keys, done }
     this.#waiting.set(id, batch)
     return batch
+  }
+
+  /**
+   * Under a lease, with the budget taken (or held from a wait before). Refused
+   * the budget, the lease goes back and the wait runs holding nothing; the sizes
+   * of IMAP messages never change, so the second lease finds its need covered;
+   * a server whose sizes keep growing is cut off after three rounds.
+   */
+  async #fetch (ctx: AccountContext, path: string, keys: MessageKey[], permit: Permit, close: () => void): Promise<Read> {
+    for (let round = 1; ; round++) {
+      const got = await this.conns.run(ctx.settings, async s => {
+        close()
+        try {
+          return await fetchMessagesIn(s, path, keys, permit)
+        } catch (err) {
+          permit.reset() // a retry on a new connection starts holding nothing
+          throw err
+        }
+      })
+      if (!isShort(got)) return got
+      if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported other message sizes on every read')
+      await awaitBudget(permit, got.short)
+    }
   }
 }

@@ -11,7 +11,10 @@
  * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage
  *    (starting from the prefix already here): a big message is never held in memory whole.
  * Between 1 and 2, the process-wide parse budget is taken for every octet held until
- * the records are built (the caller gives it back).
+ * the records are built (the caller gives it back). Only if it is free now: a
+ * read never waits for it under the lease. Refused, it drops what it fetched and
+ * answers how much it needs; the caller waits with the lease given back and
+ * calls again (which fetches the prefixes anew, now with the budget held).
  * Keys whose UIDVALIDITY is not the mailbox's current one are not fetched: the
  * caller (fetch-batches.ts) answers 'stale-id' to the read that asked for them.
  */
@@ -20,6 +23,7 @@ import type { MessageKey, MessageRecord, ParsedMessage } from '../../mail/backen
 import { GatewayError } from '../../mail/errors.ts'
 import { parseFootprint, parseMessage } from '../../mail/normalise/index.ts'
 import type { Permit } from '../../util/byte-budget.ts'
+import type { BudgetShort } from '../budget-wait.ts'
 import { keywordsOf } from './keywords.ts'
 import { utcIso } from './list-messages.ts'
 import { RAW_CHUNK, RawMessageStream } from './raw-stream.ts'
@@ -93,10 +97,11 @@ export interface Fetched {
 
 /**
  * The upstream part, under the lease: no CPU-heavy parsing of small messages here.
- * Once the first FETCH has told the sizes, `permit` is acquired for everything this
- * call will hold until recordsOf has parsed it (the caller releases it after that).
+ * Once the first FETCH has told the sizes, `permit` must cover everything this
+ * call will hold until recordsOf has parsed it (the caller releases it after that):
+ * held already, or free now; else nothing is kept and the need is answered.
  */
-export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[], permit?: Permit): Promise<Fetched> {
+export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[], permit?: Permit): Promise<Fetched | BudgetShort> {
   return session.inMailbox(path, async (validity) => {
     const out: Fetched = { validity, metas: new Map(), sources: [], parsed: new Map() }
     // ids of another UIDVALIDITY name other messages: not fetched (the caller reports them stale)
@@ -136,7 +141,8 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
     // the octets here and to come, and one streamed parse at a time for the large ones
     const here = out.sources.reduce((n, s) => n + s.source.length, 0)
     const toCome = longer.reduce((n, h) => n + (h.size ?? 0), 0)
-    await permit?.acquire(here + toCome + (large.length > 0 ? parseFootprint(null) : 0))
+    const need = here + toCome + (large.length > 0 ? parseFootprint(null) : 0)
+    if (permit !== undefined && !permit.covers(need) && !permit.tryAcquire(need)) return { short: need }
 
     // the rest of each longer message, after the prefix already here (the cap is only
     // syntax: imapflow's literal limit bounds what a server may send)

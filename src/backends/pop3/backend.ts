@@ -8,6 +8,7 @@ import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
+import { awaitBudget, isShort } from '../budget-wait.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
@@ -92,14 +93,26 @@ export class Pop3Backend implements MailBackend {
         // one message at a time, each under its own share of the parse budget
         const permit = this.budget.permit(ctx.accountId)
         try {
-          let record = await readMessage(lease.session, key, permit)
-          if (record === null && this.mayRefresh(lease, key)) {
-            // Maybe newer than this session's list: look again with a new login.
+          for (let round = 1; ; round++) {
+            let got = await readMessage(lease.session, key, permit)
+            if (got === null && this.mayRefresh(lease, key)) {
+              // Maybe newer than this session's list: look again with a new login.
+              lease.release()
+              lease = await this.sessions.acquire(ctx.settings, true)
+              got = await readMessage(lease.session, key, permit)
+            }
+            if (!isShort(got)) {
+              out.push(got)
+              break
+            }
+            // The budget is spent elsewhere: wait for it without holding the maildrop
+            // (its idle QUIT, other logins), then lease again (a UIDL's message and
+            // size never change; a server whose sizes keep growing is cut off).
+            if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported another message size on every read')
             lease.release()
-            lease = await this.sessions.acquire(ctx.settings, true)
-            record = await readMessage(lease.session, key, permit)
+            await awaitBudget(permit, got.short)
+            lease = await this.sessions.acquire(ctx.settings, false)
           }
-          out.push(record)
         } finally {
           permit.release()
         }

@@ -8,6 +8,7 @@ import type { ListQuery, ListResult, MailboxRecord, MessageKey, MessageRecord, S
 import { GatewayError } from '../../mail/errors.ts'
 import { parseFootprint, parseHeaderBlock, parseMessage } from '../../mail/normalise/index.ts'
 import type { Permit } from '../../util/byte-budget.ts'
+import type { BudgetShort } from '../budget-wait.ts'
 import type { MessageFilter } from '../../mail/types.ts'
 import { Pop3CommandError } from './client/index.ts'
 import type { MaildropSession } from './session.ts'
@@ -70,22 +71,23 @@ export async function listPage (session: MaildropSession, query: ListQuery): Pro
 export interface RetrieveOptions {
   /** Asked when a RETR is cut short: drain the rest (true) or close the connection. */
   drainOnAbort?: () => boolean
-  /** Acquired for the message's parse footprint before the RETR is sent. */
-  permit?: Permit
 }
 
-/**
- * RETR of a message by UIDL; null when this session has no such UIDL. The LIST
- * size bounds what the server may send (a hostile reply is cut off), but is not
- * enforced exactly: some servers count LF line ends.
- */
-export async function retrieve (session: MaildropSession, key: MessageKey, opts: RetrieveOptions = {}): Promise<{ stream: Readable, size: number | null } | null> {
+interface Located { n: number, size: number | undefined }
+
+/** The message number and LIST size of a UIDL in this session's list; null when it has none. */
+async function locate (session: MaildropSession, key: MessageKey): Promise<Located | null> {
   if (key.mailbox !== INBOX || key.validity !== null) return null
   const snap = await session.snapshot()
   const n = snap.byUid.get(key.key)
-  if (n === undefined) return null
-  const size = snap.sizes.get(n)
-  await opts.permit?.acquire(parseFootprint(size ?? null))
+  return n === undefined ? null : { n, size: snap.sizes.get(n) }
+}
+
+/**
+ * The LIST size bounds what the server may send (a hostile reply is cut off), but
+ * is not enforced exactly: some servers count LF line ends.
+ */
+async function retrAt (session: MaildropSession, { n, size }: Located, opts: RetrieveOptions): Promise<{ stream: Readable, size: number | null }> {
   const stream = await session.client.retr(n, {
     ...(size === undefined ? {} : { exactSize: size, maxBytes: retrCap(size), strictSize: false }),
     ...(opts.drainOnAbort === undefined ? {} : { drainOnAbort: opts.drainOnAbort }),
@@ -93,10 +95,23 @@ export async function retrieve (session: MaildropSession, key: MessageKey, opts:
   return { stream, size: size ?? null }
 }
 
-/** RETR parsed; `permit` (released by the caller) is acquired before the RETR. */
-export async function readMessage (session: MaildropSession, key: MessageKey, permit?: Permit): Promise<MessageRecord | null> {
-  const got = await retrieve(session, key, permit === undefined ? {} : { permit })
-  if (got === null) return null
+/** RETR of a message by UIDL; null when this session has no such UIDL. */
+export async function retrieve (session: MaildropSession, key: MessageKey, opts: RetrieveOptions = {}): Promise<{ stream: Readable, size: number | null } | null> {
+  const at = await locate(session, key)
+  return at === null ? null : await retrAt(session, at, opts)
+}
+
+/**
+ * RETR parsed. `permit` (released by the caller) must cover the message's parse
+ * footprint before the RETR is sent: held already, or free now. Otherwise the
+ * need is answered, and the caller waits for it with the lease given back.
+ */
+export async function readMessage (session: MaildropSession, key: MessageKey, permit?: Permit): Promise<MessageRecord | null | BudgetShort> {
+  const at = await locate(session, key)
+  if (at === null) return null
+  const need = parseFootprint(at.size ?? null)
+  if (permit !== undefined && !permit.covers(need) && !permit.tryAcquire(need)) return { short: need }
+  const got = await retrAt(session, at, {})
   let parsed
   try {
     parsed = await parseMessage(got.stream)
