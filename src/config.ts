@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
+import { checkCaBundle } from './net/tls-trust.ts'
 import { DEFAULT_PARSE_BUDGET_BYTES } from './util/byte-budget.ts'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -77,7 +78,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     secretIsRandom: !secretRaw,
     sessionTtlMax: int(env, 'SESSION_TTL_MAX', 86400, 1),
     allowedHosts: hosts === undefined || hosts.length === 0 ? null : hosts,
-    tlsCa: env.MAIL_TLS_CA_FILE ? readFileSync(env.MAIL_TLS_CA_FILE) : null,
+    tlsCa: env.MAIL_TLS_CA_FILE ? caBundle(env.MAIL_TLS_CA_FILE) : null,
     bodyLimit: bytes(env, 'BODY_LIMIT', 1024 * 1024),
     imapMaxPerAccount: int(env, 'IMAP_MAX_CONNECTIONS_PER_ACCOUNT', 3, 1),
     imapMaxTotal: int(env, 'IMAP_MAX_CONNECTIONS', 200, 1),
@@ -90,4 +91,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1),
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int(env, 'RATE_LIMIT_PER_MINUTE', 0, 1) : null,
   }
+}
+
+function caBundle (path: string): Buffer {
+  const bundle = readFileSync(path)
+  checkCaBundle(bundle, `MAIL_TLS_CA_FILE (${path})`)
+  return bundle
 }

@@ -6,6 +6,7 @@
  * each connection, and with the ~140 roots added to the bundle that parse
  * held the event loop for about 26 ms per connection on the bench machine.
  */
+import { X509Certificate } from 'node:crypto'
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
 
 export const MIN_TLS_VERSION = 'TLSv1.2'
@@ -25,4 +26,29 @@ export function trustContext (extraCa: Buffer | null): SecureContext {
     withExtraCa.set(extraCa, context)
   }
   return context
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g
+
+/**
+ * Checks an extra CA bundle before it is trusted: Node's TLS silently skips
+ * anything in `ca` that is not a PEM certificate, so a DER file or a broken
+ * block would leave the mail servers it was meant for failing verification,
+ * with nothing saying why. Throws a message for the operator; returns how many
+ * certificates the bundle holds.
+ */
+export function checkCaBundle (bundle: Buffer, source: string): number {
+  const blocks = bundle.toString('latin1').match(PEM_BLOCK) ?? []
+  if (blocks.length === 0) {
+    throw new Error(`${source} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); a DER file converts with: openssl x509 -inform der -in ca.der -out ca.pem`)
+  }
+  // a self-signed server certificate is a valid trust anchor too: parsing is the check
+  blocks.forEach((block, i) => {
+    try {
+      return new X509Certificate(block)
+    } catch (err) {
+      throw new Error(`${source}: certificate ${i + 1} of ${blocks.length} is not usable: ${(err as Error).message}`)
+    }
+  })
+  return blocks.length
 }

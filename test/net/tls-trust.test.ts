@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import tls from 'node:tls'
-import { trustContext } from '../../src/net/tls-trust.ts'
+import { X509Certificate } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { loadConfig } from '../../src/config.ts'
+import { checkCaBundle, trustContext } from '../../src/net/tls-trust.ts'
 import { makeCerts } from '../env/certs.ts'
 
 let dir: string
@@ -49,5 +52,28 @@ describe('trustContext', () => {
   it('trusts a server signed by the extra CA, and only with it', async () => {
     assert.equal(await handshake(trustContext(ca)), 'ok')
     assert.equal(await handshake(trustContext(null)), 'UNABLE_TO_VERIFY_LEAF_SIGNATURE')
+  })
+})
+
+describe('MAIL_TLS_CA_FILE is checked at start-up (Node\'s TLS skips what it cannot read, silently)', () => {
+  it('a PEM bundle loads, its certificates counted', async () => {
+    const file = join(dir, 'bundle.pem')
+    await writeFile(file, Buffer.concat([ca, Buffer.from('\n'), cert]))
+    assert.equal(checkCaBundle(await readFile(file), 'bundle'), 2)
+    assert.deepEqual(loadConfig({ MAIL_TLS_CA_FILE: file }).tlsCa, await readFile(file))
+  })
+
+  it('a DER file, an empty file and a broken PEM block stop start-up with a message naming the file', async () => {
+    const der = join(dir, 'ca.der')
+    await writeFile(der, new X509Certificate(ca).raw)
+    assert.throws(() => loadConfig({ MAIL_TLS_CA_FILE: der }), /MAIL_TLS_CA_FILE \(.*ca\.der\) holds no PEM certificate.*openssl x509 -inform der/)
+    const empty = join(dir, 'empty.pem')
+    await writeFile(empty, '')
+    assert.throws(() => loadConfig({ MAIL_TLS_CA_FILE: empty }), /holds no PEM certificate/)
+    const broken = join(dir, 'broken.pem')
+    const pem = ca.toString('latin1')
+    const cut = pem.indexOf('\n', pem.indexOf('\n') + 1) // the body's first line
+    await writeFile(broken, ca.toString('latin1') + pem.slice(0, cut + 1) + pem.slice(cut + 20))
+    assert.throws(() => loadConfig({ MAIL_TLS_CA_FILE: broken }), /broken\.pem\): certificate 2 of 2 is not usable/)
   })
 })
