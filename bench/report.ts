@@ -55,6 +55,6 @@ export function table (rows: Row[]): string {
 
 export function targets (list: Target[]): string {
   const lines = ['| target | goal | measured | |', '|---|---|---|---|']
-  for (const t of list) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`)
+  for (const t of list) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.goal === '(comparison)' ? '–' : t.met ? 'met' : '**missed**'} |`)
   return lines.join('\n')
 }

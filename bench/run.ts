@@ -124,6 +124,7 @@ async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
   const floorTarget = { port: env.dovecot.ports.imaps, ca: readFileSync(env.dovecot.caFile), user: env.imapUser }
   r.cold = await measure(gw, `IMAP cold GET /v1/messages/{id}, each of ${oldestFirst.length} corpus messages once`, 8, () => s.readEach(c, oldestFirst, 8), { note: `${POOL} IMAP connections behind` })
   r.floor = await measure(gw, 'IMAP protocol floor: the same FETCHes, imapflow, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL), { inProcess: true, note: 'warm TLS connections, INBOX selected' })
+  r.floorParse = await measure(gw, 'IMAP floor + normaliser: the same FETCHes, then parse and JSON, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL, { parse: true }), { inProcess: true, note: 'what a direct client needing the same fields does' })
   r.warm = await measure(gw, 'IMAP warm GET, the same corpus again', 8, () => s.readEach(c, oldestFirst, 8))
   await warmCached(c, rotating)
   r.cached = await measure(gw, 'IMAP cached GET /v1/messages/{id}, 100 ids rotating', 32, () => s.readRotating(c, rotating, 32))
