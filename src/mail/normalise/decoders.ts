@@ -20,34 +20,108 @@ const B64 = new Int16Array(256).fill(-1)
 B64['-'.charCodeAt(0)] = 62 // base64url, seen in the wild
 B64['_'.charCodeAt(0)] = 63
 
+/** Runs shorter than this go through the loop: the native call's set-up costs more than it saves. */
+const NATIVE_MIN = 512
+
+/**
+ * Base64 in two gears with one result. The loop reads every character (junk
+ * skipped, "=" ends a quantum). Long runs with no "=" and no junk (nearly every
+ * real attachment) are decoded natively, about twice as fast: line breaks are
+ * dropped, whole quanta go to Buffer#write, and a quantum left open carries over
+ * to the next chunk. Node's decoder would also skip junk, but it stops at "=",
+ * so "=" and any run with junk stay with the loop.
+ */
 class Base64Decoder implements Decoder {
-  private bits = 0
-  private nbits = 0
+  /** 6-bit values of a quantum begun and not yet emitted (0–3 of them). */
+  private readonly q = new Uint8Array(4)
+  private k = 0
 
   write (chunk: Buffer): Buffer {
-    const out = Buffer.allocUnsafe(Math.ceil(chunk.length * 3 / 4) + 3)
+    const out = Buffer.allocUnsafe(Math.ceil((chunk.length + this.k) * 3 / 4) + 3)
     let o = 0
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i] as number
-      if (c === 0x3d) { // '=': padding ends the quantum; drop leftover bits
-        this.bits = 0
-        this.nbits = 0
+    let i = 0
+    while (i < chunk.length) {
+      if (this.k !== 0) {
+        // a begun quantum is closed character by character, so a native run starts aligned
+        o = this.loop(chunk, i, i + 1, out, o)
+        i++
         continue
       }
-      const v = B64[c] as number
-      if (v < 0) continue
-      this.bits = ((this.bits << 6) | v) & 0xffffff
-      this.nbits += 6
-      if (this.nbits >= 8) {
-        this.nbits -= 8
-        out[o++] = (this.bits >> this.nbits) & 0xff
+      const pad = chunk.indexOf(0x3d, i)
+      const stop = pad === -1 ? chunk.length : pad
+      if (stop - i >= NATIVE_MIN) {
+        const n = this.native(chunk, i, stop, out, o)
+        if (n >= 0) {
+          o = n
+          i = stop
+          continue
+        }
       }
+      // a short run or one with junk: the loop reads it, and the "=" after it
+      const end = pad === -1 ? chunk.length : pad + 1
+      o = this.loop(chunk, i, end, out, o)
+      i = end
     }
     return out.subarray(0, o)
   }
 
   end (): Buffer {
-    return EMPTY
+    const out = Buffer.allocUnsafe(3)
+    const o = this.flush(out, 0)
+    this.k = 0
+    return o === 0 ? EMPTY : out.subarray(0, o)
+  }
+
+  /** The bytes a begun quantum holds (2 values: 1 byte, 3 values: 2 bytes; 1 value: none). */
+  private flush (out: Buffer, o: number): number {
+    const q = this.q
+    if (this.k >= 2) out[o++] = (q[0]! << 2) | (q[1]! >> 4)
+    if (this.k === 3) out[o++] = ((q[1]! & 0x0f) << 4) | (q[2]! >> 2)
+    return o
+  }
+
+  /** Characters from..to one at a time; the new output offset. */
+  private loop (chunk: Buffer, from: number, to: number, out: Buffer, o: number): number {
+    const q = this.q
+    for (let i = from; i < to; i++) {
+      const c = chunk[i] as number
+      if (c === 0x3d) { // '=': padding ends the quantum; its complete bytes stay, leftover bits go
+        o = this.flush(out, o)
+        this.k = 0
+        continue
+      }
+      const v = B64[c] as number
+      if (v < 0) continue
+      q[this.k++] = v
+      if (this.k === 4) {
+        out[o++] = (q[0]! << 2) | (q[1]! >> 4)
+        out[o++] = ((q[1]! & 0x0f) << 4) | (q[2]! >> 2)
+        out[o++] = ((q[2]! & 0x03) << 6) | q[3]!
+        this.k = 0
+      }
+    }
+    return o
+  }
+
+  /** from..to natively (no "=" in it; called with no quantum begun); -1 when the run holds junk. */
+  private native (chunk: Buffer, from: number, to: number, out: Buffer, o: number): number {
+    let text = chunk.toString('latin1', from, to)
+    if (text.includes('\r')) text = text.replaceAll('\r\n', '')
+    if (text.includes('\n')) text = text.replaceAll('\n', '')
+    const whole = text.length - (text.length % 4)
+    // Node skips junk silently: then fewer octets come out than whole quanta make,
+    // and the loop reads the run instead (what was written past o is overwritten)
+    if (out.write(whole === text.length ? text : text.slice(0, whole), o, 'base64') !== whole / 4 * 3) return -1
+    const k0 = this.k
+    for (let j = whole; j < text.length; j++) {
+      const v = B64[text.charCodeAt(j)] as number
+      if (v < 0) {
+        this.k = k0
+        return -1
+      }
+      this.q[this.k++] = v
+    }
+    return o + whole / 4 * 3
   }
 }
 
