@@ -13,13 +13,16 @@
  *   budget, alone in its group.
  * - Waiters are served first come, first served among the groups that have room,
  *   so a large request is not starved by a stream of small ones.
- * - A request asks once for all it needs, never while holding part of it (no
- *   hold-and-wait, so no deadlock); a permit asked again gives back first.
+ * - A request asks once for all it needs, never while holding part of it; a
+ *   permit asked again gives back first.
  * - A wait is bounded (`maxWaitMs`): past it, acquire() answers false, and the
  *   caller reports the gateway busy instead of queueing without end.
- * - Nobody should wait while holding a pooled connection: it would sit idle, and
- *   the operation's deadline would blame the mail server. Callers under a lease
- *   use tryAcquire() and, refused, give the lease back before they wait.
+ * - Nobody should wait for the budget while holding a pooled connection: it would
+ *   sit idle, and the operation's deadline would blame the mail server. Callers
+ *   under a lease use tryAcquire() and, refused, give the lease back before they
+ *   wait. So the order is always budget, then connection: a read granted the
+ *   budget may wait for a connection (bounded by the pool), never the reverse,
+ *   and there is no deadlock.
  *
  *   const permit = budget.permit(accountId)
  *   try { if (await permit.acquire(bytes)) …read and parse… } finally { permit.release() }
@@ -59,7 +62,9 @@ export class ByteBudget {
   constructor (capacity: number, opts: { groupShare?: number, maxWaitMs?: number } = {}) {
     if (!Number.isFinite(capacity) || capacity < 1) throw new RangeError('capacity must be ≥ 1 byte')
     this.capacity = Math.floor(capacity)
-    this.maxWaitMs = opts.maxWaitMs ?? Infinity
+    // setTimeout fires at once past 2^31 - 1 ms: a longer bound is no bound
+    const wait = opts.maxWaitMs ?? Infinity
+    this.maxWaitMs = wait >= 2 ** 31 ? Infinity : Math.max(0, wait)
     this.share = Math.max(1, Math.floor(this.capacity * Math.min(1, opts.groupShare ?? DEFAULT_GROUP_SHARE)))
     this.#free = this.capacity
   }

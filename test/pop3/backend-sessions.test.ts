@@ -9,6 +9,8 @@ import { createPop3Backend } from '../../src/backends/pop3/index.ts'
 import { connectPop3 } from '../../src/backends/pop3/client/index.ts'
 import type { AccountContext } from '../../src/mail/backend.ts'
 import type { ConnectionSettings } from '../../src/mail/types.ts'
+import { ByteBudget } from '../../src/util/byte-budget.ts'
+import { waitFor } from '../env/wait.ts'
 import { delay, startFakeServer, type FakeMessage, type FakeServerOptions } from './fake-server.ts'
 import { clientOptions, loopbackGuard, readAll, rejectsWith } from './helpers.ts'
 
@@ -169,4 +171,21 @@ test('a raw download holds the session until the stream ends, then it QUITs', as
   assert.equal(raw.size, null, 'POP3 raw is sent without a Content-Length (LIST sizes are not exact everywhere)')
   await delay(300)
   assert.equal(server.openSessions, 0)
+})
+
+test('a read waiting for the parse budget keeps its session on a server with LOGIN-DELAY, where a new login would be refused', async (t) => {
+  const server = await startFakeServer({ lock: true, messages: [mail(1)], capa: ['USER', 'UIDL', 'TOP', 'LOGIN-DELAY 900'] })
+  const budget = new ByteBudget(1024 * 1024, { groupShare: 1 })
+  const backend = createPop3Backend({ guard: loopbackGuard(), timeoutMs: 2000, idleQuitMs: 50, parseBudget: budget })
+  t.after(async () => { await backend.close(); await server.close() })
+  const ctx: AccountContext = { accountId: 'acc', settings: { protocol: 'pop3', host: '127.0.0.1', port: server.port, security: 'none', username: 'alice', password: 'secret' } }
+  const hog = budget.permit()
+  await hog.acquire(1024 * 1024)
+  const read = backend.getMessages(ctx, [key('uid-1')])
+  await waitFor(() => budget.stats().waiting === 1, 5000, 'the read queues for the budget')
+  await delay(300) // well past the idle QUIT
+  assert.equal(server.openSessions, 1, 'the session stays open while the read waits')
+  hog.release()
+  assert.deepEqual((await read).map(m => m?.subject), ['m1'])
+  assert.equal(server.logins, 1, 'no second login')
 })

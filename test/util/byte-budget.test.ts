@@ -183,4 +183,7 @@ test('a wait is bounded: past maxWaitMs acquire answers false holding nothing, a
   assert.equal(await head.acquire(10), true, 'granted at once when free')
   head.release()
   assert.deepEqual(budget.stats(), { capacity: 100, available: 100, waiting: 0 })
+  // a bound setTimeout cannot keep (it would fire at once) is no bound
+  assert.equal(new ByteBudget(100, { maxWaitMs: 2 ** 31 }).maxWaitMs, Infinity)
+  assert.equal(new ByteBudget(100, { maxWaitMs: 2 ** 31 - 1 }).maxWaitMs, 2 ** 31 - 1)
 })

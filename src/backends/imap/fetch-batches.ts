@@ -101,12 +101,8 @@ export class FetchBatches {
     for (let round = 1; ; round++) {
       const got = await this.conns.run(ctx.settings, async s => {
         close()
-        try {
-          return await fetchMessagesIn(s, path, keys, permit)
-        } catch (err) {
-          permit.reset() // a retry on a new connection starts holding nothing
-          throw err
-        }
+        // a retry after a dropped connection keeps what the permit holds: it never waits under the lease
+        return await fetchMessagesIn(s, path, keys, permit)
       })
       if (!isShort(got)) return got
       if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported other message sizes on every read')

@@ -107,8 +107,14 @@ export class Pop3Backend implements MailBackend {
             }
             // The budget is spent elsewhere: wait for it without holding the maildrop
             // (its idle QUIT, other logins), then lease again (a UIDL's message and
-            // size never change; a server whose sizes keep growing is cut off).
+            // size never change; a server whose sizes keep growing is cut off). Not
+            // where the server announced LOGIN-DELAY: the login after a QUIT would be
+            // refused, so such a read waits holding its session (the wait is bounded).
             if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported another message size on every read')
+            if (!lease.session.refreshable) {
+              await awaitBudget(permit, got.short)
+              continue
+            }
             lease.release()
             await awaitBudget(permit, got.short)
             lease = await this.sessions.acquire(ctx.settings, false)
