@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import { it } from 'node:test'
+import { randomBytes } from 'node:crypto'
 import { extractPart, parseMessage } from '../../src/mail/normalise/index.ts'
+import { plainRunEnd, plainRuns } from '../../src/mail/normalise/split-lines.ts'
 import { readCorpus } from '../e2e/direct.ts'
 
 const split = (raw: Buffer, n: number): Readable => {
@@ -33,4 +35,55 @@ it('parse and extraction are independent of chunking, over the whole corpus', as
     }
   }
   assert.deepEqual(problems, [])
+})
+
+it('plain body runs end before any line that could be a boundary', () => {
+  const b = (s: string): Buffer => Buffer.from(s, 'latin1')
+  assert.equal(plainRunEnd(b('abc\ndef\nghi'), 0, 11), 8, 'up to the last complete line')
+  assert.equal(plainRunEnd(b('abc\ndef\n--x\n'), 0, 13), 8, 'not the "--" line')
+  assert.equal(plainRunEnd(b('abc\n\r--x\n'), 0, 10), 4, 'not a line with a stray CR before "--"')
+  assert.equal(plainRunEnd(b('abc\n\r\n--x\n'), 0, 11), 4, 'not a line with CR LF before "--" (mailsplit looks up to offset 2)')
+  assert.equal(plainRunEnd(b('abc-def\nxyz\n'), 0, 12), 8, 'a "-" past offset 2 is plain (the run stops after its line)')
+  assert.equal(plainRunEnd(b('abc-def\nxyz\n'), 8, 12), 12, 'and the next run goes on')
+  assert.equal(plainRunEnd(b('ab-\nxyz\n'), 0, 8), 0, 'a "-" at offset 2 is a candidate')
+  assert.equal(plainRunEnd(b('abc\ndef\nghi\n'), 0, 6), 4, 'within the limit')
+  assert.equal(plainRunEnd(b('abcdef'), 0, 6), 0, 'no complete line')
+})
+
+it('skipping plain body runs gives what the line-by-line path of mailsplit gives, however the bytes arrive', async () => {
+  const data = randomBytes(30_000)
+  const b64 = data.toString('base64').replace(/.{76}/g, '$&\r\n')
+  const text = ['-', '--', '---', '- item', '--not-the-boundary', ' --b1', '\r--b1 almost', '\r\r--b1', 'x--b1', '-- ', 'sig'].join('\r\n')
+  const raw = Buffer.from([
+    'From: a@example.com', 'Subject: dashes', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
+    'preamble line', '-preamble dash', '--b1', 'Content-Type: text/plain', '', text,
+    '--b1', 'Content-Type: multipart/alternative; boundary="-inner-"', '', '---inner-', 'Content-Type: text/html', '', '<p>-x</p>', '--', '---inner---', 'epilogue -', '',
+    '--b1', 'Content-Type: application/octet-stream', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="d.bin"', '', b64,
+    '--b1--', 'the end', '',
+  ].join('\r\n'), 'latin1')
+  const runs = async (skip: boolean, n: number): Promise<{ parsed: string, bytes: Buffer[] }> => {
+    plainRuns.skip = skip
+    try {
+      const parsed = await parseMessage(split(raw, n))
+      const bytes: Buffer[] = []
+      for (const a of parsed.attachments) {
+        const chunks: Buffer[] = []
+        for await (const c of (await extractPart(split(raw, n), a.partId)).stream) chunks.push(c as Buffer)
+        bytes.push(Buffer.concat(chunks))
+      }
+      return { parsed: JSON.stringify(parsed), bytes }
+    } finally {
+      plainRuns.skip = true
+    }
+  }
+  // compared chunking for chunking: mailsplit itself reads a boundary line after
+  // stray CRs ("\r\r--b1") differently in 1-octet chunks than whole
+  for (const n of [raw.length, 1, 5, 77, 1000, 4096]) {
+    const reference = await runs(false, n)
+    assert.ok(reference.bytes.some(x => x.equals(data)), `the attachment decodes whole (${n}-octet chunks)`)
+    assert.match(reference.parsed, /--not-the-boundary/, 'dash lines stay in the text')
+    const got = await runs(true, n)
+    assert.equal(got.parsed, reference.parsed, `parse with ${n}-octet chunks`)
+    assert.deepEqual(got.bytes, reference.bytes, `attachments with ${n}-octet chunks`)
+  }
 })

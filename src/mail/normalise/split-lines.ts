@@ -19,6 +19,34 @@ import type { MimeNode, SplitterChunk } from 'mailsplit'
 
 const YIELD_LINES = 1000
 const YIELD_BYTES = 256 * 1024
+/** mailsplit's state while it reads a part's body (lib/message-splitter.js). */
+const BODY = 0x02
+
+/**
+ * Where a run of body lines that cannot hold a boundary ends, from a line start
+ * `from`, within `limit`: the end of its last complete line, or `from` if none.
+ * mailsplit's checkBoundary looks for "--" at offset 0, 1 or 2 of a line (after
+ * a stray CR or LF), so a line is a boundary candidate only with a "-" there;
+ * lines starting more than two octets before the next "-" are plain body lines.
+ * Base64 has no "-": an attachment is skipped to its boundary in a few native
+ * scans instead of a call per line.
+ */
+/** On in production; tests turn it off to compare with mailsplit's own line-by-line path. */
+export const plainRuns = { skip: true }
+
+export function plainRunEnd (chunk: Buffer, from: number, limit: number): number {
+  // searched within the limit only: a run never scans further than it may skip
+  const at = chunk.subarray(from, limit).indexOf(0x2d)
+  const dash = at === -1 ? -1 : from + at
+  let end = -1
+  if (dash !== -1) {
+    if (dash - 3 < from) return from // this line may be a boundary
+    end = chunk.indexOf(0x0a, dash - 3) // the line holding dash - 3 is the last safe one
+    if (end >= limit) end = -1
+  }
+  if (end === -1) end = chunk.lastIndexOf(0x0a, limit - 1)
+  return end < from ? from : end + 1
+}
 
 type Emitted = MimeNode | SplitterChunk | { type: 'none' }
 type LineCallback = (err?: Error | null, data?: Emitted | false, flush?: boolean) => void
@@ -26,6 +54,9 @@ type LineCallback = (err?: Error | null, data?: Emitted | false, flush?: boolean
 /** The mailsplit internals the loop drives (see mailsplit.d.ts for the public side). */
 export interface LineSplitter {
   line: Buffer | false
+  /** mailsplit's parser state and current node (HEAD or BODY of `node`). */
+  state: number
+  node: MimeNode
   hasFailed: boolean
   /** Lines and octets handled since the loop last yielded (kept across chunks: small chunks add up). */
   sinceYield?: { lines: number, bytes: number }
@@ -143,6 +174,21 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
   const iterateData = (): void => {
     const len = chunk.length
     while (i < len) {
+      if (plainRuns.skip && self.state === BODY && !self.line && pos === i && group.type === (self.node.multipart ? 'data' : 'body')) {
+        // Inside a body, with a group of this body's type open: processLine would
+        // answer each plain line with data of that type, and onLine would only move
+        // groupend. Do that for the whole run at once.
+        const end = plainRunEnd(chunk, i, Math.min(len, i + Math.max(1, YIELD_BYTES - since.bytes)))
+        if (end > i) {
+          since.bytes += end - i
+          i = pos = groupend = end
+          if (spent()) {
+            yieldThen(iterateData)
+            return
+          }
+          continue
+        }
+      }
       // the next <LF> (mailsplit steps byte by byte; indexOf is the same scan, native)
       const lf = chunk.indexOf(0x0a, i)
       if (lf === -1) {
