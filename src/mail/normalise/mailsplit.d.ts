@@ -10,6 +10,7 @@ declare module 'mailsplit' {
     multipart: string | false
     encoding: string | false
     _boundary: Buffer | false
+    _parentBoundary?: Buffer | false
     getHeaders: () => Buffer
     parseHeaders: () => void
     /** Set by the normaliser's splitter (see splitter.ts). */
@@ -34,6 +35,7 @@ declare module 'mailsplit' {
     node: MimeNode
     newNode (parent?: MimeNode | false): void
     compareBoundary (line: Buffer, startpos: number, boundary: Buffer): false | 1 | 2
+    checkBoundary (line: Buffer): false | 1 | 2 | 3 | 4
   }
 
   const mailsplit: { Splitter: typeof Splitter }
