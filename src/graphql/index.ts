@@ -87,9 +87,15 @@ function integerPathIndices (route: RouteOptions): void {
   if (path?.items !== undefined) path.items = { type: ['integer', 'string'] }
 }
 
-/** Distinct query texts kept parsed and validated (each at most MAX_TOKENS tokens). */
-const QUERY_CACHE = 32
-export const MAX_TOKENS = 2000
+/**
+ * Distinct query texts kept parsed and validated (each at most MAX_TOKENS tokens).
+ * mercurius keeps refused texts in a second cache of the same size, and each
+ * (quick-lru) holds up to twice its size: at ~290 KiB per 1 000-token document,
+ * 2 × 2 × 16 documents pin under 20 MB, whoever sends them (parsing comes before
+ * authentication). GraphiQL's introspection query has 183 tokens.
+ */
+const QUERY_CACHE = 16
+export const MAX_TOKENS = 1000
 /** Characters of one query text (the introspection query has about 2 000). */
 export const MAX_QUERY_CHARS = 64 * 1024
 
@@ -113,8 +119,8 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       // texts; the cost, which depends on the variables (`first: $n`), is checked
       // per request below
       cache: QUERY_CACHE,
-      // a parsed document costs about 500 bytes per token: without a bound a 1 MiB
-      // body parses into ~150 MB (GraphiQL's introspection query has 181 tokens)
+      // a parsed document costs about 300 bytes per token: without a bound a 1 MiB
+      // body parses into ~150 MB
       graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
       validationRules: validationRules(limits),
       errorFormatter,
