@@ -90,12 +90,14 @@ function integerPathIndices (route: RouteOptions): void {
 /**
  * Distinct query texts kept parsed and validated (each at most MAX_TOKENS tokens).
  * mercurius keeps refused texts in a second cache of the same size, and each
- * (quick-lru) holds up to twice its size: at ~290 KiB per 1 000-token document,
- * 2 × 2 × 16 documents pin under 20 MB, whoever sends them (parsing comes before
- * authentication). GraphiQL's introspection query has 183 tokens.
+ * (quick-lru) holds up to twice its size. A parsed document keeps every token
+ * (about 500 bytes each, ~300 KiB at 600 tokens), so 2 × 2 × 16 documents pin
+ * under 20 MB, whoever sends them (parsing comes before authentication).
+ * GraphiQL's introspection query has 183 tokens; a page query selecting every
+ * message field about 100.
  */
 const QUERY_CACHE = 16
-export const MAX_TOKENS = 1000
+export const MAX_TOKENS = 600
 /** Characters of one query text (the introspection query has about 2 000). */
 export const MAX_QUERY_CHARS = 64 * 1024
 
@@ -119,8 +121,8 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       // texts; the cost, which depends on the variables (`first: $n`), is checked
       // per request below
       cache: QUERY_CACHE,
-      // a parsed document costs about 300 bytes per token: without a bound a 1 MiB
-      // body parses into ~150 MB
+      // a parsed document costs about 500 bytes per token: without a bound a 1 MiB
+      // body parses into ~250 MB
       graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
       validationRules: validationRules(limits),
       errorFormatter,
