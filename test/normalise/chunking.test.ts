@@ -41,12 +41,12 @@ it('plain body runs end before any line that could be a boundary', () => {
   const b = (s: string): Buffer => Buffer.from(s, 'latin1')
   assert.equal(plainRunEnd(b('abc\ndef\nghi'), 0, 11), 8, 'up to the last complete line')
   assert.equal(plainRunEnd(b('abc\ndef\n--x\n'), 0, 13), 8, 'not the "--" line')
-  assert.equal(plainRunEnd(b('abc\n\r--x\n'), 0, 10), 4, 'not a line with a stray CR before "--"')
-  assert.equal(plainRunEnd(b('abc\n\r\n--x\n'), 0, 11), 4, 'not a line with CR LF before "--" (mailsplit looks up to offset 2)')
-  assert.equal(plainRunEnd(b('abc-def\nxyz\n'), 0, 12), 8, 'a "-" past offset 2 is plain (the run stops after its line)')
-  assert.equal(plainRunEnd(b('abc-def\nxyz\n'), 8, 12), 12, 'and the next run goes on')
-  assert.equal(plainRunEnd(b('ab-\nxyz\n'), 0, 8), 0, 'a "-" at offset 2 is a candidate')
+  assert.equal(plainRunEnd(b('abc\ndef\n-x\n'), 0, 12), 8, 'not a line starting with "-" either')
+  assert.equal(plainRunEnd(b('--x\nabc\n'), 0, 8), 0, 'the line at the start may be one')
+  assert.equal(plainRunEnd(b('abc\n\r--x\n'), 0, 9), 9, 'a "--" after a stray CR is body text')
+  assert.equal(plainRunEnd(b('abc-def\nx-z\n'), 0, 12), 12, 'a "-" inside a line is plain')
   assert.equal(plainRunEnd(b('abc\ndef\nghi\n'), 0, 6), 4, 'within the limit')
+  assert.equal(plainRunEnd(b('abc\n-ef\n'), 0, 4), 4, 'a "-" line just past the limit is left for later')
   assert.equal(plainRunEnd(b('abcdef'), 0, 6), 0, 'no complete line')
 })
 
@@ -86,5 +86,13 @@ it('a message full of dash lines parses the same however the bytes arrive, with 
       assert.equal(got.parsed, reference.parsed, `parse with ${n}-octet chunks${skip ? ', runs skipped' : ''}`)
       assert.deepEqual(got.bytes, reference.bytes, `attachments with ${n}-octet chunks${skip ? ', runs skipped' : ''}`)
     }
+  }
+})
+
+it('a part whose body is one empty line reads the same however the bytes arrive (the line break belongs to the boundary)', async () => {
+  const raw = Buffer.from('Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n\r\n\r\n--b1\r\n\r\nx\r\n--b1--\r\n', 'latin1')
+  for (const n of [raw.length, 4096, 7, 1]) {
+    const parsed = await parseMessage(split(raw, n))
+    assert.equal(parsed.text, 'x', `${n}-octet chunks`)
   }
 })

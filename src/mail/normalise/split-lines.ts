@@ -25,28 +25,23 @@ const BODY = 0x02
 /**
  * Where a run of body lines that cannot hold a boundary ends, from a line start
  * `from`, within `limit`: the end of its last complete line, or `from` if none.
- * mailsplit's checkBoundary looks for "--" at offset 0, 1 or 2 of a line (after
- * a stray CR or LF), so a line is a boundary candidate only with a "-" there;
- * lines starting more than two octets before the next "-" are plain body lines.
- * Base64 has no "-": an attachment is skipped to its boundary in a few native
- * scans instead of a call per line.
+ * A boundary line starts with "--" (SafeSplitter.checkBoundary skips only a line
+ * break carried from the previous chunk, and runs are skipped only when nothing
+ * is carried), so lines that do not start with "-" are plain body lines. Base64
+ * has no "-": an attachment is crossed to its boundary in a few native scans
+ * instead of a call per line.
  */
 /** On in production; tests turn it off to compare with mailsplit's own line-by-line path. */
 export const plainRuns = { skip: true }
 
 export function plainRunEnd (chunk: Buffer, from: number, limit: number): number {
+  if (chunk[from] === 0x2d) return from // this line may be a boundary
   // searched within the limit only: a run never scans further than it may skip
-  const at = chunk.subarray(from, limit).indexOf(0x2d)
-  const dash = at === -1 ? -1 : from + at
-  let end = -1
-  if (dash !== -1) {
-    if (dash - 3 < from) return from // this line may be a boundary
-    end = chunk.indexOf(0x0a, dash - 3) // the line holding dash - 3 is the last safe one
-    if (end >= limit) end = -1
-  }
-  if (end === -1) end = chunk.lastIndexOf(0x0a, limit - 1)
+  const at = chunk.subarray(from, limit).indexOf(NEWLINE_DASH)
+  const end = at === -1 ? chunk.lastIndexOf(0x0a, limit - 1) : from + at // the LF before the next "-" line
   return end < from ? from : end + 1
 }
+const NEWLINE_DASH = Buffer.from('\n-')
 
 type Emitted = MimeNode | SplitterChunk | { type: 'none' }
 type LineCallback = (err?: Error | null, data?: Emitted | false, flush?: boolean) => void
@@ -100,7 +95,7 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
     }
   }
 
-  /** mailsplit's per-line callback, unchanged but for its ending (the caller continues). */
+  /** mailsplit's per-line callback, unchanged but for its ending (the caller continues) and the empty body below. */
   const onLine = (data: Emitted | false | undefined, flush: boolean | undefined): void => {
     if (!data) return
     if (flush) {
@@ -112,11 +107,15 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
             if (groupend >= groupstart && chunk[groupend - 1] === 0x0d) groupend--
           }
         }
+        // mailsplit pushed the group here even when that line ending was all of it,
+        // with the stale value of its first line: a body of one empty line was "\r\n"
+        // mid-chunk but empty at a chunk's end (the line break carried onto the
+        // boundary). Empty, it is not pushed, and the boundary takes the line break.
         if (groupstart !== groupend) {
           group.value = chunk.subarray(groupstart, groupend)
-          if (groupend < i) (data as SplitterChunk).value = chunk.subarray(groupend, i)
+          self.push(group)
         }
-        self.push(group)
+        if (groupend < i) (data as SplitterChunk).value = chunk.subarray(groupend, i)
         group = { type: 'none' }
         groupstart = groupend = i
       }
