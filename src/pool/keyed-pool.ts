@@ -15,10 +15,11 @@ import { PoolClosedError, PoolTimeoutError } from './types.ts'
 import type { Item, KeyState, Waiter } from './internals.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
 import { Counters, makeLease } from './internals.ts'
+import { KeyStates } from './key-states.ts'
 
 export class KeyedPool<S, R> {
   readonly #opts: PoolOptions<S, R>
-  readonly #keys = new Map<string, KeyState<R>>()
+  readonly #keys = new KeyStates<R>()
   readonly #counts = new Counters()
   readonly #items = new Map<R, Item<R>>()
   /** Create failures remembered per key for a while (negative cache), bounded. */
@@ -86,29 +87,13 @@ export class KeyedPool<S, R> {
   }
 
   stats (): PoolStats {
-    let idle = 0
-    for (const ks of this.#keys.values()) idle += ks.idle.length
     return {
       total: this.#counts.total,
       waiting: this.#waiters.length,
-      idle,
+      idle: this.#keys.idleCount(),
       busy: [...this.#items.values()].filter(i => i.state === 'busy').length,
       groups: Object.fromEntries(this.#counts.groups),
     }
-  }
-
-  #keyState (key: string, group: string): KeyState<R> {
-    let ks = this.#keys.get(key)
-    if (ks === undefined) {
-      ks = { group, idle: [], items: new Set(), creating: 0, proven: false }
-      this.#keys.set(key, ks)
-    }
-    return ks
-  }
-
-  #dropKeyIfEmpty (key: string): void {
-    const ks = this.#keys.get(key)
-    if (ks !== undefined && ks.items.size === 0 && ks.creating === 0) this.#keys.delete(key)
   }
 
   #dispatch (): void {
@@ -123,7 +108,7 @@ export class KeyedPool<S, R> {
 
   /** True when the waiter was taken care of (a resource is on its way). */
   #serve (w: Waiter<S, R>): boolean {
-    const ks = this.#keyState(w.key, w.group)
+    const ks = this.#keys.of(w.key, w.group)
     if (!w.fresh) {
       const item = ks.idle.pop()
       if (item !== undefined) {
@@ -138,23 +123,13 @@ export class KeyedPool<S, R> {
       return true
     }
     if (!w.evicting) {
-      const victim = this.#oldestIdle(groupFull ? w.group : null)
+      const victim = this.#keys.oldestIdle(groupFull ? w.group : null)
       if (victim !== undefined) {
         w.evicting = true
         this.#destroy(victim).then(() => { w.evicting = false })
       }
     }
     return false
-  }
-
-  #oldestIdle (group: string | null): Item<R> | undefined {
-    let oldest: Item<R> | undefined
-    for (const ks of this.#keys.values()) {
-      if (group !== null && ks.group !== group) continue
-      const first = ks.idle[0]
-      if (first !== undefined && (oldest === undefined || first.idleSince < oldest.idleSince)) oldest = first
-    }
-    return oldest
   }
 
   #create (ks: KeyState<R>, w: Waiter<S, R>): void {
@@ -183,7 +158,7 @@ export class KeyedPool<S, R> {
       this.#counts.add(w.group, -1)
       this.#settle(w, null, err)
       if (ks.items.size === 0) this.#failKey(w.key, err)
-      this.#dropKeyIfEmpty(w.key)
+      this.#keys.dropIfEmpty(w.key)
       this.#dispatch()
     })
     this.#track(p)
@@ -236,12 +211,12 @@ export class KeyedPool<S, R> {
     if (w.done) return
     this.#settle(w, null, new PoolTimeoutError())
     this.#waiters = this.#waiters.filter(x => x !== w)
-    this.#dropKeyIfEmpty(w.key)
+    this.#keys.dropIfEmpty(w.key)
   }
 
   #idle (item: Item<R>): void {
     if (item.state === 'dead') return
-    const ks = this.#keyState(item.key, item.group)
+    const ks = this.#keys.of(item.key, item.group)
     item.state = 'idle'
     item.idleSince = Date.now()
     ks.idle.push(item)
@@ -260,7 +235,7 @@ export class KeyedPool<S, R> {
     const p = Promise.resolve().then(() => this.#opts.destroy(item.resource)).catch(() => {}).then(() => {
       ks?.items.delete(item)
       this.#counts.add(item.group, -1)
-      this.#dropKeyIfEmpty(item.key)
+      this.#keys.dropIfEmpty(item.key)
       this.#dispatch()
     })
     this.#track(p)
