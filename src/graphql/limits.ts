@@ -74,23 +74,44 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
  * with 400 bad-request, before anything executes.
  */
 export function costCheck (maxCost: number) {
+  // The cost is a function of the document, the operation and the variables alone:
+  // remembered per parsed document (mercurius keeps one object per query text) for
+  // the variables seen last, so the same query with the same variables (a page
+  // query with its mailbox id) is walked once. Long variable sets are not kept.
+  const known = new WeakMap<DocumentNode, Map<string, number>>()
   return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): void => {
-    // the operation that will run; none (unknown name, or several and no name): graphql-js
-    // runs nothing, and every operation is costed, so a name can never hide a costly one
-    const operation = getOperationAST(document, operationName)
-    const name = operation?.name?.value
-    const cost = getComplexity({
-      schema,
-      query: document,
-      estimators: [costEstimator(schema)],
-      ...(variables === undefined ? {} : { variables }),
-      ...(name === undefined ? {} : { operationName: name }),
-    })
+    const key = `${operationName ?? ''}\0${JSON.stringify(variables ?? null)}`
+    let costs = known.get(document)
+    let cost = costs?.get(key)
+    if (cost === undefined) {
+      cost = costOf(schema, document, variables, operationName)
+      if (key.length <= MEMO_KEY_CHARS) {
+        if (costs === undefined) known.set(document, costs = new Map())
+        if (costs.size >= MEMO_ENTRIES) costs.clear()
+        costs.set(key, cost)
+      }
+    }
     if (cost > maxCost) {
       throw new GatewayError('bad-request',
         `Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer messages (first) or fewer body fields (text, html, attachments, headers).`)
     }
   }
+}
+
+const MEMO_KEY_CHARS = 1024
+const MEMO_ENTRIES = 64
+
+function costOf (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number {
+  // the operation that will run; none (unknown name, or several and no name): graphql-js
+  // runs nothing, and every operation is costed, so a name can never hide a costly one
+  const name = getOperationAST(document, operationName)?.name?.value
+  return getComplexity({
+    schema,
+    query: document,
+    estimators: [costEstimator(schema)],
+    ...(variables === undefined ? {} : { variables }),
+    ...(name === undefined ? {} : { operationName: name }),
+  })
 }
 
 function aliasRule (maxAliases: number): ValidationRule {

@@ -61,11 +61,16 @@ test('the cost is judged per request: one query text, cheap then costly then che
   const { app } = await build(t)
   const query = pageQuery('$first', BODIES)
   const verdicts: unknown[] = []
-  for (const first of [10, 200, 10]) {
+  // twice over: the second round's verdicts come from the remembered costs
+  for (const first of [10, 200, 10, 200, 10]) {
     const res = await gql(app, query, { token: IMAP_TOKEN, variables: { id: INBOX, first } })
     verdicts.push(codes(res))
   }
-  assert.deepEqual(verdicts, [[], ['bad-request'], []], 'a parsed-query cache must not remember a verdict')
+  assert.deepEqual(verdicts, [[], ['bad-request'], [], ['bad-request'], []], 'a cost is remembered for its variables, never for the query text alone')
+  // the cost of these variables is known; an invalid one is still refused
+  const invalid = await gql(app, query, { token: IMAP_TOKEN, variables: { id: null, first: 10 } })
+  assert.equal(invalid.status, 400, invalid.raw)
+  assert.deepEqual(codes(invalid), ['bad-request'])
 })
 
 test('the cost of the operation asked for by name is the one judged', async (t) => {
