@@ -62,8 +62,9 @@ async function measure (gw: GatewayProc, name: string, connections: number, work
   }
   all.push(row)
   const mem = after.memory
-  console.error(`[bench] ${name}: ${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.failed} failed` +
-    (ours ? `; gateway after: rss ${Math.round(after.rss / 1048576)} MB, heap ${mem.heapUsed}/${mem.heapTotal} MB, external ${mem.external} MB (buffers ${mem.arrayBuffers})` : ''))
+  const gateway = `; gateway after: rss ${Math.round(after.rss / 1048576)} MB, heap ${mem.heapUsed}/${mem.heapTotal} MB, external ${mem.external} MB (buffers ${mem.arrayBuffers}); ` +
+    `loop max ${after.eventLoop.max} ms, GC ${after.gc.count}× ${after.gc.totalMs} ms, longest ${after.gc.maxMs} ms (full ${after.gc.maxMajorMs} ms)`
+  console.error(`[bench] ${name}: ${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.failed} failed${ours ? gateway : ''}`)
   if (ours && LIVE_HEAP) {
     const live = (await gw.stats(false, true)).memory
     console.error(`[bench]   live after a full GC: heap ${live.heapUsed}/${live.heapTotal} MB, external ${live.external} MB (buffers ${live.arrayBuffers})`)

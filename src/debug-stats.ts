@@ -7,7 +7,7 @@
  * The event-loop utilisation (`busy`) tells a CPU-bound main thread from one
  * that waits on the network. `?gc=1` runs a full GC first when node was started with --expose-gc.
  */
-import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import type { ReaderStats } from './mail/message-reader.ts'
 
@@ -24,6 +24,12 @@ export interface DebugStats {
   rss: number
   /** process.memoryUsage() in MB: where the resident memory is (V8 heap, Buffers). */
   memory: { heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }
+  /**
+   * Garbage-collection pauses since start or the last reset (ms): how many, their sum,
+   * the longest, and the longest full (mark-compact) one. Tells a GC stall from a
+   * long piece of JavaScript when the event-loop delay jumps.
+   */
+  gc: { count: number, totalMs: number, maxMs: number, maxMajorMs: number }
 }
 
 function megabytes (m: NodeJS.MemoryUsage): DebugStats['memory'] {
@@ -41,6 +47,19 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
   app.addHook('onClose', async () => { histogram.disable() })
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100
   let since: EventLoopUtilization = performance.eventLoopUtilization()
+  const gcs = { count: 0, totalMs: 0, maxMs: 0, maxMajorMs: 0 }
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcs.count++
+      gcs.totalMs += entry.duration
+      gcs.maxMs = Math.max(gcs.maxMs, entry.duration)
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.maxMajorMs = Math.max(gcs.maxMajorMs, entry.duration)
+    }
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  app.addHook('onClose', async () => { observer.disconnect() })
+  const round = (n: number): number => Math.round(n * 100) / 100
 
   app.get<{ Querystring: { reset?: string, gc?: string } }>('/debug/stats', async (request, reply) => {
     // `?gc=1` with node --expose-gc: a full collection first, so `memory` shows what is live
@@ -57,10 +76,12 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
       reader: readerStats(),
       rss: process.memoryUsage.rss(),
       memory: megabytes(process.memoryUsage()),
+      gc: { count: gcs.count, totalMs: round(gcs.totalMs), maxMs: round(gcs.maxMs), maxMajorMs: round(gcs.maxMajorMs) },
     }
     if (request.query.reset === '1') {
       histogram.reset()
       since = performance.eventLoopUtilization()
+      Object.assign(gcs, { count: 0, totalMs: 0, maxMs: 0, maxMajorMs: 0 })
     }
     return reply.header('cache-control', 'no-store').send(stats)
   })
