@@ -78,6 +78,18 @@ async function refuseSyntaxTrees (_schema: unknown, document: DocumentNode): Pro
 }
 
 /**
+ * graphql-js' maxTokens does not count comments, but a parsed document keeps
+ * them in its token chain: 64 KiB of `#` lines held 32 000 tokens per cached
+ * document. Counted here, before validation, so a refused text is never cached.
+ */
+async function refuseCommentFloods (_schema: unknown, document: DocumentNode): Promise<void> {
+  let count = 0
+  for (let token = document.loc?.startToken ?? null; token !== null; token = token.next) {
+    if (++count > MAX_KEPT_TOKENS) throw new GatewayError('bad-request', `The query holds more than ${MAX_KEPT_TOKENS} tokens, comments included`)
+  }
+}
+
+/**
  * mercurius' response schema serialises `errors[].path` items as strings; the
  * GraphQL spec wants list indices as integers (clients place errors by them).
  */
@@ -98,6 +110,8 @@ function integerPathIndices (route: RouteOptions): void {
  */
 const QUERY_CACHE = 16
 export const MAX_TOKENS = 600
+/** Tokens a document may keep with its comments (graphql-js' maxTokens leaves them out). */
+export const MAX_KEPT_TOKENS = 2 * MAX_TOKENS
 /** Characters of one query text (the introspection query has about 2 000). */
 export const MAX_QUERY_CHARS = 64 * 1024
 
@@ -129,6 +143,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       jit: 0,
     })
     scope.graphql.addHook('preValidation', refuseSyntaxTrees)
+    scope.graphql.addHook('preValidation', refuseCommentFloods)
     const checkCost = costCheck(limits.maxCost)
     scope.graphql.addHook('preExecution', async (schema, document, context, variables) => {
       // the operation that runs is named where mercurius reads it (never the URL of a POST)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { buildSchema, getIntrospectionQuery, parse } from 'graphql'
 import { getComplexity } from 'graphql-query-complexity'
 import { costEstimator, DEFAULT_LIMITS } from '../../src/graphql/limits.ts'
-import { MAX_QUERY_CHARS, MAX_TOKENS } from '../../src/graphql/index.ts'
+import { MAX_KEPT_TOKENS, MAX_QUERY_CHARS, MAX_TOKENS } from '../../src/graphql/index.ts'
 import { loadSchemaFiles } from '../../src/graphql/schema-files.ts'
 import { build, codes, gql } from './helpers.ts'
 import { IMAP_TOKEN, imapAccount, mailboxId } from './fake-data.ts'
@@ -159,6 +159,18 @@ test('a query of more than MAX_TOKENS tokens is refused before it is parsed whol
   assert.equal(fake.calls.length, 0)
   const fine = await gql(app, `{ account { ${'id '.repeat(MAX_TOKENS / 4)} } }`, { token: IMAP_TOKEN })
   assert.equal(fine.errors, undefined)
+})
+
+test('comments count towards the tokens a document may keep (graphql-js leaves them out of maxTokens)', async (t) => {
+  const { app, fake } = await build(t)
+  const flood = `{ account { id } }\n${'#\n'.repeat(MAX_KEPT_TOKENS)}`
+  const res = await gql(app, flood, { token: IMAP_TOKEN })
+  assert.equal(res.status, 400)
+  assert.deepEqual(codes(res), ['bad-request'])
+  assert.match(res.errors?.[0]?.message ?? '', /more than \d+ tokens, comments included/)
+  assert.equal(fake.calls.length, 0)
+  const commented = await gql(app, '# my query\n{ account { id } } # the id\n', { token: IMAP_TOKEN })
+  assert.equal(commented.errors, undefined)
 })
 
 test('a query text over MAX_QUERY_CHARS is refused, also as a JSON syntax tree (which mercurius would parse)', async (t) => {
