@@ -10,7 +10,7 @@
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
 import {
   getDirectiveValues, getOperationAST, GraphQLError, Kind,
-  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule,
+  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule,
 } from 'graphql'
 import { GatewayError } from '../mail/errors.ts'
 
@@ -39,7 +39,7 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
   const directive = schema.getDirective('cost')
   // a field's @cost, read from the SDL once (the schema never changes; queries run often)
   const costs = new WeakMap<object, FieldCost | null>()
-  const costOf = (field: Parameters<ComplexityEstimator>[0]['field']): FieldCost | null => {
+  const fieldCost = (field: Parameters<ComplexityEstimator>[0]['field']): FieldCost | null => {
     let cost = costs.get(field)
     if (cost === undefined) {
       const values = directive != null && field.astNode != null ? getDirectiveValues(directive, field.astNode) : undefined
@@ -57,7 +57,7 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
     return cost
   }
   const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-    const cost = costOf(field)
+    const cost = fieldCost(field)
     if (cost === null) return 1 + childComplexity
     const asked = cost.by === null ? undefined : args[cost.by] ?? cost.byDefault
     const size = typeof asked === 'number' ? asked : cost.assumedSize
@@ -74,18 +74,23 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
  * with 400 bad-request, before anything executes.
  */
 export function costCheck (maxCost: number) {
-  // The cost is a function of the document, the operation and the variables alone:
-  // remembered per parsed document (mercurius keeps one object per query text) for
-  // the variables seen last, so the same query with the same variables (a page
-  // query with its mailbox id) is walked once. Long variable sets are not kept.
   const known = new WeakMap<DocumentNode, Map<string, number>>()
   return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): void => {
-    const key = `${operationName ?? ''}\0${JSON.stringify(variables ?? null)}`
+    // the operation that will run; none (unknown name, or several and no name): graphql-js
+    // runs nothing, and every operation is costed, so a name can never hide a costly one
+    const operation = getOperationAST(document, operationName) ?? undefined
+    const key = operation === undefined ? null : memoKey(operation, variables)
     let costs = known.get(document)
-    let cost = costs?.get(key)
+    let cost = key === null ? undefined : costs?.get(key)
     if (cost === undefined) {
-      cost = costOf(schema, document, variables, operationName)
-      if (key.length <= MEMO_KEY_CHARS) {
+      cost = getComplexity({
+        schema,
+        query: document,
+        estimators: [costEstimator(schema)],
+        ...(variables === undefined ? {} : { variables }),
+        ...(operation?.name === undefined ? {} : { operationName: operation.name.value }),
+      })
+      if (key !== null) {
         if (costs === undefined) known.set(document, costs = new Map())
         if (costs.size >= MEMO_ENTRIES) costs.clear()
         costs.set(key, cost)
@@ -98,20 +103,27 @@ export function costCheck (maxCost: number) {
   }
 }
 
-const MEMO_KEY_CHARS = 1024
+const MEMO_KEY_CHARS = 256
 const MEMO_ENTRIES = 64
 
-function costOf (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number {
-  // the operation that will run; none (unknown name, or several and no name): graphql-js
-  // runs nothing, and every operation is costed, so a name can never hide a costly one
-  const name = getOperationAST(document, operationName)?.name?.value
-  return getComplexity({
-    schema,
-    query: document,
-    estimators: [costEstimator(schema)],
-    ...(variables === undefined ? {} : { variables }),
-    ...(name === undefined ? {} : { operationName: name }),
-  })
+/**
+ * A query's cost depends on its text, the operation and only its Int and Boolean
+ * variables: page sizes (`first: $n`) and `@include`/`@skip` conditions. Keyed on
+ * those alone, a page query is costed once whatever its mailbox id or cursor; a
+ * mutation (createSession's variables hold a password) is never remembered, nor
+ * an odd key over MEMO_KEY_CHARS.
+ */
+function memoKey (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): string | null {
+  if (operation.operation !== 'query') return null
+  let key = operation.name?.value ?? ''
+  for (const def of operation.variableDefinitions ?? []) {
+    const type = def.type.kind === Kind.NON_NULL_TYPE ? def.type.type : def.type
+    if (type.kind !== Kind.NAMED_TYPE || (type.name.value !== 'Int' && type.name.value !== 'Boolean')) continue
+    const name = def.variable.name.value
+    // absent (the definition's default applies) differs from an explicit null
+    key += `\0${name}=${variables !== undefined && name in variables ? JSON.stringify(variables[name]) : '-'}`
+  }
+  return key.length <= MEMO_KEY_CHARS ? key : null
 }
 
 function aliasRule (maxAliases: number): ValidationRule {
