@@ -1,9 +1,10 @@
 /**
- * The parse budget's wait, shared by both backends. A read that finds the
- * budget spent elsewhere gives its connection or maildrop lease back first
- * (tryAcquire under the lease, refused), waits here holding nothing, and then
- * leases again. Past the budget's bound the gateway is busy, not the mail
- * server: 429 with Retry-After, never a timeout blamed on the mail server.
+ * The parse budget's wait, shared by both backends. A read under a lease takes
+ * the budget only if it is held already or free now (Permit.hold); refused, it
+ * answers how much it needs (BudgetShort), gives its connection or maildrop lease
+ * back, waits here holding nothing, and leases again (withinBudget). Past the
+ * budget's bound the gateway is busy, not the mail server: 429 with Retry-After,
+ * never a timeout blamed on the mail server.
  */
 import { GatewayError } from '../mail/errors.ts'
 import type { Permit } from '../util/byte-budget.ts'
@@ -23,4 +24,21 @@ export interface BudgetShort {
 
 export function isShort (x: unknown): x is BudgetShort {
   return typeof x === 'object' && x !== null && 'short' in x
+}
+
+/**
+ * Runs `attempt` (a read under a lease) until it is not short of the budget. In
+ * between, the budget is waited for inside `around`, which gives the caller's lease
+ * back before and takes it again after (an attempt that leases by itself needs
+ * none). A message's size never changes, so the second attempt finds its need
+ * covered; a server whose sizes keep growing is cut off after three.
+ */
+export async function withinBudget<T> (permit: Permit, attempt: () => Promise<T | BudgetShort>,
+  around: (wait: () => Promise<void>) => Promise<void> = async (wait) => { await wait() }): Promise<T> {
+  for (let round = 1; ; round++) {
+    const got = await attempt()
+    if (!isShort(got)) return got
+    if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported other message sizes on every read')
+    await around(async () => { await awaitBudget(permit, got.short) })
+  }
 }

@@ -193,6 +193,11 @@ export class Permit {
     return true
   }
 
+  /** What a caller under a lease may take without waiting: held already, or free now. */
+  hold (bytes: number): boolean {
+    return this.covers(bytes) || this.tryAcquire(bytes)
+  }
+
   /** True when this permit already holds what `bytes` is charged. */
   covers (bytes: number): boolean {
     return this.#held > 0 && this.#held >= this.budget.clamp(bytes)

@@ -17,22 +17,21 @@
  * gives the connection back, waits (awaitBudget), and leases again.
  */
 import type { AccountContext, MessageKey, MessageRecord } from '../../mail/backend.ts'
-import { GatewayError } from '../../mail/errors.ts'
 import type { ByteBudget, Permit } from '../../util/byte-budget.ts'
-import { awaitBudget, isShort } from '../budget-wait.ts'
+import { withinBudget } from '../budget-wait.ts'
 import { settingsKey } from '../settings-key.ts'
 import type { ImapConnections } from './connections.ts'
 import { checkValidity, fetchMessagesIn, PER_FETCH, recordsOf } from './get-messages.ts'
-import type { Fetched as Read } from './get-messages.ts'
+import type { Fetched } from './get-messages.ts'
 
 /** Most ids one batch takes: what one FETCH command carries (at most 32 MiB of messages up to 1 MiB). */
 export const MAX_BATCH_KEYS = PER_FETCH
 
-interface Fetched { validity: string, records: Map<number, MessageRecord> }
+interface BatchResult { validity: string, records: Map<number, MessageRecord> }
 
 interface Batch {
   keys: MessageKey[]
-  done: Promise<Fetched>
+  done: Promise<BatchResult>
 }
 
 export class FetchBatches {
@@ -73,7 +72,7 @@ export class FetchBatches {
   #start (id: string, ctx: AccountContext, path: string, first: MessageKey[]): Batch {
     const keys = [...first]
     const close = (): void => { if (this.#waiting.get(id) === batch) this.#waiting.delete(id) }
-    const done = (async (): Promise<Fetched> => {
+    const done = (async (): Promise<BatchResult> => {
       await Promise.resolve() // the batch is registered (below) before anything runs
       // held from the first FETCH's sizes until the records are built (small
       // messages are parsed after the lease is returned)
@@ -91,22 +90,12 @@ export class FetchBatches {
     return batch
   }
 
-  /**
-   * Under a lease, with the budget taken (or held from a wait before). Refused
-   * the budget, the lease goes back and the wait runs holding nothing; the sizes
-   * of IMAP messages never change, so the second lease finds its need covered;
-   * a server whose sizes keep growing is cut off after three rounds.
-   */
-  async #fetch (ctx: AccountContext, path: string, keys: MessageKey[], permit: Permit, close: () => void): Promise<Read> {
-    for (let round = 1; ; round++) {
-      const got = await this.conns.run(ctx.settings, async s => {
-        close()
-        // a retry after a dropped connection keeps what the permit holds: it never waits under the lease
-        return await fetchMessagesIn(s, path, keys, permit)
-      })
-      if (!isShort(got)) return got
-      if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported other message sizes on every read')
-      await awaitBudget(permit, got.short)
-    }
+  /** Under a lease, with the budget held; refused it, the lease goes back for the wait (withinBudget). */
+  async #fetch (ctx: AccountContext, path: string, keys: MessageKey[], permit: Permit, close: () => void): Promise<Fetched> {
+    return await withinBudget(permit, async () => await this.conns.run(ctx.settings, async s => {
+      close()
+      // a retry after a dropped connection keeps what the permit holds: it never waits under the lease
+      return await fetchMessagesIn(s, path, keys, permit)
+    }))
   }
 }

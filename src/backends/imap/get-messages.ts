@@ -142,7 +142,7 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
     const here = out.sources.reduce((n, s) => n + s.source.length, 0)
     const toCome = longer.reduce((n, h) => n + (h.size ?? 0), 0)
     const need = here + toCome + (large.length > 0 ? parseFootprint(null) : 0)
-    if (permit !== undefined && !permit.covers(need) && !permit.tryAcquire(need)) return { short: need }
+    if (permit !== undefined && !permit.hold(need)) return { short: need }
 
     // the rest of each longer message, after the prefix already here (the cap is only
     // syntax: imapflow's literal limit bounds what a server may send)

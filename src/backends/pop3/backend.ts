@@ -8,7 +8,7 @@ import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
-import { awaitBudget, isShort } from '../budget-wait.ts'
+import { withinBudget } from '../budget-wait.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
@@ -93,32 +93,21 @@ export class Pop3Backend implements MailBackend {
         // one message at a time, each under its own share of the parse budget
         const permit = this.budget.permit(ctx.accountId)
         try {
-          for (let round = 1; ; round++) {
-            let got = await readMessage(lease.session, key, permit)
-            if (got === null && this.mayRefresh(lease, key)) {
-              // Maybe newer than this session's list: look again with a new login.
-              lease.release()
-              lease = await this.sessions.acquire(ctx.settings, true)
-              got = await readMessage(lease.session, key, permit)
-            }
-            if (!isShort(got)) {
-              out.push(got)
-              break
-            }
-            // The budget is spent elsewhere: wait for it without holding the maildrop
-            // (its idle QUIT, other logins), then lease again (a UIDL's message and
-            // size never change; a server whose sizes keep growing is cut off). Not
-            // where the server announced LOGIN-DELAY: the login after a QUIT would be
-            // refused, so such a read waits holding its session (the wait is bounded).
-            if (round === 3) throw new GatewayError('upstream-unavailable', 'the mail server reported another message size on every read')
-            if (!lease.session.refreshable) {
-              await awaitBudget(permit, got.short)
-              continue
-            }
+          out.push(await withinBudget(permit, async () => {
+            const got = await readMessage(lease.session, key, permit)
+            if (got !== null || !this.mayRefresh(lease, key)) return got
+            // Maybe newer than this session's list: look again with a new login.
             lease.release()
-            await awaitBudget(permit, got.short)
+            lease = await this.sessions.acquire(ctx.settings, true)
+            return await readMessage(lease.session, key, permit)
+          }, async (wait) => {
+            // The wait holds no maildrop (its idle QUIT, other logins may go on), except
+            // where the server announced LOGIN-DELAY: a new login would be refused.
+            if (!lease.session.refreshable) return await wait()
+            lease.release()
+            await wait()
             lease = await this.sessions.acquire(ctx.settings, false)
-          }
+          }))
         } finally {
           permit.release()
         }

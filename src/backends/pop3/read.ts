@@ -110,7 +110,7 @@ export async function readMessage (session: MaildropSession, key: MessageKey, pe
   const at = await locate(session, key)
   if (at === null) return null
   const need = parseFootprint(at.size ?? null)
-  if (permit !== undefined && !permit.covers(need) && !permit.tryAcquire(need)) return { short: need }
+  if (permit !== undefined && !permit.hold(need)) return { short: need }
   const got = await retrAt(session, at, {})
   let parsed
   try {

@@ -126,7 +126,8 @@ export class MaildropSessions {
     try {
       return await this.opts.connect(settings)
     } catch (err) {
-      // only a rejection the server marked [AUTH]: a bare -ERR may be a passing lock
+      // only a rejection that names the credentials (Pop3LoginRejected.credentials: [AUTH],
+      // or a bare -ERR from a server with RESP-CODES); otherwise it may be a passing lock
       if (err instanceof Pop3LoginRejected && err.credentials) this.rejected.set(hash, err.message, this.opts.authFailureTtlMs ?? 15_000)
       throw err
     }
