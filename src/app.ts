@@ -10,6 +10,7 @@ import { errorHandler } from './http/errors.ts'
 import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
+import { operationTimeoutMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
 
 export interface BuildAppOptions {
@@ -42,7 +43,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
     exposeHeadRoutes: false,
     // Receiving a request is quick; waiting on a mail server may take several upstream timeouts.
     requestTimeout: 30_000,
-    connectionTimeout: Math.max(60_000, config.upstreamTimeoutMs * 4),
+    connectionTimeout: Math.max(60_000, operationTimeoutMs(config.upstreamTimeoutMs)),
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,

@@ -11,6 +11,7 @@ import { extractPart } from './mail/normalise/index.ts'
 import { MailService } from './mail/service.ts'
 import { createHostGuard } from './net/host-guard.ts'
 import { ByteBudget } from './util/byte-budget.ts'
+import { operationTimeoutMs } from './util/operation-timeout.ts'
 
 export function createService (config: Config, logger: Logger): MailService {
   const guard = createHostGuard(config.allowedHosts)
@@ -22,7 +23,7 @@ export function createService (config: Config, logger: Logger): MailService {
   })
   // one budget for both protocols: it bounds the process, not a backend; a read
   // waits for it (holding no connection) as long as one operation may take
-  const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: 4 * config.upstreamTimeoutMs })
+  const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: operationTimeoutMs(config.upstreamTimeoutMs) })
   const imap = createImapBackend({
     guard,
     tlsCa: config.tlsCa,

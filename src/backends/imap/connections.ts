@@ -17,6 +17,7 @@ import type { Logger } from 'pino'
 import { isGatewayError } from '../../mail/errors.ts'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import { KeyedPool } from '../../pool/index.ts'
+import { operationTimeoutMs } from '../../util/operation-timeout.ts'
 import { settingsKey } from '../settings-key.ts'
 import type { Lease, PoolStats } from '../../pool/index.ts'
 import type { ConnectDeps } from './connect.ts'
@@ -62,7 +63,7 @@ export class ImapConnections {
       maxTotal: opts.maxTotal,
       idleMs: opts.idleMs,
       // a waiter may be the one whose connection is being opened (connect + greeting + login)
-      acquireTimeoutMs: opts.timeoutMs * 4,
+      acquireTimeoutMs: operationTimeoutMs(opts.timeoutMs),
     })
   }
 
@@ -91,7 +92,7 @@ export class ImapConnections {
     for (let attempt = 0; ; attempt++) {
       const lease = await this.acquire(settings, attempt > 0)
       try {
-        const result = await withDeadline(fn(this.session(lease)), this.#opts.timeoutMs * 4, () => lease.resource.close())
+        const result = await withDeadline(fn(this.session(lease)), operationTimeoutMs(this.#opts.timeoutMs), () => lease.resource.close())
         this.settle(lease)
         return result
       } catch (err) {
