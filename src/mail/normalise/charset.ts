@@ -9,7 +9,7 @@
  *   (the de-facto reading of undeclared 8-bit mail). Never throws.
  * - UTF-7 is refused by libmime (a known filter-evasion trick) and read as above.
  */
-import { isAscii as allBelow0x80, isUtf8 } from 'node:buffer'
+import { isAscii, isUtf8 } from 'node:buffer'
 import iconv from 'iconv-lite'
 import libmime from 'libmime'
 import { decode as decodeCharset } from 'libmime/lib/charset.js'
@@ -52,15 +52,6 @@ export function decodeLenient (buf: Buffer, fallback: string | null = null): str
     } catch {}
   }
   return iconv.decode(buf, 'windows-1252')
-}
-
-/**
- * Octets up to 0x7e only (DEL counts as not ASCII here, as it always has). Node's
- * native checks, here and for UTF-8: a JavaScript loop over every octet of a large
- * body was a few per cent of a cold read.
- */
-function isAscii (buf: Buffer): boolean {
-  return allBelow0x80(buf) && buf.indexOf(0x7f) === -1
 }
 
 /** Canonical charset name iconv-lite (or encoding-japanese) can decode, or null when unknown. */

@@ -112,11 +112,11 @@ class Base64Decoder implements Decoder {
     // Node skips junk silently: then fewer octets come out than whole quanta make,
     // and the loop reads the run instead (what was written past o is overwritten)
     if (out.write(whole === text.length ? text : text.slice(0, whole), o, 'base64') !== whole / 4 * 3) return -1
-    const k0 = this.k
+    // the open quantum's 0–3 values carry over (no quantum was begun before the run)
     for (let j = whole; j < text.length; j++) {
       const v = B64[text.charCodeAt(j)] as number
       if (v < 0) {
-        this.k = k0
+        this.k = 0
         return -1
       }
       this.q[this.k++] = v

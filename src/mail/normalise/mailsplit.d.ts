@@ -10,7 +10,6 @@ declare module 'mailsplit' {
     multipart: string | false
     encoding: string | false
     _boundary: Buffer | false
-    _parentBoundary?: Buffer | false
     getHeaders: () => Buffer
     parseHeaders: () => void
     /** Set by the normaliser's splitter (see splitter.ts). */

@@ -22,6 +22,9 @@ const YIELD_BYTES = 256 * 1024
 /** mailsplit's state while it reads a part's body (lib/message-splitter.js). */
 const BODY = 0x02
 
+/** On in production; tests turn it off to compare with mailsplit's own line-by-line path. */
+export const plainRuns = { skip: true }
+
 /**
  * Where a run of body lines that cannot hold a boundary ends, from a line start
  * `from`, within `limit`: the end of its last complete line, or `from` if none.
@@ -31,9 +34,6 @@ const BODY = 0x02
  * has no "-": an attachment is crossed to its boundary in a few native scans
  * instead of a call per line.
  */
-/** On in production; tests turn it off to compare with mailsplit's own line-by-line path. */
-export const plainRuns = { skip: true }
-
 export function plainRunEnd (chunk: Buffer, from: number, limit: number): number {
   if (chunk[from] === 0x2d) return from // this line may be a boundary
   // searched within the limit only: a run never scans further than it may skip

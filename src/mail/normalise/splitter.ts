@@ -49,19 +49,14 @@ export class SafeSplitter extends mailsplit.Splitter {
   /**
    * A boundary line starts with "--", after at most the previous line's break,
    * which mailsplit carries onto the next line at a chunk's end. mailsplit skips
-   * up to two leading octets whenever the first is a CR or the second an LF, so a
-   * line "\r\r--b" was a boundary when it arrived mid-chunk and not at a chunk's
+   * two leading octets whenever the first is a CR (`||` where `&&` was meant), so
+   * a line "\r\r--b" was a boundary when it arrived mid-chunk and not at a chunk's
    * start (after the carried CRLF): the same message split differently over IMAP
-   * and POP3. Only a carried LF or CRLF is skipped here.
+   * and POP3. A CR that does not start a carried CRLF is refused here.
    */
   override checkBoundary (line: Buffer): false | 1 | 2 | 3 | 4 {
-    const startpos = line[0] === 0x0a ? 1 : line[0] === 0x0d && line[1] === 0x0a ? 2 : 0
-    if (line.length < 4 || line[startpos] !== 0x2d || line[startpos + 1] !== 0x2d) return false
-    const node = this.node
-    const own = node._boundary ? this.compareBoundary(line, startpos, node._boundary) : false
-    if (own) return own // 1: next child, 2: end of the children
-    const parent = node._parentBoundary ? this.compareBoundary(line, startpos, node._parentBoundary) : false
-    return parent ? ((parent + 2) as 3 | 4) : false // 3: next sibling, 4: end of the parent
+    if (line[0] === 0x0d && line[1] !== 0x0a) return false
+    return super.checkBoundary(line)
   }
 
   /** RFC 2046 §5.1.1 allows transport padding (spaces, tabs) after a boundary; mailsplit does not. */
