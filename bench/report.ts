@@ -27,7 +27,8 @@ export interface Target {
   what: string
   goal: string
   measured: string
-  met: boolean
+  /** null: a comparison line, not a target */
+  met: boolean | null
 }
 
 export function machine (): string {
@@ -55,6 +56,6 @@ export function table (rows: Row[]): string {
 
 export function targets (list: Target[]): string {
   const lines = ['| target | goal | measured | |', '|---|---|---|---|']
-  for (const t of list) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.goal === '(comparison)' ? '–' : t.met ? 'met' : '**missed**'} |`)
+  for (const t of list) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'met' : '**missed**'} |`)
   return lines.join('\n')
 }

@@ -28,7 +28,7 @@ export function evaluate ({ imap, pop3, memory, gatewayPeak }: Runs): Target[] {
   out.push({ what: 'cold GET vs direct imapflow (3 connections)', goal: '≥ 60 %', measured: `${pct(coldRatio)} (${imap.cold!.rps.toFixed(0)} / ${imap.floor!.rps.toFixed(0)} msg/s)`, met: coldRatio >= 0.6 })
   if (imap.floorParse !== undefined) {
     const r = imap.cold!.rps / imap.floorParse.rps
-    out.push({ what: 'cold GET vs imapflow + the normaliser (3 connections)', goal: '(comparison)', measured: `${pct(r)} (${imap.cold!.rps.toFixed(0)} / ${imap.floorParse.rps.toFixed(0)} msg/s)`, met: true })
+    out.push({ what: 'cold GET vs imapflow + the normaliser (3 connections)', goal: '(comparison)', measured: `${pct(r)} (${imap.cold!.rps.toFixed(0)} / ${imap.floorParse.rps.toFixed(0)} msg/s)`, met: null })
   }
   const warm = imap.warm!.rps / imap.cold!.rps
   out.push({ what: 'warm vs cold read of the corpus (IMAP)', goal: '≥ 5× faster', measured: `${warm.toFixed(1)}× (hits ${pct(imap.warm!.hitRatio ?? 0)})`, met: warm >= 5 })
@@ -39,6 +39,6 @@ export function evaluate ({ imap, pop3, memory, gatewayPeak }: Runs): Target[] {
   const loop = Math.max(...large.map(r => r?.loopP99 ?? 0))
   out.push({ what: 'event-loop delay p99 while large messages are parsed and streamed', goal: '< 50 ms', measured: `${loop.toFixed(1)} ms (worst large-message row)`, met: loop < 50 })
   const page = imap.pageGql!.rps / imap.pageRest!.rps
-  out.push({ what: 'page of 20 with bodies: GraphQL vs REST list + 20 GETs', goal: '(comparison)', measured: `${page.toFixed(2)}× (${imap.pageGql!.p50.toFixed(1)} vs ${imap.pageRest!.p50.toFixed(1)} ms p50)`, met: true })
+  out.push({ what: 'page of 20 with bodies: GraphQL vs REST list + 20 GETs', goal: '(comparison)', measured: `${page.toFixed(2)}× (${imap.pageGql!.p50.toFixed(1)} vs ${imap.pageRest!.p50.toFixed(1)} ms p50)`, met: null })
   return out
 }

@@ -14,7 +14,6 @@ import type { ReaderStats } from './mail/message-reader.ts'
 export const DEBUG_STATS_ENV = 'BENCH_EVENT_LOOP_STATS'
 
 export interface DebugStats {
-  /** Milliseconds, since start or the last reset. */
   /**
    * Milliseconds, since start or the last reset; `busy`: the share of that time
    * the main thread was running JavaScript or native code rather than waiting (ELU, 0–1).
@@ -37,6 +36,11 @@ function megabytes (m: NodeJS.MemoryUsage): DebugStats['memory'] {
   return { heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }
 }
 
+function round (n: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(n * f) / f
+}
+
 export function debugStatsEnabled (env: NodeJS.ProcessEnv = process.env): boolean {
   return env[DEBUG_STATS_ENV] === '1'
 }
@@ -45,7 +49,7 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
   const histogram = monitorEventLoopDelay({ resolution: 10 })
   histogram.enable()
   app.addHook('onClose', async () => { histogram.disable() })
-  const ms = (ns: number): number => Math.round(ns / 1e4) / 100
+  const ms = (ns: number): number => round(ns / 1e6, 2)
   let since: EventLoopUtilization = performance.eventLoopUtilization()
   const gcs = { count: 0, totalMs: 0, maxMs: 0, maxMajorMs: 0 }
   const observer = new PerformanceObserver((list) => {
@@ -59,7 +63,6 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
   })
   observer.observe({ entryTypes: ['gc'] })
   app.addHook('onClose', async () => { observer.disconnect() })
-  const round = (n: number): number => Math.round(n * 100) / 100
 
   app.get<{ Querystring: { reset?: string, gc?: string } }>('/debug/stats', async (request, reply) => {
     // `?gc=1` with node --expose-gc: a full collection first, so `memory` shows what is live
@@ -71,12 +74,12 @@ export function registerDebugStats (app: FastifyInstance, readerStats: () => Rea
         p99: ms(histogram.percentile(99)),
         max: ms(histogram.max),
         samples: histogram.count,
-        busy: Math.round(performance.eventLoopUtilization(since).utilization * 1000) / 1000,
+        busy: round(performance.eventLoopUtilization(since).utilization, 3),
       },
       reader: readerStats(),
       rss: process.memoryUsage.rss(),
       memory: megabytes(process.memoryUsage()),
-      gc: { count: gcs.count, totalMs: round(gcs.totalMs), maxMs: round(gcs.maxMs), maxMajorMs: round(gcs.maxMajorMs) },
+      gc: { count: gcs.count, totalMs: round(gcs.totalMs, 2), maxMs: round(gcs.maxMs, 2), maxMajorMs: round(gcs.maxMajorMs, 2) },
     }
     if (request.query.reset === '1') {
       histogram.reset()
