@@ -8,7 +8,7 @@ import { Readable } from 'node:stream'
 import { it } from 'node:test'
 import { randomBytes } from 'node:crypto'
 import { extractPart, parseMessage } from '../../src/mail/normalise/index.ts'
-import { plainRunEnd, plainRuns } from '../../src/mail/normalise/split-lines.ts'
+import { plainRunEnd, plainRuns } from '../../src/mail/normalise/plain-runs.ts'
 import { readCorpus } from '../e2e/direct.ts'
 
 const split = (raw: Buffer, n: number): Readable => {

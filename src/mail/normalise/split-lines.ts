@@ -16,32 +16,12 @@
  * goldens and chunking invariance.
  */
 import type { MimeNode, SplitterChunk } from 'mailsplit'
+import { plainRunEnd, plainRuns } from './plain-runs.ts'
 
 const YIELD_LINES = 1000
 const YIELD_BYTES = 256 * 1024
 /** mailsplit's state while it reads a part's body (lib/message-splitter.js). */
 const BODY = 0x02
-
-/** On in production; tests turn it off to compare with mailsplit's own line-by-line path. */
-export const plainRuns = { skip: true }
-
-/**
- * Where a run of body lines that cannot hold a boundary ends, from a line start
- * `from`, within `limit`: the end of its last complete line, or `from` if none.
- * A boundary line starts with "--" (SafeSplitter.checkBoundary skips only a line
- * break carried from the previous chunk, and runs are skipped only when nothing
- * is carried), so lines that do not start with "-" are plain body lines. Base64
- * has no "-": an attachment is crossed to its boundary in a few native scans
- * instead of a call per line.
- */
-export function plainRunEnd (chunk: Buffer, from: number, limit: number): number {
-  if (chunk[from] === 0x2d) return from // this line may be a boundary
-  // searched within the limit only: a run never scans further than it may skip
-  const at = chunk.subarray(from, limit).indexOf(NEWLINE_DASH)
-  const end = at === -1 ? chunk.lastIndexOf(0x0a, limit - 1) : from + at // the LF before the next "-" line
-  return end < from ? from : end + 1
-}
-const NEWLINE_DASH = Buffer.from('\n-')
 
 type Emitted = MimeNode | SplitterChunk | { type: 'none' }
 type LineCallback = (err?: Error | null, data?: Emitted | false, flush?: boolean) => void

@@ -11,6 +11,7 @@
 import type net from 'node:net'
 import { GatewayError } from '../../../mail/errors.ts'
 import { closeBody, failPending, openBody, type CommandOptions, type Pending, type Pop3Logger, type Reply } from './pending.ts'
+import { ReplyTimer } from './reply-timer.ts'
 import { LineReader, parseStatus } from './status.ts'
 import { socketError, upgradeSocket, type TlsSettings } from './transport.ts'
 
@@ -22,12 +23,11 @@ const MAX_STATUS_LINE = 8192
 export class Pop3Connection {
   pipelining = false
   private socket: net.Socket
-  private readonly timeoutMs: number
   private readonly logger: Pop3Logger | null
   private readonly lines = new LineReader(MAX_STATUS_LINE)
   private readonly queue: Pending[] = []
   private readonly inflight: Pending[] = []
-  private timer: NodeJS.Timeout | null = null
+  private readonly timer: ReplyTimer
   private consumerPaused = false
   private halted = false
   private closedError: GatewayError | null = null
@@ -35,7 +35,10 @@ export class Pop3Connection {
   /** Takes a connecting socket; the greeting is the first reply awaited. */
   constructor (socket: net.Socket, readyEvent: 'connect' | 'secureConnect', timeoutMs: number, logger: Pop3Logger | null) {
     this.socket = socket
-    this.timeoutMs = timeoutMs
+    this.timer = new ReplyTimer(timeoutMs, () => {
+      const head = this.inflight[0]
+      this.destroy(new GatewayError('upstream-timeout', `The POP3 server did not answer ${head?.label ?? ''} in time`.trim()))
+    })
     this.logger = logger
     this.attach(socket)
     socket.once(readyEvent, () => this.refreshTimer())
@@ -81,7 +84,7 @@ export class Pop3Connection {
   end (): void {
     if (this.closed) return
     this.closedError = new GatewayError('upstream-unavailable', 'POP3 connection closed')
-    this.clearTimer()
+    this.timer.clear()
     this.failAll(this.closedError)
     this.socket.end()
     this.socket.destroySoon()
@@ -92,7 +95,7 @@ export class Pop3Connection {
   destroy (err: GatewayError): void {
     if (this.closed) return
     this.closedError = err
-    this.clearTimer()
+    this.timer.clear()
     this.socket.destroy()
     this.failAll(err)
   }
@@ -214,7 +217,7 @@ export class Pop3Connection {
     if (this.consumerPaused) return
     this.consumerPaused = true
     this.socket.pause()
-    this.clearTimer()
+    this.timer.clear()
   }
 
   private resumeForConsumer (): void {
@@ -232,23 +235,6 @@ export class Pop3Connection {
   }
 
   private refreshTimer (): void {
-    if (this.closed || this.inflight.length === 0 || this.consumerPaused) {
-      this.clearTimer()
-      return
-    }
-    if (this.timer !== null) {
-      this.timer.refresh()
-      return
-    }
-    this.timer = setTimeout(() => {
-      const head = this.inflight[0]
-      this.destroy(new GatewayError('upstream-timeout', `The POP3 server did not answer ${head?.label ?? ''} in time`.trim()))
-    }, this.timeoutMs)
-    this.timer.unref()
-  }
-
-  private clearTimer (): void {
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = null
+    this.timer.refresh(!this.closed && this.inflight.length > 0 && !this.consumerPaused)
   }
 }
