@@ -144,6 +144,7 @@ async function pop3Reads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
   const rotating = c.ids.slice(0, 100)
   r.cached = await measure(gw, 'POP3 cached GET, 100 ids rotating', 32, () => s.readRotating(c, rotating, 32))
   r.listRest = await measure(gw, 'POP3 list page (limit=20), REST', 16, () => s.listRest(c, 16))
+  r.listGql = await measure(gw, 'POP3 list page (first: 20), GraphQL', 16, () => s.listGraphql(c, 16))
   return { ...r, ...prefixed('large', await largeReads(gw, c, 'POP3', 20)) }
 }
 

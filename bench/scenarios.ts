@@ -73,11 +73,13 @@ export async function listEveryPage (base: string, session: Session, mailbox: st
 }
 
 export async function listGraphql (c: Ctx, connections: number): Promise<Measured> {
+  const body = pageQuery(c.inbox, SUMMARY_FIELDS)
+  await graphql(c.base, c.session, body) // throws on GraphQL errors, which autocannon would count as 200s
   return await cannon({
     base: c.base,
     paths: ['/graphql'],
     method: 'POST',
-    bodies: [pageQuery(c.inbox, SUMMARY_FIELDS)],
+    bodies: [body],
     connections,
     duration: c.seconds,
     headers: { ...c.session.auth, 'content-type': 'application/json' },
