@@ -122,3 +122,12 @@ test('long runs in headers and bodies parse in linear time (five trims were quad
   assert.ok((body.text ?? '').startsWith('\uFFFD'), 'the run is kept')
   assert.ok((body.text ?? '').includes('bx'), 'and what follows it, up to the cap')
 })
+
+// Found by fuzzing the normaliser with mutated corpus messages (session 7).
+test('whitespace beyond space and tab in an address header ends a word: it looped, allocating, until out of memory', async () => {
+  const addresses = new URL('../../src/mail/normalise/addresses.ts', import.meta.url)
+  for (const space of ['\\u00a0', '\\u3000', '\\ufeff', '\\v', '\\f']) {
+    const to = await inChild<Address[]>(addresses, 'parseAddresses', `'John${space}Doe <j@x.example>, x${space}y@z.example'`, 10_000)
+    assert.deepEqual(to, [{ name: 'John Doe', email: 'j@x.example' }, { name: 'x', email: 'y@z.example' }], JSON.stringify(space))
+  }
+})

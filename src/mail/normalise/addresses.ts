@@ -17,6 +17,8 @@ type Token =
   | { t: 'sep', v: ',' | ';' | ':' }
 
 const ENCODED_WORD = /=\?[^?\s]+\?[bqBQ]\?[^?\s]*\?=/y
+/** Whitespace between tokens: every \s, as WORD_END has it (NBSP, U+3000, a BOM, \v, \f…), or a word could end before it starts. */
+const SPACE = /\s/
 const WORD_END = /[\s"(),:;<>]/
 
 function tokenize (s: string): Token[] {
@@ -24,7 +26,7 @@ function tokenize (s: string): Token[] {
   let i = 0
   while (i < s.length) {
     const c = s[i] as string
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+    if (SPACE.test(c)) {
       i++
     } else if (c === '"') {
       let v = ''
