@@ -131,3 +131,15 @@ test('whitespace beyond space and tab in an address header ends a word: it loope
     assert.deepEqual(to, [{ name: 'John Doe', email: 'j@x.example' }, { name: 'x', email: 'y@z.example' }], JSON.stringify(space))
   }
 })
+
+test('a long Content-Type or Content-Disposition value without its ";" parses in linear time (a regular expression was quadratic)', async () => {
+  const parse = async (raw: string): Promise<ParsedMessage> =>
+    await inChild<ParsedMessage>(new URL('../../src/mail/normalise/index.ts', import.meta.url), 'parseMessage', `Buffer.from(${raw})`, 10_000)
+  // 300 000 octets: the quadratic scan took about two minutes here, and 13 s at 100 000
+  const word = "'a'.repeat(300000)"
+  const type = await parse(`'Content-Type: text/plain ' + ${word} + ' charset=utf-8\\r\\n\\r\\nhi\\r\\n'`)
+  assert.equal(type.text, 'hi\n')
+  const disposition = await parse(`'Content-Type: multipart/mixed; boundary=b\\r\\n\\r\\n--b\\r\\nContent-Type: application/pdf\\r\\n' +
+    'Content-Disposition: attachment ' + ${word} + ' filename=a.pdf\\r\\n\\r\\nAAAA\\r\\n--b--\\r\\n'`)
+  assert.equal(disposition.attachments[0]?.filename, 'a.pdf')
+})

@@ -29,7 +29,8 @@ function parseValue (raw: string | null): Parsed {
     const params: Record<string, string> = { ...p.params }
     // "application/pdf name=x.pdf": a parameter missing its ';'
     const [type = '', ...rest] = p.value.trim().split(/\s+/)
-    const loose = /([\w*-]+)\s*=\s*("[^"]*"|[^\s;]+)/g.exec(rest.join(' '))
+    // a name starts a word: without the lookbehind, a long word with no "=" was retried from each of its characters
+    const loose = /(?<![\w*-])([\w*-]+)\s*=\s*("[^"]*"|[^\s;]+)/.exec(rest.join(' '))
     if (loose?.[1] && loose[2] && params[loose[1].toLowerCase()] === undefined) {
       params[loose[1].toLowerCase()] = loose[2].replace(/^"|"$/g, '')
     }
