@@ -143,3 +143,17 @@ test('a long Content-Type or Content-Disposition value without its ";" parses in
     'Content-Disposition: attachment ' + ${word} + ' filename=a.pdf\\r\\n\\r\\nAAAA\\r\\n--b--\\r\\n'`)
   assert.equal(disposition.attachments[0]?.filename, 'a.pdf')
 })
+
+test('a long line arriving in tiny pieces parses in linear time (the unfinished line was joined and rescanned per piece)', async () => {
+  // 3 MiB without a line break, in 16-octet pieces: about 30 s before, under a second now
+  const stream = `(await import('node:stream')).Readable.from((function * () {
+    yield Buffer.from('Subject: pieces\\r\\n\\r\\n')
+    const piece = Buffer.alloc(16, 0x61)
+    for (let i = 0; i < 3 * 65536; i++) yield piece
+    yield Buffer.from('\\r\\nend\\r\\n')
+  })(), { objectMode: false })`
+  const m = await inChild<ParsedMessage>(new URL('../../src/mail/normalise/index.ts', import.meta.url), 'parseMessage', stream, 20_000)
+  assert.equal(m.subject, 'pieces')
+  assert.equal(m.size, 'Subject: pieces\r\n\r\n'.length + 3 * 1024 * 1024 + '\r\nend\r\n'.length)
+  assert.ok(m.text?.startsWith('a'.repeat(1024 * 1024)), 'the line, up to the body cap')
+})
