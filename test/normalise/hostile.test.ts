@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process'
 import { Readable } from 'node:stream'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
+import mailsplit from 'mailsplit'
 import { extractPart, parseMessage } from '../../src/mail/normalise/index.ts'
 import type { ParsedMessage } from '../../src/mail/backend.ts'
 import type { Address } from '../../src/mail/types.ts'
@@ -132,6 +133,18 @@ test('whitespace beyond space and tab in an address header ends a word: it loope
   }
 })
 
+test('a "__proto__" parameter parses as a parameter (mailsplit\'s libmime threw an uncaught TypeError)', async () => {
+  const parse = async (raw: string): Promise<ParsedMessage> =>
+    await inChild<ParsedMessage>(new URL('../../src/mail/normalise/index.ts', import.meta.url), 'parseMessage', `Buffer.from(${JSON.stringify(raw)})`, 10_000)
+  const m = await parse('Subject: p\r\nContent-Type: text/plain; __proto__*0=x; charset=utf-8\r\n\r\nhi\r\n')
+  assert.equal(m.subject, 'p')
+  assert.equal(m.text, 'hi\n')
+  const mixed = await parse('Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf; __proto__*0=x\r\n' +
+    'Content-Disposition: attachment; filename=a.pdf; __proto__*1=y\r\n\r\nAAAA\r\n--b--\r\n')
+  assert.equal(mixed.attachments.length, 1)
+  assert.equal(mixed.attachments[0]?.filename, 'a.pdf')
+})
+
 test('a long Content-Type or Content-Disposition value without its ";" parses in linear time (a regular expression was quadratic)', async () => {
   const parse = async (raw: string): Promise<ParsedMessage> =>
     await inChild<ParsedMessage>(new URL('../../src/mail/normalise/index.ts', import.meta.url), 'parseMessage', `Buffer.from(${raw})`, 10_000)
@@ -156,4 +169,22 @@ test('a long line arriving in tiny pieces parses in linear time (the unfinished 
   assert.equal(m.subject, 'pieces')
   assert.equal(m.size, 'Subject: pieces\r\n\r\n'.length + 3 * 1024 * 1024 + '\r\nend\r\n'.length)
   assert.ok(m.text?.startsWith('a'.repeat(1024 * 1024)), 'the line, up to the body cap')
+})
+
+test('a throw inside mailsplit ends the structure there, as a splitter error does, instead of escaping as an uncaught exception', async (t) => {
+  const proto = mailsplit.Splitter.prototype as unknown as { processLine: (line: Buffer | false, final: boolean, next: unknown) => void }
+  const original = proto.processLine
+  t.after(() => { proto.processLine = original })
+  proto.processLine = function (this: unknown, line, final, next) {
+    if (final || (line !== false && line.includes('BOOM'))) throw new TypeError('thrown by mailsplit')
+    original.call(this, line, final, next)
+  }
+  const mid = [Buffer.from('Subject: a\r\n\r\nfirst\r\nBO'), Buffer.from('OM\r\nmore\r\n')]
+  const m = await parseMessage(Readable.from(mid))
+  assert.equal(m.subject, 'a')
+  assert.equal(m.size, Buffer.concat(mid).length, 'the rest of the input is still read and counted')
+  assert.equal(m.text, 'first\n', 'the body up to the line that threw')
+  const last = Buffer.from('Subject: b\r\n\r\nno line break at the end')
+  const atEnd = await parseMessage(last)
+  assert.equal(atEnd.size, last.length, 'a throw in the last line, at the end of the input')
 })

@@ -180,11 +180,17 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
       pos = ++i
       let answered = false
       let failure: Error | null = null
-      self.processLine(chunk.subarray(start, i), false, (err, data, flush) => {
+      try {
+        self.processLine(chunk.subarray(start, i), false, (err, data, flush) => {
+          answered = true
+          if (err) failure = err
+          else onLine(data, flush)
+        })
+      } catch (err) {
+        // thrown inside a stream's write it would be an uncaught exception: the parse fails instead
         answered = true
-        if (err) failure = err
-        else onLine(data, flush)
-      })
+        failure = err instanceof Error ? err : new Error(String(err))
+      }
       if (!answered) {
         // never with the pinned mailsplit; failing the stream beats crashing from a setImmediate
         self.hasFailed = true

@@ -46,6 +46,16 @@ export class SafeSplitter extends mailsplit.Splitter {
     transformLines(this as unknown as LineSplitter, chunk, callback)
   }
 
+  /** mailsplit's last line (a header block can end here): a throw fails the parse, never the process. */
+  override _flush (callback: TransformCallback): void {
+    try {
+      super._flush(callback)
+    } catch (err) {
+      (this as unknown as LineSplitter).hasFailed = true
+      callback(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
   /**
    * A boundary line starts with "--", after at most the previous line's break,
    * which mailsplit carries onto the next line at a chunk's end. mailsplit skips
