@@ -25,8 +25,15 @@ export interface RetrOptions {
   drainOnAbort?: () => boolean
 }
 
-const UIDL_RE = /^(\d+) ([\x21-\x7e]{1,70})$/
-const LIST_RE = /^(\d+) (\d+)/
+// numbers of at most 15 digits stay exact in a double (< 2^53): a longer one is a malformed reply
+const UIDL_RE = /^(\d{1,15}) ([\x21-\x7e]{1,70})$/
+const LIST_RE = /^(\d{1,15}) (\d{1,15})(?:\s|$)/
+const STAT_RE = /^(\d{1,15}) (\d{1,15})(?:\s|$)/
+/**
+ * Messages a maildrop may list. The reply's byte cap alone let a server send two
+ * million minimal lines, about 240 MiB of parsed entries per session.
+ */
+export const MAX_MAILDROP_MESSAGES = 200_000
 
 const TOP_KEEP_BYTES = 1024 * 1024
 
@@ -57,16 +64,21 @@ export class Pop3Client {
     return reply
   }
 
+  /** A listing's lines (LIST, UIDL), refused before they are split when there are too many. */
   private async lines (line: string): Promise<string[]> {
-    const reply = await this.ok(line, true)
-    const text = (reply.body ?? Buffer.alloc(0)).toString('latin1')
-    return text.split('\r\n').filter(l => l !== '')
+    const body = (await this.ok(line, true)).body ?? Buffer.alloc(0)
+    let count = 0
+    for (let at = body.indexOf(0x0a); at !== -1 && count <= MAX_MAILDROP_MESSAGES; at = body.indexOf(0x0a, at + 1)) count++
+    if (count > MAX_MAILDROP_MESSAGES) {
+      throw new GatewayError('upstream-unavailable', `The POP3 maildrop lists more than ${MAX_MAILDROP_MESSAGES} messages, more than the gateway reads`)
+    }
+    return body.toString('latin1').split('\r\n').filter(l => l !== '')
   }
 
   /** STAT: message count and total octets. */
   async stat (): Promise<{ count: number, size: number }> {
     const { status } = await this.ok('STAT')
-    const m = /^(\d+) (\d+)/.exec(status.text)
+    const m = STAT_RE.exec(status.text)
     if (m === null) throw new GatewayError('upstream-unavailable', 'The POP3 server sent a malformed STAT reply')
     return { count: Number(m[1]), size: Number(m[2]) }
   }

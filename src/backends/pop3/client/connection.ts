@@ -1,16 +1,16 @@
 /**
- * One POP3 connection: the command queue, the response reader and the
- * timeouts. Commands go out one at a time; with `pipelining` on (only when
- * CAPA offers PIPELINING) up to PIPELINE_WINDOW are in flight and replies are
- * matched in order (RFC 2449 §6.6). Multi-line replies are either buffered
- * (bounded) or streamed with backpressure: a slow consumer pauses the socket.
- *
+ * One POP3 connection: the command queue, the response reader and the timeouts
+ * (inactivity, and a deadline per reply that is not streamed). Commands go out
+ * one at a time; with `pipelining` on (only when CAPA offers PIPELINING) up to
+ * PIPELINE_WINDOW are in flight, replies matched in order (RFC 2449 §6.6).
+ * Multi-line replies are buffered (bounded) or streamed with backpressure.
  * Any protocol violation, socket error or timeout kills the connection and
  * fails every pending command: a half-understood connection is never reused.
  */
 import type net from 'node:net'
 import { GatewayError } from '../../../mail/errors.ts'
 import { closeBody, failPending, openBody, type CommandOptions, type Pending, type Pop3Logger, type Reply } from './pending.ts'
+import { operationTimeoutMs } from '../../../util/operation-timeout.ts'
 import { ReplyTimer } from './reply-timer.ts'
 import { LineReader, parseStatus } from './status.ts'
 import { socketError, upgradeSocket, type TlsSettings } from './transport.ts'
@@ -28,6 +28,8 @@ export class Pop3Connection {
   private readonly queue: Pending[] = []
   private readonly inflight: Pending[] = []
   private readonly timer: ReplyTimer
+  private readonly replyDeadlineMs: number // however steadily a reply drips
+  private replyStartedAt = Date.now()
   private consumerPaused = false
   private halted = false
   private closedError: GatewayError | null = null
@@ -39,6 +41,7 @@ export class Pop3Connection {
       const head = this.inflight[0]
       this.destroy(new GatewayError('upstream-timeout', `The POP3 server did not answer ${head?.label ?? ''} in time`.trim()))
     })
+    this.replyDeadlineMs = operationTimeoutMs(timeoutMs)
     this.logger = logger
     this.attach(socket)
     socket.once(readyEvent, () => this.refreshTimer())
@@ -118,6 +121,7 @@ export class Pop3Connection {
         if (!canPipeline) break
       }
       this.queue.shift()
+      if (this.inflight.length === 0) this.replyStartedAt = Date.now()
       this.inflight.push(next)
       if (next.line !== null) {
         this.logger?.debug({ command: next.label }, 'pop3 command')
@@ -148,6 +152,10 @@ export class Pop3Connection {
     if (this.closed) return
     try {
       this.refreshTimer()
+      const head = this.inflight[0] // a server dripping a byte a second never trips the inactivity timer:
+      if (head !== undefined && head.out === undefined && Date.now() - this.replyStartedAt > this.replyDeadlineMs) {
+        throw new GatewayError('upstream-timeout', `The POP3 server did not finish answering ${head.label} in time`)
+      }
       let rest: Buffer | undefined = chunk
       while (rest !== undefined && rest.length > 0 && !this.closed) rest = this.consume(rest)
     } catch (err) {
@@ -178,12 +186,13 @@ export class Pop3Connection {
       })
       return rest
     }
-    this.inflight.shift()
     // After STLS and QUIT nothing may follow (RFC 2595 §4: no plaintext injection).
+    // Checked while the command is still in flight, so the failure reaches its caller.
     if (status.kind === 'ok' && (head.line === 'STLS' || head.line === 'QUIT')) {
       if (rest.length > 0) throw new GatewayError('upstream-unavailable', 'The POP3 server sent data after STLS/QUIT')
       this.halted = true
     }
+    this.inflight.shift()
     head.resolve({ status, body: null, stream: null })
     this.afterReply()
     return rest
@@ -196,6 +205,7 @@ export class Pop3Connection {
   }
 
   private afterReply (): void {
+    this.replyStartedAt = Date.now()
     this.consumerPaused = false
     this.socket.resume()
     this.refreshTimer()

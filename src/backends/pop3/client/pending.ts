@@ -70,6 +70,9 @@ export function openBody (head: Pending, status: StatusLine, hooks: BodyHooks): 
       read: () => hooks.read(),
       destroy: (err, cb) => { hooks.destroyed(); cb(err) },
     })
+    // The stream can fail in this same read, before the caller holds it to listen:
+    // an 'error' with no listener would be an uncaught exception. Consumers still get it.
+    head.out.on('error', () => {})
     head.resolve({ status, body: null, stream: head.out })
   } else {
     head.chunks = []

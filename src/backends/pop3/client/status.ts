@@ -93,13 +93,15 @@ export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'comm
       return new GatewayError('mailbox-locked', 'The POP3 maildrop is in use by another client', { retryAfter: 2 })
     case 'LOGIN-DELAY':
       return new GatewayError('rate-limited', 'The POP3 server refuses logins this soon after the last one', {
-        retryAfter: loginDelay !== null && loginDelay > 0 ? loginDelay : 60,
+        // the server's LOGIN-DELAY, but not beyond an hour (Retry-After: 999999999 helps nobody)
+        retryAfter: loginDelay !== null && loginDelay > 0 ? Math.min(loginDelay, 3600) : 60,
       })
     case 'AUTH':
       return new Pop3LoginRejected(true)
     case 'SYS/TEMP':
     case 'SYS/PERM':
-      return new GatewayError('upstream-unavailable', `POP3 server error: ${text}`)
+      // a reply to a login step may echo what it answered (PASS, AUTH): its text is never shown
+      return new GatewayError('upstream-unavailable', phase === 'auth' ? 'POP3 server error during login' : `POP3 server error: ${text}`)
   }
   // a server with RESP-CODES would have said [IN-USE] or [SYS/…] for anything but the credentials
   if (phase === 'auth') return new Pop3LoginRejected(respCodes && status.code === null)
