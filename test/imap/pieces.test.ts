@@ -1,17 +1,17 @@
 // Pure pieces of the IMAP backend: UID sets, keywords, roles, BODYSTRUCTURE conversion, errors.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { MessageStructureObject } from 'imapflow'
+import type { ImapFlow, MessageStructureObject } from 'imapflow'
 import { UidSet } from '../../src/backends/imap/uid-set.ts'
 import { keywordsOf } from '../../src/backends/imap/keywords.ts'
 import { roleOf } from '../../src/backends/imap/mailboxes.ts'
 import { partTreeFromBodystructure } from '../../src/backends/imap/bodystructure.ts'
 import { isConnectionDrop, isConnectionFatal, toGatewayError, UpstreamRefusal } from '../../src/backends/imap/errors.ts'
-import { complete, decodePosition, encodePosition } from '../../src/backends/imap/list-messages.ts'
+import { complete, decodePosition, encodePosition, utcIso } from '../../src/backends/imap/list-messages.ts'
 import { mergedByUid } from '../../src/backends/imap/fetch-rows.ts'
 import { fetchMessagesIn, recordsOf } from '../../src/backends/imap/get-messages.ts'
 import { isShort } from '../../src/backends/budget-wait.ts'
-import type { ImapSession } from '../../src/backends/imap/session.ts'
+import { createSession, type ImapSession } from '../../src/backends/imap/session.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { PoolTimeoutError } from '../../src/pool/index.ts'
 
@@ -161,5 +161,36 @@ test('a read that gets another client\'s flags-only FETCH next to the real one s
     assert.equal(records.get(5)?.subject, 'the real one')
     assert.deepEqual(records.get(5)?.keywords, latest, 'the flags the server stated last')
     assert.equal(syncs, 0, 'not taken for a missing message')
+  }
+})
+
+// Found by fuzzing the gateway's decoders and mappers (session 7).
+test('keywords named like Object.prototype members stay keywords (they came out as {} and null)', () => {
+  assert.deepEqual(keywordsOf(new Set(['\\Seen', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])),
+    ['$seen', '__proto__', 'constructor', 'hasownproperty', 'tostring'])
+})
+
+test('an INTERNALDATE past year 9999 has no RFC 3339 form: receivedAt is null, not "+010000-…"', () => {
+  assert.equal(utcIso(new Date(Date.UTC(10000, 0, 1))), null)
+  assert.equal(utcIso(new Date(Date.UTC(9999, 11, 31, 23, 59, 59))), '9999-12-31T23:59:59Z')
+  assert.equal(utcIso('not a date'), null)
+})
+
+test('a SELECT without a usable UIDVALIDITY is the server\'s fault (502) and releases the mailbox lock', async () => {
+  for (const uidValidity of [undefined, 0n, 4294967296n]) {
+    let released = 0
+    const client = {
+      mailbox: false as false | { path: string, uidValidity: bigint | undefined },
+      usable: true,
+      async getMailboxLock (path: string) {
+        client.mailbox = { path, uidValidity }
+        return { release: () => { released++ } }
+      },
+      async noop () {},
+      close () {},
+    }
+    const session = createSession(client as unknown as ImapFlow, 1000)
+    await assert.rejects(session.lockMailbox('INBOX'), (err: unknown) => err instanceof UpstreamRefusal && toGatewayError(err).code === 'upstream-unavailable', String(uidValidity))
+    assert.equal(released, 1, `the lock is released (UIDVALIDITY ${String(uidValidity)}): the next request on this connection waited for it until its timeout`)
   }
 })

@@ -5,18 +5,18 @@
  * are hidden, as is any other system flag; custom keywords are lowercased
  * (JMAP keywords are case-insensitive). Sorted, without duplicates.
  */
-const SYSTEM: Record<string, string> = {
-  '\\seen': '$seen',
-  '\\flagged': '$flagged',
-  '\\answered': '$answered',
-  '\\draft': '$draft',
-}
+const SYSTEM = new Map([
+  ['\\seen', '$seen'],
+  ['\\flagged', '$flagged'],
+  ['\\answered', '$answered'],
+  ['\\draft', '$draft'],
+]) // a Map: "constructor" and "__proto__" are keywords too, not Object.prototype's properties
 
 export function keywordsOf (flags: Iterable<string> | undefined): string[] {
   const out = new Set<string>()
   for (const flag of flags ?? []) {
     const lower = flag.toLowerCase()
-    const system = SYSTEM[lower]
+    const system = SYSTEM.get(lower)
     if (system !== undefined) out.add(system)
     else if (!lower.startsWith('\\') && lower !== '') out.add(lower)
   }

@@ -36,7 +36,9 @@ export function decodePosition (after: string): { validity: string, uid: number 
 export function utcIso (value: Date | string | undefined): string | null {
   if (value === undefined) return null
   const d = new Date(value)
-  return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const year = d.getUTCFullYear()
+  // RFC 3339 has four-digit years: toISOString() writes "+010000-…" beyond them
+  return Number.isNaN(year) || year < 0 || year > 9999 ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 /**

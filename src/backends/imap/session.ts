@@ -4,6 +4,7 @@
  */
 import type { ImapFlow } from 'imapflow'
 import { GatewayError } from '../../mail/errors.ts'
+import { UpstreamRefusal } from './errors.ts'
 import { withDeadline } from './deadline.ts'
 
 export interface ImapSession {
@@ -52,7 +53,13 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
       if (!client.usable) throw Object.assign(new Error('connection closed'), { code: 'NoConnection' })
       throw new GatewayError('not-found', 'no such mailbox')
     }
-    return { validity: mailbox.uidValidity.toString(), release: () => lock.release() }
+    const validity = mailbox.uidValidity as bigint | number | undefined
+    // ids hold UIDVALIDITY as 32 bits (RFC 3501 §2.3.1.1: a non-zero 32-bit number)
+    if (validity === undefined || validity === null || BigInt(validity) < 1n || BigInt(validity) > 0xffffffffn) {
+      lock.release()
+      throw new UpstreamRefusal('the IMAP server selected the mailbox without a valid UIDVALIDITY')
+    }
+    return { validity: validity.toString(), release: () => lock.release() }
   }
 
   return {
