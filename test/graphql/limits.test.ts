@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { buildSchema, getIntrospectionQuery, parse } from 'graphql'
 import { getComplexity } from 'graphql-query-complexity'
 import { costEstimator, DEFAULT_LIMITS } from '../../src/graphql/limits.ts'
-import { MAX_KEPT_TOKENS, MAX_QUERY_CHARS, MAX_TOKENS } from '../../src/graphql/index.ts'
+import { MAX_KEPT_TOKENS, MAX_QUERY_CHARS, MAX_TOKENS, MAX_VARIABLE_VALUES } from '../../src/graphql/index.ts'
 import { loadSchemaFiles } from '../../src/graphql/schema-files.ts'
 import { build, codes, gql } from './helpers.ts'
 import { IMAP_TOKEN, imapAccount, mailboxId } from './fake-data.ts'
@@ -200,4 +200,23 @@ test('a query sent as a JSON syntax tree is refused as a bad request, never run'
     assert.deepEqual(codes(res), ['bad-request'], res.raw)
   }
   assert.equal(fake.calls.length, 0)
+})
+
+test('variables holding more than MAX_VARIABLE_VALUES values are refused before coercion, without a token', async (t) => {
+  const { app, fake } = await build(t)
+  // graphql-js printed the whole object into each coercion error: 60 000 unknown keys took seconds
+  const filter = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`k${i}`, true]))
+  const res = await gql(app, 'query ($f: MessageFilter) { messages(mailboxId: "x", filter: $f) { totalCount } }', { variables: { f: filter } })
+  assert.equal(res.status, 400)
+  assert.deepEqual(codes(res), ['bad-request'])
+  assert.match(res.errors?.[0]?.message ?? '', new RegExp(`more than ${MAX_VARIABLE_VALUES} values`))
+  // nested arrays count too; a real page query is far below the bound
+  const nested = await gql(app, 'query ($f: MessageFilter) { messages(mailboxId: "x", filter: $f) { totalCount } }', { variables: { f: { from: Array.from({ length: 50 }, () => Array(30).fill('a')) } } })
+  assert.deepEqual(codes(nested), ['bad-request'])
+  assert.match(nested.errors?.[0]?.message ?? '', /values/)
+  assert.equal(fake.calls.length, 0, 'nothing reached the service')
+  const page = await gql(app, 'query ($id: ID!, $first: Int, $f: MessageFilter) { messages(mailboxId: $id, first: $first, filter: $f) { totalCount } }',
+    { token: IMAP_TOKEN, variables: { id: INBOX, first: 5, f: { unread: true } } })
+  assert.equal(page.errors, undefined, page.raw)
+  assert.ok(fake.calls.length > 0)
 })
