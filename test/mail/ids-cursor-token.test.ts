@@ -29,6 +29,15 @@ describe('ids', () => {
     assert.equal(encodeMessageId(alice, key), id, 'same message, same id')
   })
 
+  it('ids of long mailbox paths come back (a 350-character CJK path made an id it then refused)', () => {
+    const path = 'Archiv/' + '文'.repeat(350)
+    const mailbox = encodeMailboxId(alice, path)
+    assert.ok(mailbox.length > 1400 && mailbox.length <= 2048, String(mailbox.length))
+    assert.equal(decodeMailboxId(alice, mailbox), path)
+    const key = { mailbox: path, validity: '7', key: '9' }
+    assert.deepEqual(decodeMessageId(alice, 'imap', encodeMessageId(alice, key)), key)
+  })
+
   it('never resolves an id inside another account', () => {
     const id = encodeMessageId(alice, { mailbox: 'INBOX', validity: '1', key: '1' })
     assert.throws(() => decodeMessageId(bob, 'imap', id), { code: 'not-found' })
