@@ -1,7 +1,8 @@
 /**
  * The bench's servers and data: a throw-away Dovecot and Redis (the test
- * harness), one IMAP user (corpus in INBOX, the large messages in "Large")
- * and one POP3 user (large messages first, then the corpus, so the newest
+ * harness), one IMAP user (corpus in INBOX, the large messages in "Large",
+ * and `warmup` more corpus messages in "Warmup", read uncounted before the
+ * cold row) and one POP3 user (large messages first, then the corpus, so the newest
  * page holds corpus messages only).
  */
 import { startDovecot, type DovecotEnv } from '../test/env/dovecot.ts'
@@ -21,7 +22,7 @@ export interface BenchEnv {
   stop: () => Promise<void>
 }
 
-export async function startBenchEnv (sizes: { imap: number, pop3: number }): Promise<BenchEnv> {
+export async function startBenchEnv (sizes: { imap: number, pop3: number, warmup?: number }): Promise<BenchEnv> {
   ensurePackages()
   const [dovecot, redis] = await Promise.all([startDovecot(), startRedis()])
   const imapUser = await dovecot.createUser('bench-imap')
@@ -31,6 +32,7 @@ export async function startBenchEnv (sizes: { imap: number, pop3: number }): Pro
     dovecot.deliverMany(imapUser.username, [
       ...corpusMessages(sizes.imap).map(raw => ({ raw })),
       ...large.map(raw => ({ raw, mailbox: 'Large' })),
+      ...corpusMessages(sizes.warmup ?? 0).map(raw => ({ raw, mailbox: 'Warmup' })),
     ]),
     dovecot.deliverMany(pop3User.username, [
       ...large.map(raw => ({ raw })),
