@@ -28,8 +28,6 @@ export class Pop3Connection {
   private readonly queue: Pending[] = []
   private readonly inflight: Pending[] = []
   private readonly timer: ReplyTimer
-  private readonly replyDeadlineMs: number // however steadily a reply drips
-  private replyStartedAt = Date.now()
   private consumerPaused = false
   private halted = false
   private closedError: GatewayError | null = null
@@ -37,11 +35,10 @@ export class Pop3Connection {
   /** Takes a connecting socket; the greeting is the first reply awaited. */
   constructor (socket: net.Socket, readyEvent: 'connect' | 'secureConnect', timeoutMs: number, logger: Pop3Logger | null) {
     this.socket = socket
-    this.timer = new ReplyTimer(timeoutMs, () => {
+    this.timer = new ReplyTimer(timeoutMs, operationTimeoutMs(timeoutMs), () => {
       const head = this.inflight[0]
       this.destroy(new GatewayError('upstream-timeout', `The POP3 server did not answer ${head?.label ?? ''} in time`.trim()))
     })
-    this.replyDeadlineMs = operationTimeoutMs(timeoutMs)
     this.logger = logger
     this.attach(socket)
     socket.once(readyEvent, () => this.refreshTimer())
@@ -121,7 +118,7 @@ export class Pop3Connection {
         if (!canPipeline) break
       }
       this.queue.shift()
-      if (this.inflight.length === 0) this.replyStartedAt = Date.now()
+      if (this.inflight.length === 0) this.timer.begin()
       this.inflight.push(next)
       if (next.line !== null) {
         this.logger?.debug({ command: next.label }, 'pop3 command')
@@ -152,8 +149,8 @@ export class Pop3Connection {
     if (this.closed) return
     try {
       this.refreshTimer()
-      const head = this.inflight[0] // a server dripping a byte a second never trips the inactivity timer:
-      if (head !== undefined && head.out === undefined && Date.now() - this.replyStartedAt > this.replyDeadlineMs) {
+      const head = this.inflight[0]
+      if (head !== undefined && head.out === undefined && this.timer.overdue()) {
         throw new GatewayError('upstream-timeout', `The POP3 server did not finish answering ${head.label} in time`)
       }
       let rest: Buffer | undefined = chunk
@@ -205,7 +202,7 @@ export class Pop3Connection {
   }
 
   private afterReply (): void {
-    this.replyStartedAt = Date.now()
+    this.timer.begin()
     this.consumerPaused = false
     this.socket.resume()
     this.refreshTimer()
