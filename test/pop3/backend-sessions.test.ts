@@ -110,6 +110,23 @@ test('a stall mid-message → 504 within the timeout', async (t) => {
   await rejectsWith(backend.getMessages(ctx, [key('uid-1')]), 'upstream-timeout')
 })
 
+test('a message dripped a byte at a time (each within the timeout) → 504 within the operation bound, not held for good', async (t) => {
+  const drips: NodeJS.Timeout[] = []
+  const { backend, ctx } = await setup(t, {
+    onCommand: (cmd, _a, s) => {
+      if (cmd !== 'RETR') return false
+      s.write('+OK\r\nSubject: m1\r\n\r\n')
+      drips.push(setInterval(() => s.write('x'), 30))
+      return true
+    },
+  }, 300, 100)
+  t.after(() => drips.forEach(clearInterval))
+  const started = Date.now()
+  // 100 ms between bytes never trips the inactivity timer; 4 × 100 ms bounds the read
+  await rejectsWith(backend.getMessages(ctx, [key('uid-1')]), 'upstream-timeout')
+  assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`)
+})
+
 test('[IN-USE] from another client → 409 mailbox-locked', async (t) => {
   const { backend, ctx, server } = await setup(t)
   const other = await connectPop3(clientOptions(server.port))

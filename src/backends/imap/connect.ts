@@ -19,7 +19,7 @@ import type { Logger } from 'pino'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import { trustContext } from '../../net/tls-trust.ts'
-import { withDeadline } from './deadline.ts'
+import { withDeadline } from '../deadline.ts'
 import { toGatewayError } from './errors.ts'
 
 export interface ConnectDeps {

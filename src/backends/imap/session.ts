@@ -5,7 +5,7 @@
 import type { ImapFlow } from 'imapflow'
 import { GatewayError } from '../../mail/errors.ts'
 import { UpstreamRefusal } from './errors.ts'
-import { withDeadline } from './deadline.ts'
+import { withDeadline } from '../deadline.ts'
 
 export interface ImapSession {
   readonly client: ImapFlow

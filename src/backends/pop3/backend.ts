@@ -7,8 +7,10 @@ import type { AccountContext, ListQuery, ListResult, MailBackend, MailboxRecord,
 import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
-import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
-import { withinBudget } from '../budget-wait.ts'
+import { defaultParseBudget, type ByteBudget, type Permit } from '../../util/byte-budget.ts'
+import { operationTimeoutMs } from '../../util/operation-timeout.ts'
+import { withinBudget, type BudgetShort } from '../budget-wait.ts'
+import { withDeadline } from '../deadline.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
@@ -94,12 +96,12 @@ export class Pop3Backend implements MailBackend {
         const permit = this.budget.permit(ctx.accountId)
         try {
           out.push(await withinBudget(permit, async () => {
-            const got = await readMessage(lease.session, key, permit)
+            const got = await this.readWithin(lease, key, permit)
             if (got !== null || !this.mayRefresh(lease, key)) return got
             // Maybe newer than this session's list: look again with a new login.
             lease.release()
             lease = await this.sessions.acquire(ctx.settings, true)
-            return await readMessage(lease.session, key, permit)
+            return await this.readWithin(lease, key, permit)
           }, async (wait) => {
             // The wait holds no maildrop (its idle QUIT, other logins may go on), except
             // where the server announced LOGIN-DELAY: a new login would be refused.
@@ -116,6 +118,15 @@ export class Pop3Backend implements MailBackend {
     } finally {
       lease.release()
     }
+  }
+
+  /**
+   * One message read, under the operation bound IMAP reads have: its RETR is
+   * streamed into the parser, where the per-reply deadline does not reach, so a
+   * server dripping a byte per timeout would hold the maildrop and the budget.
+   */
+  private async readWithin (lease: Lease, key: MessageKey, permit: Permit): Promise<MessageRecord | null | BudgetShort> {
+    return await withDeadline(readMessage(lease.session, key, permit), operationTimeoutMs(this.opts.timeoutMs), () => lease.session.client.destroy())
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
- * Our own time limits on top of imapflow's socket timers: a command (or a whole
- * operation) that does not settle in time rejects with 'upstream-timeout', and
- * `onTimeout` closes the connection it was running on (its state is unknown).
+ * Our own time limits on top of the protocol clients' inactivity timers (a server
+ * that keeps dripping bytes never trips those): a command, or a whole operation,
+ * that does not settle in time rejects with 'upstream-timeout', and `onTimeout`
+ * closes the connection it was running on (its state is unknown). Both backends.
  */
-import { GatewayError } from '../../mail/errors.ts'
+import { GatewayError } from '../mail/errors.ts'
 
 export async function withDeadline<T> (work: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined
