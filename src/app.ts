@@ -9,6 +9,7 @@ import type { Config } from './config.ts'
 import { errorHandler } from './http/errors.ts'
 import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
+import { MAX_ID_CHARS } from './mail/ids.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
 import { operationTimeoutMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
@@ -45,7 +46,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
     requestTimeout: 30_000,
     connectionTimeout: Math.max(60_000, operationTimeoutMs(config.upstreamTimeoutMs)),
     keepAliveTimeout: 72_000,
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_ID_CHARS },
     return503OnClosing: true,
     // URL errors fastify answers before routing (bad percent-encoding, a path
     // parameter over maxParamLength) get the same problem+json as everything else.

@@ -20,8 +20,8 @@ const KIND_MAILBOX = 1
 const KIND_IMAP_MESSAGE = 2
 const KIND_POP3_MESSAGE = 3
 const TAG_BYTES = 6
-/** The router's maxParamLength (app.ts): ids of long mailbox paths (1 400 characters for 350 CJK ones) must come back. */
-const MAX_ID_CHARS = 2048
+/** Also the router's maxParamLength (app.ts) and openapi.yaml's Id: ids of long mailbox paths (1 400 characters for 350 CJK ones) must come back. */
+export const MAX_ID_CHARS = 2048
 const MAX_U32 = 0xffffffff
 
 export interface AccountIdentity {

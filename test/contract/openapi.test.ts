@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import { problemOf } from '../../src/http/errors.ts'
 import { deref, getOperation, listOperations, loadOpenApi, requiresBearer, toOpenApiPath } from '../../src/http/openapi.ts'
 import { ERRORS, GatewayError } from '../../src/mail/errors.ts'
+import { MAX_ID_CHARS } from '../../src/mail/ids.ts'
 import { SESSION_LIMITS } from '../../src/mail/sessions.ts'
 import type { ErrorCode } from '../../src/mail/errors.ts'
 import { INBOX_ID, message, MESSAGE_ID } from '../http/fake-service.ts'
@@ -133,6 +134,10 @@ test('responses from every route conform to openapi.yaml', async (t) => {
   assertResponse(await app.inject({ url: `/v1/mailboxes/${INBOX_ID}/messages?subject=x`, headers: auth }), 'GET', '/v1/mailboxes/{mailboxId}/messages')
   service.failWith('createSession', new GatewayError('auth-failed'))
   assertResponse(await app.inject({ method: 'POST', url: '/v1/sessions', payload: ok[0]![3] }), 'POST', '/v1/sessions')
+})
+
+test('Id states the longest id the core accepts (and the router routes)', () => {
+  assert.equal((doc.components.schemas?.Id as { maxLength?: number }).maxLength, MAX_ID_CHARS)
 })
 
 test('CreateSessionRequest states the core\'s session input limits', () => {

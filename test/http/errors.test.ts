@@ -5,6 +5,7 @@ import { ERRORS, GatewayError } from '../../src/mail/errors.ts'
 import type { ErrorCode } from '../../src/mail/errors.ts'
 import { INBOX_ID, MESSAGE_ID } from './fake-service.ts'
 import { auth, setup } from './helpers.ts'
+import { MAX_ID_CHARS } from '../../src/mail/ids.ts'
 
 function assertProblem (res: LightMyRequestResponse, status: number, code: string): Record<string, unknown> {
   assert.equal(res.statusCode, status, res.body)
@@ -162,7 +163,7 @@ test('unknown query parameters are refused on every operation', async (t) => {
 
 test('malformed ids → 400 bad-request', async (t) => {
   const { app, service } = await setup(t)
-  for (const url of ['/v1/mailboxes/bad%2Fid', '/v1/messages/a.b', `/v1/messages/${'x'.repeat(1401)}`,
+  for (const url of ['/v1/mailboxes/bad%2Fid', '/v1/messages/a.b', `/v1/messages/${'x'.repeat(MAX_ID_CHARS + 1)}`,
     `/v1/messages/${MESSAGE_ID}/attachments/a%20b`]) {
     const res = await app.inject({ url, headers: auth })
     assertProblem(res, 400, 'bad-request')
