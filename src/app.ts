@@ -11,7 +11,7 @@ import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
 import { MAX_ID_CHARS } from './mail/ids.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
-import { operationTimeoutMs } from './util/operation-timeout.ts'
+import { requestIdleBoundMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
 
 export interface BuildAppOptions {
@@ -44,7 +44,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
     exposeHeadRoutes: false,
     // Receiving a request is quick; waiting on a mail server may take several upstream timeouts.
     requestTimeout: 30_000,
-    connectionTimeout: Math.max(60_000, operationTimeoutMs(config.upstreamTimeoutMs)),
+    connectionTimeout: Math.max(60_000, requestIdleBoundMs(config.upstreamTimeoutMs)),
     keepAliveTimeout: 72_000,
     routerOptions: { maxParamLength: MAX_ID_CHARS },
     return503OnClosing: true,

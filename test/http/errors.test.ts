@@ -6,6 +6,7 @@ import type { ErrorCode } from '../../src/mail/errors.ts'
 import { INBOX_ID, MESSAGE_ID } from './fake-service.ts'
 import { auth, setup } from './helpers.ts'
 import { MAX_ID_CHARS } from '../../src/mail/ids.ts'
+import { operationTimeoutMs } from '../../src/util/operation-timeout.ts'
 
 function assertProblem (res: LightMyRequestResponse, status: number, code: string): Record<string, unknown> {
   assert.equal(res.statusCode, status, res.body)
@@ -198,4 +199,11 @@ test('URLs fastify refuses before routing → 400 problem+json that does not ech
     assert.doesNotMatch(String(body.detail), /%zz|aaaa/)
   }
   assert.equal(service.callsTo('getMessage').length, 0)
+})
+
+test('the HTTP idle timeout outlasts every wait a request can make, so the 429 or 504 that ends one reaches the client', async (t) => {
+  const { app, config } = await setup(t)
+  const wait = operationTimeoutMs(config.upstreamTimeoutMs)
+  // a pooled connection, the parse budget and the operation, twice over (a retried read)
+  assert.ok(app.server.timeout > 2 * 3 * wait, `server idle timeout ${app.server.timeout} ms against waits of ${wait} ms each`)
 })
