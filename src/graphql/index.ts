@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import mercurius from 'mercurius'
-import type { DocumentNode } from 'graphql'
+import { Source, type DocumentNode, type Token } from 'graphql'
 import type { Config } from '../config.ts'
 import { GatewayError } from '../mail/errors.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
@@ -44,12 +44,6 @@ async function graphiqlCsp (request: FastifyRequest, reply: FastifyReply, payloa
   return payload
 }
 
-async function refuseBatches (request: FastifyRequest): Promise<void> {
-  if (request.method === 'POST' && Array.isArray(request.body)) {
-    throw new GatewayError('bad-request', 'Batched queries are disabled: send one operation per request')
-  }
-}
-
 /** A GraphQL request's parameters where mercurius reads them: the query string for GET, the body otherwise. */
 function graphqlParams (request: FastifyRequest): { query?: unknown, operationName?: unknown, variables?: unknown } {
   const source = request.method === 'GET' ? request.query : request.body
@@ -57,60 +51,66 @@ function graphqlParams (request: FastifyRequest): { query?: unknown, operationNa
 }
 
 /**
- * A query text over MAX_QUERY_CHARS is refused before mercurius sees it: the
- * token bound applies to GraphQL syntax only, and mercurius JSON-parses any text
- * that is not GraphQL (the tree is then refused, see refuseSyntaxTrees).
+ * What is refused before mercurius sees a request, all of it before any login:
+ * - a batch (an array body): one operation per request;
+ * - a query text over MAX_QUERY_CHARS: the token bound applies to GraphQL syntax
+ *   only, and mercurius JSON-parses any text that is not GraphQL (the tree is then
+ *   refused, see refuseUnboundedDocuments);
+ * - variables holding more than MAX_VARIABLE_VALUES values (objects, arrays and
+ *   leaves): graphql-js prints the whole offending value into each of its (up to
+ *   50) coercion errors, so a filter with 60 000 unknown keys took 2.5–6 s.
  */
-async function refuseLongQueries (request: FastifyRequest): Promise<void> {
-  const { query } = graphqlParams(request)
+async function refuseOversizedRequests (request: FastifyRequest): Promise<void> {
+  if (request.method === 'POST' && Array.isArray(request.body)) {
+    throw new GatewayError('bad-request', 'Batched queries are disabled: send one operation per request')
+  }
+  const { query, variables } = graphqlParams(request)
   if (typeof query === 'string' && query.length > MAX_QUERY_CHARS) {
     throw new GatewayError('bad-request', `The query is longer than ${MAX_QUERY_CHARS} characters`)
   }
+  if (countValues(variables) > MAX_VARIABLE_VALUES) {
+    throw new GatewayError('bad-request', `The variables hold more than ${MAX_VARIABLE_VALUES} values`)
+  }
 }
 
-/**
- * Variables are coerced before any login is checked, and graphql-js prints the
- * whole offending value into each of its (up to 50) coercion errors: a filter
- * with 60 000 unknown keys took 2.5–6 s of event loop. Real variables hold a
- * few dozen values; more than MAX_VARIABLE_VALUES (objects, arrays and leaves,
- * counted) are refused before mercurius sees them.
- */
-async function refuseLargeVariables (request: FastifyRequest): Promise<void> {
-  const { variables } = graphqlParams(request)
-  if (typeof variables === 'string') {
-    // a GET's variables are JSON text: its length bounds what it can hold
-    if (variables.length > MAX_VARIABLE_VALUES * 16) throw new GatewayError('bad-request', 'The variables are too large')
-    return
+/** Values in variables, counted up to one past the bound; a GET's JSON text is read as mercurius will read it. */
+function countValues (variables: unknown): number {
+  let root = variables
+  if (typeof root === 'string') {
+    try {
+      root = JSON.parse(root) // bounded by the URL's length; mercurius reports malformed JSON itself
+    } catch {
+      return 0
+    }
   }
-  const stack: unknown[] = [variables]
+  const stack: unknown[] = [root]
   let count = 1
-  while (stack.length > 0) {
+  while (stack.length > 0 && count <= MAX_VARIABLE_VALUES) {
     const value = stack.pop()
     if (value === null || typeof value !== 'object') continue
     for (const key in value) {
-      if (++count > MAX_VARIABLE_VALUES) throw new GatewayError('bad-request', `The variables hold more than ${MAX_VARIABLE_VALUES} values`)
+      if (++count > MAX_VARIABLE_VALUES) break
       stack.push((value as Record<string, unknown>)[key])
     }
   }
+  return count
 }
 
 /**
- * mercurius reads a query that is not GraphQL text as a JSON syntax tree; the
- * contract takes GraphQL text only, and a malformed tree broke the validation
- * rules (a 500). A document parsed from text knows its source; a tree does not.
+ * What a parsed document may not be, checked before validation (so a refused
+ * text is never cached):
+ * - a JSON syntax tree: mercurius reads a query that is not GraphQL text as one;
+ *   the contract takes GraphQL text only, and a malformed tree broke the
+ *   validation rules (a 500). Only a document parsed from text has a real Source
+ *   (a tree can carry a `loc.source` of its own);
+ * - more than MAX_KEPT_TOKENS tokens with its comments: graphql-js' maxTokens does
+ *   not count comments, but the document keeps them in its token chain (64 KiB of
+ *   `#` lines held 32 000 tokens per cached document).
  */
-async function refuseSyntaxTrees (_schema: unknown, document: DocumentNode): Promise<void> {
-  if (document.loc?.source === undefined) throw new GatewayError('bad-request', 'The query must be GraphQL text')
-}
-
-/**
- * graphql-js' maxTokens does not count comments, but a parsed document keeps
- * them in its token chain: 64 KiB of `#` lines held 32 000 tokens per cached
- * document. Counted here, before validation, so a refused text is never cached.
- */
-async function refuseCommentFloods (_schema: unknown, document: DocumentNode): Promise<void> {
+async function refuseUnboundedDocuments (_schema: unknown, document: DocumentNode): Promise<void> {
+  if (!(document.loc?.source instanceof Source)) throw new GatewayError('bad-request', 'The query must be GraphQL text')
   let count = 0
-  for (let token = document.loc?.startToken ?? null; token !== null; token = token.next) {
+  for (let token: Token | null = document.loc.startToken; token !== null; token = token.next) {
     if (++count > MAX_KEPT_TOKENS) throw new GatewayError('bad-request', `The query holds more than ${MAX_KEPT_TOKENS} tokens, comments included`)
   }
 }
@@ -140,8 +140,12 @@ export const MAX_TOKENS = 600
 export const MAX_KEPT_TOKENS = 2 * MAX_TOKENS
 /** Characters of one query text (the introspection query has about 2 000). */
 export const MAX_QUERY_CHARS = 64 * 1024
-/** Values in one request's variables (a page query uses a handful, createSession about ten). */
-export const MAX_VARIABLE_VALUES = 1000
+/**
+ * Values in one request's variables: a page query uses a handful, createSession
+ * about ten. Unknown keys are what costs (one coercion error each, ~30 µs), so
+ * the bound is kept low: 256 of them cost a few milliseconds.
+ */
+export const MAX_VARIABLE_VALUES = 256
 
 export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
   const schema = loadSchemaFiles()
@@ -150,9 +154,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
 
   await app.register(async function graphql (scope) {
     scope.addHook('onRoute', integerPathIndices)
-    scope.addHook('preHandler', refuseBatches)
-    scope.addHook('preHandler', refuseLongQueries)
-    scope.addHook('preHandler', refuseLargeVariables)
+    scope.addHook('preHandler', refuseOversizedRequests)
     if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
     await scope.register(mercurius, {
       schema,
@@ -171,8 +173,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       errorFormatter,
       jit: 0,
     })
-    scope.graphql.addHook('preValidation', refuseSyntaxTrees)
-    scope.graphql.addHook('preValidation', refuseCommentFloods)
+    scope.graphql.addHook('preValidation', refuseUnboundedDocuments)
     const checkCost = costCheck(limits.maxCost)
     scope.graphql.addHook('preExecution', async (schema, document, context, variables) => {
       // the operation that runs is named where mercurius reads it (never the URL of a POST)

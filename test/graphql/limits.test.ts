@@ -193,6 +193,8 @@ test('a query sent as a JSON syntax tree is refused as a bad request, never run'
   const trees = [
     { kind: 'Document', definitions: [{ kind: 'OperationDefinition', operation: 'query' }] },
     parse('{ mailboxes { id } }'),
+    // a tree may carry a loc.source of its own: only a real Source shows the text was parsed
+    { kind: 'Document', loc: { start: 0, end: 1, source: {} }, definitions: [{ kind: 'OperationDefinition', operation: 'query' }] },
   ]
   for (const tree of trees) {
     const res = await gql(app, JSON.stringify(tree), { token: IMAP_TOKEN })
@@ -214,6 +216,11 @@ test('variables holding more than MAX_VARIABLE_VALUES values are refused before 
   const nested = await gql(app, 'query ($f: MessageFilter) { messages(mailboxId: "x", filter: $f) { totalCount } }', { variables: { f: { from: Array.from({ length: 50 }, () => Array(30).fill('a')) } } })
   assert.deepEqual(codes(nested), ['bad-request'])
   assert.match(nested.errors?.[0]?.message ?? '', /values/)
+  // a GET's variables are JSON text in the URL: counted the same way
+  const variables = JSON.stringify({ f: Object.fromEntries(Array.from({ length: MAX_VARIABLE_VALUES + 1 }, (_, i) => [`k${i}`, 1])) })
+  const get = await app.inject({ method: 'GET', url: `/graphql?${new URLSearchParams({ query: 'query ($f: MessageFilter) { messages(mailboxId: "x", filter: $f) { totalCount } }', variables })}` })
+  assert.equal(get.statusCode, 400, get.body)
+  assert.match(get.body, new RegExp(`more than ${MAX_VARIABLE_VALUES} values`))
   assert.equal(fake.calls.length, 0, 'nothing reached the service')
   const page = await gql(app, 'query ($id: ID!, $first: Int, $f: MessageFilter) { messages(mailboxId: $id, first: $first, filter: $f) { totalCount } }',
     { token: IMAP_TOKEN, variables: { id: INBOX, first: 5, f: { unread: true } } })
