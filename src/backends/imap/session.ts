@@ -53,9 +53,9 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
       if (!client.usable) throw Object.assign(new Error('connection closed'), { code: 'NoConnection' })
       throw new GatewayError('not-found', 'no such mailbox')
     }
-    const validity = mailbox.uidValidity as bigint | number | undefined
+    const validity = mailbox.uidValidity as bigint | undefined // imapflow: a BigInt, or nothing if the server sent none
     // ids hold UIDVALIDITY as 32 bits (RFC 3501 §2.3.1.1: a non-zero 32-bit number)
-    if (validity === undefined || validity === null || BigInt(validity) < 1n || BigInt(validity) > 0xffffffffn) {
+    if (validity === undefined || validity < 1n || validity > 0xffffffffn) {
       lock.release()
       throw new UpstreamRefusal('the IMAP server selected the mailbox without a valid UIDVALIDITY')
     }

@@ -71,7 +71,10 @@ function tokenize (s: string): Token[] {
         v += s[i]
         i++
       }
-      out.push({ t: 'word', v })
+      // a word always moves on: were SPACE and WORD_END ever to disagree again, one
+      // character is dropped instead of empty words pushed for ever (an out-of-memory loop)
+      if (v === '') i++
+      else out.push({ t: 'word', v })
     }
   }
   return out

@@ -27,8 +27,8 @@ export interface RetrOptions {
 
 // numbers of at most 15 digits stay exact in a double (< 2^53): a longer one is a malformed reply
 const UIDL_RE = /^(\d{1,15}) ([\x21-\x7e]{1,70})$/
-const LIST_RE = /^(\d{1,15}) (\d{1,15})(?:\s|$)/
-const STAT_RE = /^(\d{1,15}) (\d{1,15})(?:\s|$)/
+/** STAT's reply and each LIST line: a number and an octet count (optionally followed by more, RFC 1939 §5). */
+const COUNT_SIZE_RE = /^(\d{1,15}) (\d{1,15})(?:\s|$)/
 /**
  * Messages a maildrop may list. The reply's byte cap alone let a server send two
  * million minimal lines, about 240 MiB of parsed entries per session.
@@ -78,7 +78,7 @@ export class Pop3Client {
   /** STAT: message count and total octets. */
   async stat (): Promise<{ count: number, size: number }> {
     const { status } = await this.ok('STAT')
-    const m = STAT_RE.exec(status.text)
+    const m = COUNT_SIZE_RE.exec(status.text)
     if (m === null) throw new GatewayError('upstream-unavailable', 'The POP3 server sent a malformed STAT reply')
     return { count: Number(m[1]), size: Number(m[2]) }
   }
@@ -87,7 +87,7 @@ export class Pop3Client {
   async list (): Promise<Map<number, number>> {
     const sizes = new Map<number, number>()
     for (const line of await this.lines('LIST')) {
-      const m = LIST_RE.exec(line)
+      const m = COUNT_SIZE_RE.exec(line)
       if (m === null) throw new GatewayError('upstream-unavailable', 'The POP3 server sent a malformed LIST reply')
       sizes.set(Number(m[1]), Number(m[2]))
     }
