@@ -14,6 +14,9 @@ export type { Classified, ParseOptions, PartNode } from './types.ts'
  * stored under it (message-store.ts): bump it with any change to the normaliser's
  * output, and entries parsed by the old code are never served again.
  * 2: unrecognised Content-Disposition types read as attachment (RFC 2183 §2.8).
- * 3: mailsplit parses header values with libmime 5.6.4 (package.json overrides), not 5.3.7.
+ * 3: mailsplit parses header values with libmime 5.6.4 (package.json overrides), not 5.3.7;
+ *    a part body of one empty line is empty however the bytes arrive; a line after stray
+ *    CRs splits the same way whatever the chunking. (The override follows libmime's
+ *    caret range: a new minor release that changes output needs a bump here too.)
  */
 export const NORMALISER_VERSION = 3

@@ -5,10 +5,13 @@
  * processLine() and then continues with `setImmediate(iterateData)`: one trip
  * round the event loop per line of every message, which was about a quarter of
  * a cold read's CPU and most of a small parse's time. processLine() answers
- * synchronously, so this is the same loop, statement for statement, continuing
- * inline and yielding to the event loop only every YIELD_LINES lines or
- * YIELD_BYTES octets (counted across chunks), which keeps a large message from
- * holding the loop.
+ * synchronously, so this is the same loop, continuing inline and yielding to
+ * the event loop only every YIELD_LINES lines or YIELD_BYTES octets (counted
+ * across chunks), which keeps a large message from holding the loop. Three
+ * departures: runs of body lines that cannot be a boundary are crossed in one
+ * step (plain-runs.ts); a group that is empty at a flush is not pushed (a body of
+ * one empty line no longer depends on where a chunk ends); and a throw from
+ * processLine fails the stream instead of escaping it.
  *
  * Adapted from mailsplit 5.4.6, lib/message-splitter.js, by Andris Reinman,
  * MIT licence (the package is "MIT OR EUPL-1.1+"). The pinned version in

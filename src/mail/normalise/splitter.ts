@@ -6,12 +6,16 @@
  *   multipart nested deeper than MAX_DEPTH as one application/octet-stream leaf;
  * - header blocks over MAX_HEAD_SIZE or more than MAX_PARTS parts make the
  *   splitter fail, which the walker treats as "structure ends here";
- * - a boundary followed by transport padding (trailing blanks) is recognised;
+ * - a boundary followed by transport padding (trailing blanks) is recognised, and a
+ *   line after stray CRs is a boundary or not whatever the chunking (checkBoundary);
+ * - a throw inside mailsplit (its last line, at _flush) fails the stream, like a
+ *   splitter error, instead of escaping it as an uncaught exception;
  * - lines are split without a trip round the event loop per line (split-lines.ts),
  *   and header blocks unfolded in linear time (mailsplit-headers.ts);
- * - LineGuard sits in front: it counts the raw octets and breaks any line longer
- *   than MAX_LINE (mailsplit re-concatenates an unfinished line on every chunk,
- *   which is quadratic on a multi-megabyte line).
+ * - LineGuard sits in front: it counts the raw octets, hands mailsplit whole lines
+ *   (an unfinished one is kept in pieces and joined once) and breaks any line
+ *   longer than MAX_LINE (mailsplit re-concatenates an unfinished line on every
+ *   chunk, which is quadratic on a multi-megabyte line).
  */
 import { Transform, type TransformCallback } from 'node:stream'
 import mailsplit, { type MimeNode } from 'mailsplit'
@@ -133,11 +137,12 @@ export class LineGuard extends Transform {
       done()
       return
     }
-    const data = this.carryBytes === 0 ? chunk : Buffer.concat([...this.carry, chunk], this.carryBytes + chunk.length)
+    const carried = this.carryBytes
+    const data = carried === 0 ? chunk : Buffer.concat([...this.carry, chunk], carried + chunk.length)
     this.carry = []
     this.carryBytes = 0
     let from = 0
-    let start = 0
+    let start = carried // the carry holds no line break: it was scanned when it came
     let lineStart = 0
     while (start < data.length) {
       const nl = data.indexOf(0x0a, start)
