@@ -42,6 +42,20 @@ test('over-deep queries are refused before anything runs, with a clear message',
   assert.equal(ok.errors, undefined)
 })
 
+test('inline fragments do not hide depth, at the root or further down', async (t) => {
+  const { app, fake } = await build(t, { limits: { maxDepth: 4 } })
+  // the same 6 levels as a plain query, each level behind an inline fragment
+  const nested = await gql(app, '{ ... on Query { mailboxes { ... on Mailbox { messages(first: 1) { ... { edges { node { ... on Message { from { email } } } } } } } } } }', { token: IMAP_TOKEN })
+  assert.deepEqual(codes(nested), ['bad-request'], nested.raw)
+  assert.equal(nested.errors?.[0]?.message, 'Query depth 6 exceeds the limit of 4.')
+  // only the root behind an inline fragment
+  const root = await gql(app, '{ ... @include(if: true) { mailboxes { messages(first: 1) { edges { node { id } } } } } }', { token: IMAP_TOKEN })
+  assert.equal(root.errors?.[0]?.message, 'Query depth 5 exceeds the limit of 4.', root.raw)
+  assert.equal(fake.calls.length, 0)
+  const ok = await gql(app, '{ ... on Query { mailboxes { ... on Mailbox { messages { totalCount } } } } }', { token: IMAP_TOKEN })
+  assert.equal(ok.errors, undefined, ok.raw)
+})
+
 test('over-costly queries are refused, whether the page size is inline or a variable', async (t) => {
   const { app, fake } = await build(t)
   for (const [query, variables] of [
