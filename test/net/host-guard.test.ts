@@ -40,6 +40,64 @@ describe('host guard without an allow-list', () => {
   })
 })
 
+describe('the default policy is an allow-list of public unicast', () => {
+  // One sample of every range that is not public unicast (RFC 6890 and successors), so a
+  // deny-list of the well-known private ranges would not pass.
+  const refused: Record<string, string> = {
+    'this network 0.0.0.0/8': '0.1.2.3',
+    'private 172.16.0.0/12': '172.31.255.254',
+    'IETF protocol assignments 192.0.0.0/24': '192.0.0.170',
+    'documentation 192.0.2.0/24': '192.0.2.1',
+    '6to4 relay anycast 192.88.99.0/24': '192.88.99.1',
+    'benchmarking 198.18.0.0/15': '198.19.0.1',
+    'documentation 198.51.100.0/24': '198.51.100.7',
+    'documentation 203.0.113.0/24': '203.0.113.9',
+    'multicast 224.0.0.0/4': '239.255.255.250',
+    'reserved 240.0.0.0/4': '240.0.0.1',
+    'broadcast 255.255.255.255': '255.255.255.255',
+    'unspecified ::': '::',
+    'IPv6 multicast ff00::/8': 'ff02::1',
+    'IPv6 ULA fc00::/7 (fc half)': 'fc00::1',
+    'IPv6 ULA fd00::/8': 'fd12:3456:789a::1',
+    'deprecated site-local fec0::/10': 'fec0::1',
+    'discard-only 100::/64': '100::1',
+    'NAT64 64:ff9b::/96 of a private IPv4': '64:ff9b::10.0.0.1',
+    'NAT64 64:ff9b::/96 of the metadata address': '64:ff9b::169.254.169.254',
+    'local-use NAT64 64:ff9b:1::/48': '64:ff9b:1::a00:1',
+    'IPv4-translated ::ffff:0:0/96 of a private IPv4': '::ffff:0:192.168.1.1',
+    '6to4 2002::/16 of a private IPv4': '2002:a00:1::1',
+    '6to4 2002::/16 of loopback': '2002:7f00:1::1',
+    'Teredo 2001::/32': '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    'documentation 2001:db8::/32': '2001:db8::1',
+    'benchmarking 2001:2::/48': '2001:2::1',
+    'ORCHIDv2 2001:20::/28': '2001:20::1',
+  }
+  const guard = createHostGuard(null, fakeDns({
+    'ula.example.com': ['fd00::25'],
+    'nat64.example.com': ['64:ff9b::c0a8:101'],
+    'sixtofour.example.com': ['2002:c0a8:101::1'],
+    'public6.example.com': ['2606:4700:4700::1111'],
+  }))
+
+  for (const [range, address] of Object.entries(refused)) {
+    it(`refuses ${range} (${address})`, async () => {
+      await assert.rejects(guard(address), { code: 'host-not-allowed' })
+    })
+  }
+
+  it('refuses a name whose DNS answer is a ULA, a NAT64 or a 6to4 wrapping of a private IPv4', async () => {
+    for (const host of ['ula.example.com', 'nat64.example.com', 'sixtofour.example.com']) {
+      await assert.rejects(guard(host), { code: 'host-not-allowed' }, host)
+    }
+  })
+
+  it('allows public unicast over IPv4 and IPv6, by address and by name', async () => {
+    assert.equal((await guard('8.8.8.8')).address, '8.8.8.8')
+    assert.equal((await guard('2a00:1450:4001:80b::200e')).family, 6)
+    assert.deepEqual(await guard('public6.example.com'), { host: 'public6.example.com', address: '2606:4700:4700::1111', family: 6 })
+  })
+})
+
 describe('host guard with MAIL_ALLOWED_HOSTS', () => {
   it('refuses unlisted names without asking DNS when the list has no IPs', async () => {
     let asked = 0
