@@ -37,6 +37,8 @@ export interface DovecotOps {
   trackConnections: (username: string, protocol?: Protocol) => ConnectionTracker
   /** Successful logins of `username` so far (from the Dovecot log), harness sessions excluded. */
   loginCount: (username: string, protocol?: Protocol) => Promise<number>
+  /** Logins of `username` refused for a wrong password so far (Dovecot's auth log), any protocol. */
+  passwordMismatchCount: (username: string) => Promise<number>
 }
 
 let counter = 0
@@ -91,6 +93,13 @@ export function bindDovecotOps (info: DovecotInfo): DovecotOps {
       for (const m of log.matchAll(re)) {
         if (m[2] === username && m[3] !== HARNESS_ADDRESS && (protocol === undefined || m[1] === protocol)) count++
       }
+      return count
+    },
+    passwordMismatchCount: async (username) => {
+      const log = await readFile(info.logFile, 'utf8')
+      const re = /^\S+ \S+ \S+ auth: Info: passwd-file\(([^,]*),([^,]*),[^)]*\): Password mismatch$/gm
+      let count = 0
+      for (const m of log.matchAll(re)) if (m[1] === username && m[2] !== HARNESS_ADDRESS) count++
       return count
     }
   }
