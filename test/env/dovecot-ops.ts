@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { anvilConnectionCount, trackConnections, type ConnectionTracker, type Protocol } from './dovecot-anvil.ts'
 import type { DovecotInfo } from './dovecot-conf.ts'
 import { HARNESS_ADDRESS, imapAppend, type AppendItem } from './imap-append.ts'
@@ -39,6 +41,11 @@ export interface DovecotOps {
   loginCount: (username: string, protocol?: Protocol) => Promise<number>
   /** Logins of `username` refused for a wrong password so far (Dovecot's auth log), any protocol. */
   passwordMismatchCount: (username: string) => Promise<number>
+  /**
+   * Gives an existing mailbox this UIDVALIDITY (`doveadm mailbox update`): two users with the
+   * same one, where Dovecot would otherwise give each the second it created the mailbox.
+   */
+  setUidValidity: (username: string, mailbox: string, uidValidity: number) => Promise<void>
 }
 
 let counter = 0
@@ -101,6 +108,9 @@ export function bindDovecotOps (info: DovecotInfo): DovecotOps {
       let count = 0
       for (const m of log.matchAll(re)) if (m[1] === username && m[2] !== HARNESS_ADDRESS) count++
       return count
+    },
+    setUidValidity: async (username, mailbox, uidValidity) => {
+      await promisify(execFile)('doveadm', ['-c', info.configFile, 'mailbox', 'update', '-u', username, '--uid-validity', String(uidValidity), mailbox])
     }
   }
 }
