@@ -2,10 +2,14 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Readable } from 'node:stream'
+import { openImap } from '../../src/backends/imap/connect.ts'
 import type { MessageKey } from '../../src/mail/backend.ts'
+import { waitFor } from '../env/wait.ts'
 import { directClient, env, mail, makeBackend, newAccount } from './helpers.ts'
 
 const run = promisify(execFile)
@@ -178,10 +182,26 @@ test('release() logs out the connections of those credentials; close() logs out 
 })
 
 test('idle connections are logged out after idleMs', async () => {
-  const { backend } = fresh({ idleMs: 200 })
+  const IDLE_MS = 200
+  // the close of the pooled connection is the event to wait for (polling the server for the
+  // open connection first raced the idle timer on a loaded machine)
+  let closed: (at: number) => void = () => {}
+  const closedAt = new Promise<number>(resolve => { closed = resolve })
+  const { backend } = fresh({
+    idleMs: IDLE_MS,
+    connect: async (settings, deps, onClose) => await openImap(settings, deps, (client) => { closed(performance.now()); onClose(client) }),
+  })
   const { user, ctx } = await newAccount('pool-idle')
   await backend.listMailboxes(ctx)
-  await env.dovecot.waitForConnections(user.username, n => n === 1)
-  await env.dovecot.waitForConnections(user.username, n => n === 0, 3000)
-  assert.equal(backend.stats().total, 0)
+  const idleSince = performance.now()
+  const at = await Promise.race([closedAt, sleep(10_000, undefined, { ref: false }).then(() => { throw new Error('the idle connection was never closed') })])
+  assert.ok(at - idleSince >= IDLE_MS - 20, `closed ${Math.round(at - idleSince)} ms after it went idle, before idleMs`)
+  // by LOGOUT (Dovecot logs a dropped connection as "Connection closed")
+  const logout = new RegExp(`^\\S+ \\S+ \\S+ imap\\(${user.username}\\)\\S*: Info: Disconnected: Logged out`, 'm')
+  for (let tries = 0; !logout.test(await readFile(env.dovecot.info.logFile, 'utf8')); tries++) {
+    assert.ok(tries < 250, 'Dovecot logged no LOGOUT of the idle connection')
+    await sleep(20)
+  }
+  await env.dovecot.waitForConnections(user.username, n => n === 0)
+  await waitFor(() => backend.stats().total === 0, 5000, 'the pool to count the connection gone')
 })
