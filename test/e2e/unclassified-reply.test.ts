@@ -1,20 +1,29 @@
 /**
- * An unclassified refusal from the mail server (a NO or BAD without a response
- * code the gateway knows) never reaches the caller in the server's words: its
- * text may hold server internals. REST and GraphQL answer upstream-unavailable
+ * An unclassified refusal from the mail server (an IMAP NO or BAD, a POP3 -ERR,
+ * without a response code the gateway knows) never reaches the caller in the
+ * server's words: its text may hold server internals. REST and GraphQL answer upstream-unavailable
  * with the gateway's own detail. The server is a scripted fake (Dovecot will
  * not refuse with chosen text on demand), reached through the whole gateway.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
-import { encodeMailboxId } from '../../src/mail/ids.ts'
+import { encodeMailboxId, encodeMessageId } from '../../src/mail/ids.ts'
 import { startFakeImap, type FakeImapServer } from '../imap/fake-imap-server.ts'
+import { startFakeServer, type FakeServer } from '../pop3/fake-server.ts'
 import { startGateway, type Gateway } from './gateway.ts'
 
 /** What a server might say when something inside it broke. */
 const INTERNALS = 'backend mdb01.corp.internal:5432 failed: FATAL password authentication for user "vmail" (/srv/mail/conf/db.ext)'
 const WORDS = /mdb01|corp\.internal|5432|vmail|\/srv\/mail|FATAL|password authentication/i
+
+function assertGeneric (res: LightMyRequestResponse): void {
+  assert.equal(res.statusCode, 502, res.body)
+  const problem = res.json() as { code: string, detail: string }
+  assert.equal(problem.code, 'upstream-unavailable')
+  assert.doesNotMatch(res.body, WORDS)
+  assert.ok(problem.detail.length > 0)
+}
 
 describe('an unclassified server refusal', { timeout: 60_000 }, () => {
   let gw: Gateway
@@ -55,14 +64,6 @@ describe('an unclassified server refusal', { timeout: 60_000 }, () => {
     await server?.close()
   })
 
-  const assertGeneric = (res: LightMyRequestResponse): void => {
-    assert.equal(res.statusCode, 502, res.body)
-    const problem = res.json() as { code: string, detail: string }
-    assert.equal(problem.code, 'upstream-unavailable')
-    assert.doesNotMatch(res.body, WORDS)
-    assert.ok(problem.detail.length > 0)
-  }
-
   it('REST: a NO to EXAMINE and a BAD to LIST give the gateway\'s detail, not the server\'s words', async () => {
     assertGeneric(await gw.get(`/v1/mailboxes/${inbox}/messages`, token))
     assertGeneric(await gw.get('/v1/mailboxes', token))
@@ -76,5 +77,53 @@ describe('an unclassified server refusal', { timeout: 60_000 }, () => {
       assert.deepEqual(body.errors?.map(e => e.extensions?.code), ['upstream-unavailable'], res.body)
       assert.doesNotMatch(res.body, WORDS)
     }
+  })
+})
+
+describe('an unclassified POP3 refusal', { timeout: 60_000 }, () => {
+  let gw: Gateway
+  let server: FakeServer
+  let refusingGreeting: FakeServer
+
+  before(async () => {
+    server = await startFakeServer({
+      messages: [{ uid: 'uid-1', raw: Buffer.from('Subject: one\r\n\r\nbody\r\n') }],
+      onCommand: (cmd, _args, s) => {
+        if (cmd === 'TOP') s.write(`-ERR ${INTERNALS}\r\n`)
+        else if (cmd === 'RETR') s.write(`-ERR [SYS/TEMP] ${INTERNALS}\r\n`)
+        else return false
+        return true
+      },
+    })
+    refusingGreeting = await startFakeServer({ greeting: `-ERR ${INTERNALS}` })
+    gw = await startGateway()
+  })
+  after(async () => {
+    await gw?.close()
+    await Promise.all([server?.close(), refusingGreeting?.close()])
+  })
+
+  const session = async (port: number): Promise<LightMyRequestResponse> => await gw.app.inject({
+    method: 'POST',
+    url: '/v1/sessions',
+    payload: { protocol: 'pop3', host: '127.0.0.1', port, security: 'none', username: 'alice', password: 'secret' },
+  })
+
+  it('REST and GraphQL: a -ERR to TOP, a [SYS/TEMP] to RETR and a refusing greeting give the gateway\'s detail', async () => {
+    const res = await session(server.port)
+    assert.equal(res.statusCode, 201, res.body)
+    const { token, account } = res.json() as { token: string, account: { id: string } }
+    const inbox = encodeMailboxId(account.id, 'INBOX')
+    const message = encodeMessageId(account.id, { mailbox: 'INBOX', validity: null, key: 'uid-1' })
+    assertGeneric(await gw.get(`/v1/mailboxes/${inbox}/messages`, token))
+    assertGeneric(await gw.get(`/v1/messages/${message}`, token))
+    assertGeneric(await gw.get(`/v1/messages/${message}/raw`, token))
+    for (const query of [`{ messages(mailboxId: "${inbox}", first: 5) { totalCount } }`, `{ message(id: "${message}") { subject } }`]) {
+      const gql = await gw.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${token}` }, payload: { query } })
+      assert.deepEqual((gql.json() as { errors?: Array<{ extensions?: { code?: string } }> }).errors?.map(e => e.extensions?.code), ['upstream-unavailable'], gql.body)
+      assert.doesNotMatch(gql.body, WORDS)
+    }
+    assert.ok(server.commands.includes('TOP 1 0') && server.commands.includes('RETR 1'), server.commands.join(','))
+    assertGeneric(await session(refusingGreeting.port))
   })
 })

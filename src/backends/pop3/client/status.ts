@@ -77,14 +77,17 @@ export class LineReader {
   }
 }
 
-/** Server text made safe to show a caller: printable ASCII, bounded. */
+/** Server text made safe to keep for the log: printable ASCII, bounded. */
 export function safeText (text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 160)
 }
 
 /**
  * Maps a -ERR reply to the gateway's catalogue. `phase` says whether the reply
- * answered a login step, where a bare -ERR means rejected credentials.
+ * answered a login step, where a bare -ERR means rejected credentials. The
+ * server's text never becomes the caller's detail: it may name server internals
+ * (hosts, paths, database errors), or echo a login step's PASS or AUTH. It stays
+ * on the error (`cause`, `serverText`) for the log.
  */
 export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'command', loginDelay: number | null, respCodes = false): GatewayError {
   const text = safeText(status.text)
@@ -100,12 +103,12 @@ export function errorFor (status: StatusLine, phase: 'greeting' | 'auth' | 'comm
       return new Pop3LoginRejected(true)
     case 'SYS/TEMP':
     case 'SYS/PERM':
-      // a reply to a login step may echo what it answered (PASS, AUTH): its text is never shown
-      return new GatewayError('upstream-unavailable', phase === 'auth' ? 'POP3 server error during login' : `POP3 server error: ${text}`)
+      // after a login step the text may echo PASS or AUTH: not even the log keeps it
+      return new GatewayError('upstream-unavailable', phase === 'auth' ? 'POP3 server error during login' : 'POP3 server error', phase === 'auth' ? {} : { cause: new Error(text) })
   }
   // a server with RESP-CODES would have said [IN-USE] or [SYS/…] for anything but the credentials
   if (phase === 'auth') return new Pop3LoginRejected(respCodes && status.code === null)
-  if (phase === 'greeting') return new GatewayError('upstream-unavailable', `POP3 server refused the connection: ${text}`)
+  if (phase === 'greeting') return new GatewayError('upstream-unavailable', 'The POP3 server refused the connection', { cause: new Error(text) })
   return new Pop3CommandError(text)
 }
 
@@ -125,7 +128,7 @@ export class Pop3LoginRejected extends GatewayError {
 export class Pop3CommandError extends GatewayError {
   readonly serverText: string
   constructor (serverText: string) {
-    super('upstream-unavailable', `POP3 server refused the command: ${serverText}`)
+    super('upstream-unavailable', 'The POP3 server refused the command')
     this.serverText = serverText
   }
 }
