@@ -18,6 +18,7 @@ import { startFakeServer, type FakeServer } from '../pop3/fake-server.ts'
 import { startGateway, type Gateway } from './gateway.ts'
 
 const FIRST_WITHIN_MS = 1000
+const PASSWORD = 'fake-upstream-password'
 const HEAD = 'From: Ann <ann@example.com>\r\nSubject: stalled\r\n\r\n'
 
 /** IMAP: the first 256 KiB partial FETCH of a 600 000-octet message is answered, the next never. */
@@ -42,6 +43,7 @@ async function stallingImap (): Promise<FakeImapServer> {
 /** POP3: RETR sends its +OK and the first part of the message, then nothing. */
 async function stallingPop3 (): Promise<FakeServer> {
   return await startFakeServer({
+    users: { alice: PASSWORD },
     messages: [{ uid: 'uid-1', raw: Buffer.from(HEAD + 'y'.repeat(4000) + '\r\n') }],
     onCommand: (cmd, _args, s) => {
       if (cmd !== 'RETR') return false
@@ -75,13 +77,7 @@ describe('downloads stream', { timeout: 60_000 }, () => {
   ]
   for (const c of cases) {
     it(`${c.protocol}: status, headers and the first chunk arrive while the upstream stays open`, async () => {
-      const res = await gw.app.inject({
-        method: 'POST',
-        url: '/v1/sessions',
-        payload: { protocol: c.protocol, host: '127.0.0.1', port: c.port(), security: 'none', username: 'alice', password: 'secret' },
-      })
-      assert.equal(res.statusCode, 201, res.body)
-      const { token, account } = res.json() as { token: string, account: { id: string } }
+      const { token, account } = await gw.login({ username: 'alice', password: PASSWORD }, { protocol: c.protocol, security: 'none', port: c.port() })
       const id = encodeMessageId(account.id, c.key as MessageKey)
 
       const req = httpRequest({ host: '127.0.0.1', port, path: `/v1/messages/${id}/raw`, headers: { authorization: `Bearer ${token}` } })

@@ -31,6 +31,8 @@ export interface LoginOptions {
   protocol?: 'imap' | 'pop3'
   security?: 'tls' | 'starttls' | 'none'
   password?: string
+  /** Another server on 127.0.0.1 (a scripted fake) instead of the harness Dovecot. */
+  port?: number
 }
 
 export interface Gateway {
@@ -78,7 +80,7 @@ export async function startGateway (overrides: { redis?: boolean, env?: Record<s
       const res = await app.inject({
         method: 'POST',
         url: '/v1/sessions',
-        payload: { protocol, host: '127.0.0.1', port: ports[protocol][security], security, username: user.username, password },
+        payload: { protocol, host: '127.0.0.1', port: opts.port ?? ports[protocol][security], security, username: user.username, password },
       })
       if (res.statusCode !== 201) throw Object.assign(new Error(`login failed: ${res.statusCode} ${res.body}`), { response: res })
       const body = res.json() as { token: string, account: Account }

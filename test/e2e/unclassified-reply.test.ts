@@ -49,13 +49,7 @@ describe('an unclassified server refusal', { timeout: 60_000 }, () => {
       return false
     })
     gw = await startGateway()
-    const res = await gw.app.inject({
-      method: 'POST',
-      url: '/v1/sessions',
-      payload: { protocol: 'imap', host: '127.0.0.1', port: server.port, security: 'none', username: 'ann', password: 'fake-server-password' },
-    })
-    assert.equal(res.statusCode, 201, res.body)
-    const body = res.json() as { token: string, account: { id: string } }
+    const body = await gw.login({ username: 'ann', password: 'imap-fake-password' }, { security: 'none', port: server.port })
     token = body.token
     inbox = encodeMailboxId(body.account.id, 'INBOX')
   })
@@ -80,6 +74,8 @@ describe('an unclassified server refusal', { timeout: 60_000 }, () => {
   })
 })
 
+const POP3_USERS = { alice: 'pop3-fake-password' }
+
 describe('an unclassified POP3 refusal', { timeout: 60_000 }, () => {
   let gw: Gateway
   let server: FakeServer
@@ -87,6 +83,7 @@ describe('an unclassified POP3 refusal', { timeout: 60_000 }, () => {
 
   before(async () => {
     server = await startFakeServer({
+      users: POP3_USERS,
       messages: [{ uid: 'uid-1', raw: Buffer.from('Subject: one\r\n\r\nbody\r\n') }],
       onCommand: (cmd, _args, s) => {
         if (cmd === 'TOP') s.write(`-ERR ${INTERNALS}\r\n`)
@@ -95,7 +92,7 @@ describe('an unclassified POP3 refusal', { timeout: 60_000 }, () => {
         return true
       },
     })
-    refusingGreeting = await startFakeServer({ greeting: `-ERR ${INTERNALS}` })
+    refusingGreeting = await startFakeServer({ users: POP3_USERS, greeting: `-ERR ${INTERNALS}` })
     gw = await startGateway()
   })
   after(async () => {
@@ -103,16 +100,10 @@ describe('an unclassified POP3 refusal', { timeout: 60_000 }, () => {
     await Promise.all([server?.close(), refusingGreeting?.close()])
   })
 
-  const session = async (port: number): Promise<LightMyRequestResponse> => await gw.app.inject({
-    method: 'POST',
-    url: '/v1/sessions',
-    payload: { protocol: 'pop3', host: '127.0.0.1', port, security: 'none', username: 'alice', password: 'secret' },
-  })
+  const login = async (port: number) => await gw.login({ username: 'alice', password: POP3_USERS.alice }, { protocol: 'pop3', security: 'none', port })
 
   it('REST and GraphQL: a -ERR to TOP, a [SYS/TEMP] to RETR and a refusing greeting give the gateway\'s detail', async () => {
-    const res = await session(server.port)
-    assert.equal(res.statusCode, 201, res.body)
-    const { token, account } = res.json() as { token: string, account: { id: string } }
+    const { token, account } = await login(server.port)
     const inbox = encodeMailboxId(account.id, 'INBOX')
     const message = encodeMessageId(account.id, { mailbox: 'INBOX', validity: null, key: 'uid-1' })
     assertGeneric(await gw.get(`/v1/mailboxes/${inbox}/messages`, token))
@@ -124,6 +115,8 @@ describe('an unclassified POP3 refusal', { timeout: 60_000 }, () => {
       assert.doesNotMatch(gql.body, WORDS)
     }
     assert.ok(server.commands.includes('TOP 1 0') && server.commands.includes('RETR 1'), server.commands.join(','))
-    assertGeneric(await session(refusingGreeting.port))
+    const refused = await login(refusingGreeting.port).then(() => assert.fail('logged in'), (err: { response?: LightMyRequestResponse }) => err.response)
+    assert.ok(refused !== undefined)
+    assertGeneric(refused)
   })
 })
