@@ -108,10 +108,19 @@ export interface RawSource {
   size: number | null
 }
 
+/** Who asks for a new session: the client address as the face saw it (an opaque key for budgets). */
+export interface LoginOrigin {
+  client: string
+}
+
 export interface MailBackend {
   readonly protocol: Protocol
-  /** Log in (fresh; never retried on rejection) and report what the account can do. */
-  login: (settings: ConnectionSettings) => Promise<Capabilities>
+  /**
+   * Log in (fresh; never retried on rejection) and report what the account can
+   * do. Not yet authenticated: it runs under the login budgets of `origin`, never
+   * in slots of sessions already logged in.
+   */
+  login: (settings: ConnectionSettings, origin?: LoginOrigin) => Promise<Capabilities>
   listMailboxes: (ctx: AccountContext) => Promise<MailboxRecord[]>
   listMessages: (ctx: AccountContext, mailbox: string, query: ListQuery) => Promise<ListResult>
   /** Batched: one upstream round per mailbox where the protocol allows. null = no such message. */

@@ -55,6 +55,28 @@ export class KeyedPool<S, R> {
     })
   }
 
+  /** A create failure still remembered for the key (see failureTtlMs), if any. */
+  failure (key: string): unknown {
+    return this.#failures.get(key)
+  }
+
+  /** Remembers a failure to open a resource for the key, opened outside the pool (see adopt). */
+  rememberFailure (key: string, err: unknown): void {
+    this.#failures.set(key, err, this.#opts.failureTtlMs?.(err) ?? 0)
+  }
+
+  /**
+   * Takes in a resource opened outside the pool (a login attempt made under its
+   * own budget), idle and ready for the key, when the caps leave room for it.
+   * False when they do not: the caller closes it, and no one else's slot is taken.
+   */
+  adopt (key: string, group: string, resource: R): boolean {
+    if (this.#closed || this.#counts.of(group) >= this.#opts.maxPerGroup || this.#counts.total >= this.#opts.maxTotal) return false
+    this.#counts.add(group, 1)
+    this.#idle(this.#admit(this.#keys.of(key, group), key, group, resource))
+    return true
+  }
+
   /** The resource died on its own (e.g. the server dropped it): never lend it again. */
   discard (resource: R): void {
     const item = this.#items.get(resource)
@@ -137,18 +159,7 @@ export class KeyedPool<S, R> {
     this.#counts.add(w.group, 1)
     const p = Promise.resolve().then(() => this.#opts.create(w.spec, w.key)).then((resource) => {
       ks.creating--
-      ks.proven = true
-      const item: Item<R> = {
-        resource,
-        key: w.key,
-        group: w.group,
-        state: 'busy',
-        idleSince: Date.now(),
-        idleTimer: null,
-        doomed: false,
-      }
-      ks.items.add(item)
-      this.#items.set(resource, item)
+      const item = this.#admit(ks, w.key, w.group, resource)
       if (this.#closed) this.#destroy(item)
       else if (!this.#settle(w, item, null)) this.#idle(item)
       // the key is proven now: waiters held back behind its first create may go
@@ -164,9 +175,18 @@ export class KeyedPool<S, R> {
     this.#track(p)
   }
 
+  /** A new resource of the key, counted already, busy; its credentials work. */
+  #admit (ks: KeyState<R>, key: string, group: string, resource: R): Item<R> {
+    ks.proven = true
+    const item: Item<R> = { resource, key, group, state: 'busy', idleSince: Date.now(), idleTimer: null, doomed: false }
+    ks.items.add(item)
+    this.#items.set(resource, item)
+    return item
+  }
+
   /** The first connection of a key failed: everyone waiting for that key gets the error. */
   #failKey (key: string, err: unknown): void {
-    this.#failures.set(key, err, this.#opts.failureTtlMs?.(err) ?? 0)
+    this.rememberFailure(key, err)
     for (const w of this.#waiters) if (w.key === key && !w.done) this.#settle(w, null, err)
   }
 

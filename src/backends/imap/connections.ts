@@ -23,6 +23,7 @@ import type { Lease, PoolStats } from '../../pool/index.ts'
 import type { ConnectDeps } from './connect.ts'
 import { closeImap, openImap } from './connect.ts'
 import { withDeadline } from '../deadline.ts'
+import { LoginBudget } from '../login-budget.ts'
 import { isConnectionDrop, isConnectionFatal, toGatewayError } from './errors.ts'
 import { createSession } from './session.ts'
 import type { ImapSession } from './session.ts'
@@ -32,6 +33,8 @@ export type ConnectFn = (settings: ConnectionSettings, deps: ConnectDeps, onClos
 export interface ConnectionsOptions extends ConnectDeps {
   maxPerAccount: number
   maxTotal: number
+  /** Budgets of login attempts for new sessions (default: DEFAULT_LOGIN_BUDGET). */
+  loginBudget?: LoginBudget
   /** Remember a rejected login this long (ms). */
   authFailureTtlMs?: number
   /** NOOP an idle connection before reuse when it sat idle this long (ms). */
@@ -44,10 +47,16 @@ export interface ConnectionsOptions extends ConnectDeps {
 export class ImapConnections {
   readonly #pool: KeyedPool<ConnectionSettings, ImapFlow>
   readonly #opts: ConnectionsOptions
+  readonly #connect: ConnectFn
+  readonly #budget: LoginBudget
+  /** Login attempts in flight per key: concurrent ones with the same credentials share one. */
+  readonly #logins = new Map<string, Promise<ImapFlow>>()
 
   constructor (opts: ConnectionsOptions) {
     this.#opts = opts
     const connect = opts.connect ?? openImap
+    this.#connect = connect
+    this.#budget = opts.loginBudget ?? new LoginBudget()
     const authTtl = opts.authFailureTtlMs ?? 15_000
     const noopAfter = opts.noopAfterMs ?? 10_000
     this.#pool = new KeyedPool<ConnectionSettings, ImapFlow>({
@@ -75,6 +84,34 @@ export class ImapConnections {
     } catch (err) {
       throw toGatewayError(err)
     }
+  }
+
+  /**
+   * A login for a new session (not yet authenticated): made under the login
+   * budget (per client address, per host), outside the pool's caps, so attempts
+   * at a server that never greets cannot take slots of logged-in accounts. The
+   * connection then joins the pool when it has room, or is logged out. Same
+   * credentials at once share one login; a rejection is remembered as the pool's are.
+   */
+  async login<T> (settings: ConnectionSettings, client: string, read: (conn: ImapFlow) => T): Promise<T> {
+    const { key, group } = settingsKey(settings)
+    const failure = this.#pool.failure(key)
+    if (failure !== undefined) throw toGatewayError(failure)
+    let attempt = this.#logins.get(key)
+    const own = attempt === undefined
+    if (attempt === undefined) {
+      attempt = this.#budget.run(client, settings.host, () => this.#connect(settings, this.#opts, (conn) => this.#pool.discard(conn)))
+        .catch((err: unknown) => {
+          this.#pool.rememberFailure(key, err)
+          throw toGatewayError(err)
+        })
+        .finally(() => this.#logins.delete(key))
+      this.#logins.set(key, attempt)
+    }
+    const conn = await attempt
+    const value = read(conn)
+    if (own && (!conn.usable || !this.#pool.adopt(key, group, conn))) closeImap(conn, this.#opts.timeoutMs).catch(() => {})
+    return value
   }
 
   session (lease: Lease<ImapFlow>): ImapSession {

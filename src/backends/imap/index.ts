@@ -7,6 +7,7 @@ import type { MailBackend, MessageKey } from '../../mail/backend.ts'
 import type { PoolStats } from '../../pool/index.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
+import type { LoginBudget } from '../login-budget.ts'
 import { capabilitiesOf } from './capabilities.ts'
 import { ImapConnections } from './connections.ts'
 import type { ConnectFn } from './connections.ts'
@@ -36,6 +37,8 @@ export interface ImapBackendOptions {
   connect?: ConnectFn
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: the process's one of 64 MiB, shared by both backends. */
   parseBudget?: ByteBudget
+  /** Budgets of login attempts for new sessions (LOGIN_CONCURRENCY_*; default DEFAULT_LOGIN_BUDGET). */
+  loginBudget?: LoginBudget
   /** Bound of the list-summary memo (bytes, default 2 MiB). */
   summaryMemoBytes?: number
 }
@@ -67,13 +70,8 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
 
   return {
     protocol: 'imap',
-    async login (settings) {
-      // a real login (never an idle pooled connection); the connection then joins the pool
-      const lease = await conns.acquire(settings, true)
-      const capabilities = capabilitiesOf(lease.resource)
-      conns.settle(lease)
-      return capabilities
-    },
+    // a real login under the login budget (never an idle pooled connection); the connection then joins the pool
+    login: (settings, origin) => conns.login(settings, origin?.client ?? '', capabilitiesOf),
     listMailboxes: (ctx) => conns.run(ctx.settings, s => listMailboxes(s)),
     listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query, v => summaries.scope(ctx.accountId, mailbox, v))),
     // concurrent cold reads of one mailbox share a FETCH (fetch-batches.ts)
