@@ -24,6 +24,8 @@ export interface FakeServerOptions {
   /** Runs before the built-in command handling; return true when handled. */
   onCommand?: Handler
   greeting?: string
+  /** Accept connections and never greet (nor answer). */
+  silent?: boolean
 }
 
 /** Byte-stuffs a message and appends the terminator (RFC 1939 §3). */
@@ -130,6 +132,7 @@ export class FakeServer {
       this.sessions.delete(session)
       if (session.user !== null) this.locked.delete(session.user)
     })
+    if (this.options.silent === true) return
     session.write((this.options.greeting ?? '+OK fake POP3 ready') + '\r\n')
     let buf = ''
     let chain = Promise.resolve()

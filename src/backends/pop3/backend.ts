@@ -3,7 +3,7 @@
  * sessions.ts) and runs a read operation on it (see read.ts). Nothing here
  * ever deletes mail.
  */
-import type { AccountContext, ListQuery, ListResult, MailBackend, MailboxRecord, MessageKey, MessageRecord, RawSource } from '../../mail/backend.ts'
+import type { AccountContext, ListQuery, LoginOrigin, ListResult, MailBackend, MailboxRecord, MessageKey, MessageRecord, RawSource } from '../../mail/backend.ts'
 import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
@@ -11,10 +11,11 @@ import { defaultParseBudget, type ByteBudget, type Permit } from '../../util/byt
 import { operationTimeoutMs } from '../../util/operation-timeout.ts'
 import { withinBudget, type BudgetShort } from '../budget-wait.ts'
 import { withDeadline } from '../deadline.ts'
+import { LoginBudget } from '../login-budget.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
-import { MaildropSessions, type Lease } from './sessions.ts'
+import { MaildropSessions, type Lease, type LoginGate } from './sessions.ts'
 
 export interface Pop3BackendOptions {
   guard: HostGuard
@@ -31,6 +32,8 @@ export interface Pop3BackendOptions {
   /** How long a rejected login is remembered per credential (ms, default 15 s). */
   authFailureTtlMs?: number
   logger?: Pop3Logger | null
+  /** Budgets of login attempts for new sessions (shared with IMAP; default DEFAULT_LOGIN_BUDGET). */
+  loginBudget?: LoginBudget
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: the process's one of 64 MiB, shared by both backends. */
   parseBudget?: ByteBudget
 }
@@ -40,15 +43,18 @@ export class Pop3Backend implements MailBackend {
   private readonly sessions: MaildropSessions
   private readonly opts: Pop3BackendOptions
   private readonly budget: ByteBudget
+  private readonly loginBudget: LoginBudget
 
   constructor (opts: Pop3BackendOptions) {
     this.opts = opts
     this.budget = opts.parseBudget ?? defaultParseBudget()
+    this.loginBudget = opts.loginBudget ?? new LoginBudget()
     this.sessions = new MaildropSessions({
       connect: (s) => this.connect(s),
       idleQuitMs: opts.idleQuitMs ?? 1000,
       maxAgeMs: opts.maxSessionMs ?? 30_000,
       waitMs: opts.timeoutMs,
+      acquireTimeoutMs: operationTimeoutMs(opts.timeoutMs),
       ...(opts.authFailureTtlMs === undefined ? {} : { authFailureTtlMs: opts.authFailureTtlMs }),
     })
   }
@@ -69,8 +75,10 @@ export class Pop3Backend implements MailBackend {
     })
   }
 
-  async login (settings: ConnectionSettings): Promise<Capabilities> {
-    return await this.sessions.use(settings, true, async ({ session }) => accountCapabilities(session.client.capabilities))
+  /** Not yet authenticated: under the login budget, outside the maildrop's queue (sessions.ts probe). */
+  async login (settings: ConnectionSettings, origin?: LoginOrigin): Promise<Capabilities> {
+    const gate: LoginGate = (attempt) => this.loginBudget.run(origin?.client ?? '', settings.host, attempt)
+    return await this.sessions.probe(settings, gate, client => accountCapabilities(client.capabilities))
   }
 
   async listMailboxes (ctx: AccountContext): Promise<MailboxRecord[]> {

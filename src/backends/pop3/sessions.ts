@@ -1,30 +1,33 @@
 /**
- * At most one POP3 session per maildrop. A POP3 login locks the maildrop for
- * every other client (RFC 1939 §4) and freezes its message list, so:
- * - requests for one maildrop (host + user) share one session; concurrent
- *   ones are served on it, their commands queued on its connection;
- * - a session QUITs `idleQuitMs` after its last request (other mail clients
- *   can log in again, and the next request sees new mail), and is recycled
- *   after `maxAgeMs` when idle, so a steady trickle cannot hold the lock forever;
- * - `fresh` requests (first list page, mailbox counts, logins) replace an idle
- *   session with a new login, so mail delivered since appears — unless the
- *   server announced LOGIN-DELAY, where a new login would be refused;
- * - only the exact settings that opened a session may use it (a request with
- *   another password waits for it to end and logs in itself);
- * - a new login waits for the previous session's QUIT (the server's lock);
- * - a login the server rejected for its credentials (`[AUTH]`, RFC 3206, or a
- *   bare -ERR from a server with RESP-CODES) is remembered for `authFailureTtlMs`
- *   (as the IMAP pool does): the same settings get the same answer without
- *   another attempt, so a client retrying a wrong password costs the server one
- *   login. A bare -ERR from a server without response codes is not remembered
- *   (it may be a passing lock), so there each retry is a real login.
+ * At most one POP3 session per maildrop (host + user): a login locks it for
+ * every other client (RFC 1939 §4) and freezes its message list. The rules
+ * (README "Sessions and the maildrop lock"), in short:
+ * - requests of one maildrop share one session, queued on its connection; it
+ *   QUITs `idleQuitMs` after its last request and is recycled after `maxAgeMs`
+ *   when idle; `fresh` requests replace an idle session (not under LOGIN-DELAY);
+ * - only the settings that opened a session may use it; a new login waits for
+ *   the previous session's QUIT (the server's lock);
+ * - every wait for the maildrop is bounded (`acquireTimeoutMs`, as the IMAP
+ *   pool's), and requests queued behind a login that failed get its error;
+ * - a login for a new session (`probe`, not yet authenticated) never joins the
+ *   queue and never ends a session: it logs in on its own connection inside the
+ *   login budget, and its session is kept only if the maildrop is free. Attempts
+ *   naming someone's user on another port, or guessing passwords, cannot hold
+ *   up or log out the sessions of issued tokens; if the maildrop is in use, the
+ *   server's lock answers them (-ERR [IN-USE] → 409);
+ * - a login rejected for its credentials (`[AUTH]`, RFC 3206, or a bare -ERR
+ *   from a server with RESP-CODES) is remembered for `authFailureTtlMs`: the
+ *   same settings get the same answer without another attempt. A bare -ERR
+ *   without response codes may be a passing lock, so it is not remembered.
  */
 import { settingsKey } from '../settings-key.ts'
 import { GatewayError } from '../../mail/errors.ts'
+import { withDeadline } from '../deadline.ts'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import { ExpiringMap } from '../../util/expiring-map.ts'
 import { Pop3LoginRejected, type Pop3Client } from './client/index.ts'
 import { MaildropSession } from './session.ts'
+import { emptySlot, type Slot, type Ticket } from './slot.ts'
 
 export interface SessionsOptions {
   connect: (settings: ConnectionSettings) => Promise<Pop3Client>
@@ -34,7 +37,12 @@ export interface SessionsOptions {
   waitMs: number
   /** How long a rejected login is remembered per settings (ms, default 15 s). */
   authFailureTtlMs?: number
+  /** How long a request may wait for its lease, queue and login included (ms). */
+  acquireTimeoutMs: number
 }
+
+/** Runs a login attempt for a new session inside the login budget. */
+export type LoginGate = <T>(attempt: () => Promise<T>) => Promise<T>
 
 export interface Lease {
   session: MaildropSession
@@ -43,22 +51,13 @@ export interface Lease {
   release: () => void
 }
 
-interface Slot {
-  session: MaildropSession | null
-  /** The previous sessions' QUIT, which a new login must wait for. */
-  closing: Promise<void>
-  closes: number
-  /** Serialises acquisitions. */
-  turn: Promise<unknown>
-  waiting: number
-  timer: NodeJS.Timeout | null
-}
-
 export class MaildropSessions {
   private readonly slots = new Map<string, Slot>()
   private readonly opts: SessionsOptions
   /** settingsHash → the server's rejection message (keyed hashes: no secret in the key). */
   private readonly rejected = new ExpiringMap<string>(10_000)
+  /** Logins for new sessions in flight, per settings hash (the same credentials at once share one). */
+  private readonly probes = new Map<string, Promise<Pop3Client>>()
 
   constructor (opts: SessionsOptions) {
     this.opts = opts
@@ -74,7 +73,7 @@ export class MaildropSessions {
     const key = `${s.host.toLowerCase()}\0${s.username}`
     let slot = this.slots.get(key)
     if (slot === undefined) {
-      slot = { session: null, closing: Promise.resolve(), closes: 0, turn: Promise.resolve(), waiting: 0, timer: null }
+      slot = emptySlot()
       this.slots.set(key, slot)
     }
     return [key, slot]
@@ -83,14 +82,60 @@ export class MaildropSessions {
   async acquire (settings: ConnectionSettings, wantFresh: boolean): Promise<Lease> {
     const [key, slot] = this.slotOf(settings)
     slot.waiting++
-    const run = slot.turn.then(() => this.take(key, slot, settings, wantFresh))
+    const ticket: Ticket = { gone: false, seen: slot.failures }
+    const run = slot.turn.then(() => {
+      if (ticket.gone) throw new GatewayError('upstream-timeout', 'gave up waiting for the POP3 maildrop')
+      return this.take(key, slot, settings, wantFresh, ticket)
+    })
     slot.turn = run.catch(() => {})
     try {
-      return await run
+      return await withDeadline(run, this.opts.acquireTimeoutMs, () => {
+        ticket.gone = true
+        // a lease that comes after all goes straight back
+        run.then(lease => lease.release(), () => {})
+      })
     } finally {
       slot.waiting--
       this.forget(key, slot)
     }
+  }
+
+  /**
+   * A login for a new session (see the header): outside the queue, inside
+   * `gate` (the login budget). Reports `read(client)`; the connection becomes
+   * the maildrop's session when nothing else holds or awaits it, else it QUITs.
+   */
+  async probe<T> (settings: ConnectionSettings, gate: LoginGate, read: (client: Pop3Client) => T): Promise<T> {
+    const hash = MaildropSessions.settingsHash(settings)
+    const rejection = this.rejected.get(hash)
+    if (rejection !== undefined) throw new GatewayError('auth-failed', rejection)
+    const [key, slot] = this.slotOf(settings)
+    const current = slot.session
+    this.forget(key, slot)
+    if (current !== null && !current.closed && current.settingsHash === hash) return read(current.client)
+    let attempt = this.probes.get(hash)
+    const own = attempt === undefined
+    if (attempt === undefined) {
+      attempt = gate(() => this.login(settings, hash)).finally(() => this.probes.delete(hash))
+      this.probes.set(hash, attempt)
+    }
+    const client = await attempt
+    const value = read(client)
+    if (own) this.keep(settings, hash, client)
+    return value
+  }
+
+  /** A probe's logged-in client: the maildrop's session if it is free, else QUIT. */
+  private keep (settings: ConnectionSettings, hash: string, client: Pop3Client): void {
+    const [key, slot] = this.slotOf(settings)
+    if (slot.session !== null || slot.waiting > 0 || slot.closes > 0 || client.closed) {
+      this.forget(key, slot)
+      client.quit().catch(() => {})
+      return
+    }
+    const session = new MaildropSession(client, hash)
+    slot.session = session
+    this.lend(key, slot, session, true).release()
   }
 
   /** Drops an empty slot (no session, nobody waiting, no QUIT pending). */
@@ -100,11 +145,13 @@ export class MaildropSessions {
     }
   }
 
-  private async take (key: string, slot: Slot, settings: ConnectionSettings, wantFresh: boolean): Promise<Lease> {
+  private async take (key: string, slot: Slot, settings: ConnectionSettings, wantFresh: boolean, ticket: Ticket): Promise<Lease> {
     const hash = MaildropSessions.settingsHash(settings)
     // checked first: known-bad settings must not even end another caller's session
     const rejection = this.rejected.get(hash)
     if (rejection !== undefined) throw new GatewayError('auth-failed', rejection)
+    const failed = slot.failure
+    if (slot.session === null && failed !== null && failed.hash === hash && failed.seq > ticket.seen) throw failed.err
     const current = slot.session
     if (current !== null) {
       const idle = current.leases === 0
@@ -117,7 +164,14 @@ export class MaildropSessions {
       this.retire(key, slot, current)
     }
     await slot.closing
-    const session = new MaildropSession(await this.login(settings, hash), hash)
+    let client: Pop3Client
+    try {
+      client = await this.login(settings, hash)
+    } catch (err) {
+      slot.failure = { hash, err, seq: ++slot.failures }
+      throw err
+    }
+    const session = new MaildropSession(client, hash)
     slot.session = session
     return this.lend(key, slot, session, true)
   }
