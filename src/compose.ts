@@ -4,12 +4,15 @@
  */
 import type { Logger } from 'pino'
 import { createImapBackend } from './backends/imap/index.ts'
+import { LoginBudget } from './backends/login-budget.ts'
 import { createPop3Backend } from './backends/pop3/index.ts'
 import { createCache } from './cache/index.ts'
 import type { Config } from './config.ts'
 import { extractPart } from './mail/normalise/index.ts'
+import { LoginThrottle } from './mail/login-throttle.ts'
 import { MailService } from './mail/service.ts'
 import { createHostGuard } from './net/host-guard.ts'
+import { AttemptBuckets } from './util/attempt-buckets.ts'
 import { ByteBudget } from './util/byte-budget.ts'
 import { operationTimeoutMs } from './util/operation-timeout.ts'
 
@@ -24,6 +27,13 @@ export function createService (config: Config, logger: Logger): MailService {
   // one budget for both protocols: it bounds the process, not a backend; a read
   // waits for it (holding no connection) as long as one operation may take
   const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: operationTimeoutMs(config.upstreamTimeoutMs) })
+  // logins for new sessions, both protocols: they hold this budget, never pool slots or a maildrop's queue
+  const loginBudget = new LoginBudget({
+    perClient: config.loginConcurrencyPerClient,
+    perHost: config.loginConcurrencyPerHost,
+    total: config.loginConcurrency,
+    waitMs: config.upstreamTimeoutMs,
+  })
   const imap = createImapBackend({
     guard,
     tlsCa: config.tlsCa,
@@ -31,6 +41,7 @@ export function createService (config: Config, logger: Logger): MailService {
     maxPerAccount: config.imapMaxPerAccount,
     maxTotal: config.imapMaxTotal,
     parseBudget,
+    loginBudget,
     logger: logger.child({ component: 'imap' }),
   })
   const pop3 = createPop3Backend({
@@ -38,6 +49,7 @@ export function createService (config: Config, logger: Logger): MailService {
     tlsCa: config.tlsCa,
     timeoutMs: config.upstreamTimeoutMs,
     parseBudget,
+    loginBudget,
     logger: logger.child({ component: 'pop3' }),
   })
   return new MailService({
@@ -48,6 +60,12 @@ export function createService (config: Config, logger: Logger): MailService {
     sessionTtlMax: config.sessionTtlMax,
     stalenessMs: config.cacheMaxStalenessMs,
     extractPart,
+    // in process memory: each instance counts on its own (a Redis AttemptCounter can share it)
+    loginThrottle: new LoginThrottle(new AttemptBuckets(), {
+      perClient: config.loginRatePerClient,
+      perAccount: config.loginRatePerAccount,
+      windowMs: config.loginRateWindowMs,
+    }),
     onClose: () => cache.close(),
   })
 }

@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { DEFAULT_LOGIN_BUDGET } from './backends/login-budget.ts'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
+import { DEFAULT_LOGIN_THROTTLE } from './mail/login-throttle.ts'
 import { checkCaBundle } from './net/tls-trust.ts'
 import { DEFAULT_PARSE_BUDGET_BYTES } from './util/byte-budget.ts'
 
@@ -38,6 +40,14 @@ export interface Config {
   graphqlMaxDepth: number
   graphqlMaxCost: number
   rateLimitPerMinute: number | null
+  /** Login throttle (on by default; 0 turns a key off): attempts per client address and per account per window. */
+  loginRatePerClient: number
+  loginRatePerAccount: number
+  loginRateWindowMs: number
+  /** Logins for new sessions in flight: per client address, per mail host, in total. */
+  loginConcurrencyPerClient: number
+  loginConcurrencyPerHost: number
+  loginConcurrency: number
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -90,6 +100,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1),
     graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1),
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int(env, 'RATE_LIMIT_PER_MINUTE', 0, 1) : null,
+    loginRatePerClient: int(env, 'LOGIN_RATE_PER_CLIENT', DEFAULT_LOGIN_THROTTLE.perClient),
+    loginRatePerAccount: int(env, 'LOGIN_RATE_PER_ACCOUNT', DEFAULT_LOGIN_THROTTLE.perAccount),
+    loginRateWindowMs: int(env, 'LOGIN_RATE_WINDOW_SECONDS', DEFAULT_LOGIN_THROTTLE.windowMs / 1000, 1) * 1000,
+    loginConcurrencyPerClient: int(env, 'LOGIN_CONCURRENCY_PER_CLIENT', DEFAULT_LOGIN_BUDGET.perClient, 1),
+    loginConcurrencyPerHost: int(env, 'LOGIN_CONCURRENCY_PER_HOST', DEFAULT_LOGIN_BUDGET.perHost, 1),
+    loginConcurrency: int(env, 'LOGIN_CONCURRENCY', DEFAULT_LOGIN_BUDGET.total, 1),
   }
 }
 

@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify'
 import { bearerToken } from '../http/auth.ts'
 import type { Caller, MailServiceApi } from '../mail/service-types.ts'
+import { clientKey } from '../net/client-address.ts'
 import { createMessageBatcher, type MessageBatcher } from './batcher.ts'
 
 export interface GatewayContext {
@@ -15,6 +16,8 @@ export interface GatewayContext {
   messages: MessageBatcher
   /** SESSION_TTL_MAX, to check createSession's ttl as REST does. */
   sessionTtlMax: number
+  /** The caller's client address as the login throttle counts it (clientKey). */
+  client: string
 }
 
 declare module 'mercurius' {
@@ -30,5 +33,5 @@ export function buildContext (service: MailServiceApi, sessionTtlMax: number, re
     return caller
   }
   const messages = createMessageBatcher(async ids => service.getMessages(await getCaller(), ids))
-  return { gateway: { service, caller: getCaller, messages, sessionTtlMax } }
+  return { gateway: { service, caller: getCaller, messages, sessionTtlMax, client: clientKey(request.ip) } }
 }

@@ -3,7 +3,7 @@
  * details (headers, args), call these methods and serialise what comes back.
  */
 import type { Readable } from 'node:stream'
-import type { AccountContext } from './backend.ts'
+import type { AccountContext, LoginOrigin } from './backend.ts'
 import type { Account, ConnectionSettings, Mailbox, Message, MessageFilter, MessagePage } from './types.ts'
 import type { GatewayError } from './errors.ts'
 
@@ -66,7 +66,8 @@ export interface ReadinessReport {
 }
 
 export interface MailServiceApi {
-  createSession: (input: CreateSessionInput) => Promise<SessionGrant>
+  /** `origin`: the caller's client address (net/client-address.ts clientKey), for the login throttle. */
+  createSession: (input: CreateSessionInput, origin?: LoginOrigin) => Promise<SessionGrant>
   authenticate: (token: string) => Promise<Caller>
   revokeSession: (caller: Caller) => Promise<void>
   listMailboxes: (caller: Caller) => Promise<Mailbox[]>

@@ -5,11 +5,12 @@
  * reads through the cache; backends only ever see protocol-native keys.
  */
 import type { Readable } from 'node:stream'
-import type { MailBackend, MailboxRecord, MessageKey, SummaryRecord } from './backend.ts'
+import type { LoginOrigin, MailBackend, MailboxRecord, MessageKey, SummaryRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { CursorCodec } from './cursor.ts'
 import { GatewayError } from './errors.ts'
 import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
+import type { LoginThrottle } from './login-throttle.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { turnBeforeLarge } from './large-records.ts'
 import { openRawCached } from './raw-cache.ts'
@@ -31,6 +32,8 @@ export interface MailServiceOptions {
   sessionTtlMax: number
   stalenessMs: number
   extractPart: PartExtractor
+  /** Rate limit of session creation per client and per account (none when absent). */
+  loginThrottle?: LoginThrottle
   /** Extra resources to close with the service (cache connections, …). */
   onClose?: () => Promise<void>
 }
@@ -50,7 +53,7 @@ export class MailService implements MailServiceApi {
   readonly #reader: MessageReader
 
   constructor (private readonly opts: MailServiceOptions) {
-    this.#sessions = new Sessions(opts.backends, new TokenSealer(opts.secret), opts.revocations, opts.sessionTtlMax)
+    this.#sessions = new Sessions(opts.backends, new TokenSealer(opts.secret), opts.revocations, opts.sessionTtlMax, opts.loginThrottle ?? null)
     this.#cursors = new CursorCodec(opts.secret)
     this.#reader = new MessageReader({ cache: opts.cache, stalenessMs: opts.stalenessMs })
   }
@@ -59,8 +62,8 @@ export class MailService implements MailServiceApi {
     return this.opts.backends[caller.account.protocol]
   }
 
-  createSession (input: CreateSessionInput): Promise<SessionGrant> {
-    return this.#sessions.create(input)
+  createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> {
+    return this.#sessions.create(input, origin)
   }
 
   authenticate (token: string): Promise<Caller> {

@@ -4,9 +4,10 @@
  * on every call; revoke them.
  */
 import { LRUCache } from 'lru-cache'
-import type { MailBackend } from './backend.ts'
+import type { LoginOrigin, MailBackend } from './backend.ts'
 import { GatewayError } from './errors.ts'
 import { accountIdOf } from './ids.ts'
+import type { LoginThrottle } from './login-throttle.ts'
 import type { Caller, CreateSessionInput, SessionGrant } from './service-types.ts'
 import type { TokenClaims, TokenSealer } from './tokens.ts'
 import type { Account, Capabilities, ConnectionSettings, Protocol, Security } from './types.ts'
@@ -92,12 +93,15 @@ export class Sessions {
     private readonly backends: Record<Protocol, MailBackend>,
     private readonly sealer: TokenSealer,
     private readonly revocations: RevocationStore,
-    private readonly ttlMax: number
+    private readonly ttlMax: number,
+    private readonly throttle: LoginThrottle | null = null
   ) {}
 
-  async create (input: CreateSessionInput): Promise<SessionGrant> {
+  /** `origin`: who asks (the face's client address), for the login throttle and budgets. */
+  async create (input: CreateSessionInput, origin: LoginOrigin = { client: '' }): Promise<SessionGrant> {
     const { settings, ttl } = validateSessionInput(input, this.ttlMax)
-    const capabilities = await this.backends[settings.protocol].login(settings)
+    const login = (): Promise<Capabilities> => this.backends[settings.protocol].login(settings, origin)
+    const capabilities = this.throttle === null ? await login() : await this.throttle.attempt(origin.client, settings, login)
     const { token, claims } = this.sealer.seal(settings, capabilities, ttl)
     return { token, expiresAt: new Date(claims.exp).toISOString(), account: accountOf(settings, capabilities) }
   }

@@ -21,3 +21,12 @@ test('PARSE_BUDGET_BYTES takes sizes, defaults to 64 MiB and refuses less than 1
   assert.equal(loadConfig({ PARSE_BUDGET_BYTES: '256MB' }).parseBudgetBytes, 256 * 1024 * 1024)
   assert.throws(() => loadConfig({ PARSE_BUDGET_BYTES: '512kb' }), /PARSE_BUDGET_BYTES must be at least 1048576 bytes/)
 })
+
+test('the login throttle and login budgets are on by default; 0 turns a throttle key off', () => {
+  const c = loadConfig({})
+  assert.deepEqual([c.loginRatePerClient, c.loginRatePerAccount, c.loginRateWindowMs], [20, 5, 900_000])
+  assert.deepEqual([c.loginConcurrencyPerClient, c.loginConcurrencyPerHost, c.loginConcurrency], [8, 16, 64])
+  const off = loadConfig({ LOGIN_RATE_PER_CLIENT: '0', LOGIN_RATE_PER_ACCOUNT: '0', LOGIN_RATE_WINDOW_SECONDS: '60' })
+  assert.deepEqual([off.loginRatePerClient, off.loginRatePerAccount, off.loginRateWindowMs], [0, 0, 60_000])
+  assert.throws(() => loadConfig({ LOGIN_CONCURRENCY_PER_HOST: '0' }), /LOGIN_CONCURRENCY_PER_HOST must be an integer ≥ 1/)
+})

@@ -21,7 +21,7 @@ export function toSessionInput (args: CreateSessionArgs, ttlMax: number): Create
 
 export const Mutation: MutationResolvers = {
   createSession: async (_root, { input }, { gateway }) =>
-    gateway.service.createSession(toSessionInput(input, gateway.sessionTtlMax)),
+    gateway.service.createSession(toSessionInput(input, gateway.sessionTtlMax), { client: gateway.client }),
   revokeSession: async (_root, _args, { gateway }) => {
     await gateway.service.revokeSession(await gateway.caller())
     return true
