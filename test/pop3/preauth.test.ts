@@ -12,6 +12,7 @@ import { MaildropSessions } from '../../src/backends/pop3/sessions.ts'
 import type { AccountContext } from '../../src/mail/backend.ts'
 import type { ConnectionSettings } from '../../src/mail/types.ts'
 import { testEnv } from '../env/shared.ts'
+import { waitFor } from '../env/wait.ts'
 import { startFakeServer, type FakeMessage } from './fake-server.ts'
 import { loopbackGuard, rejectsWith } from './helpers.ts'
 
@@ -83,4 +84,22 @@ test('Dovecot: wrong passwords for a user never log out or hold up that user\'s 
   await Promise.all(guesses)
   assert.equal((await backend.getMessages(ctx, [key]))[0]?.subject, 'hello')
   assert.equal(await env.dovecot.loginCount(user.username, 'pop3'), logins, 'the user\'s session was never ended by a guess')
+})
+
+test('a login for a new session that ends after close() QUITs rather than staying open', async (t) => {
+  const server = await startFakeServer({
+    onCommand: (cmd, args, s) => {
+      if (cmd !== 'PASS' && cmd !== 'AUTH') return false
+      // answer the login late, once the backend is closing
+      setTimeout(() => { s.user = 'alice'; s.write('+OK Logged in.\r\n') }, 150)
+      return true
+    },
+  })
+  const backend = createPop3Backend({ guard: loopbackGuard(), timeoutMs: 2000, idleQuitMs: 10_000 })
+  t.after(() => server.close())
+  const login = backend.login({ protocol: 'pop3', host: '127.0.0.1', port: server.port, security: 'none', username: 'alice', password: 'secret' })
+  await new Promise(resolve => setTimeout(resolve, 50))
+  await backend.close()
+  assert.equal((await login).uidl, true)
+  await waitFor(() => server.commands.includes('QUIT'), 2000, 'the late login QUITs')
 })

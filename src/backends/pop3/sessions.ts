@@ -58,6 +58,7 @@ export class MaildropSessions {
   private readonly rejected = new ExpiringMap<string>(10_000)
   /** Logins for new sessions in flight, per settings hash (the same credentials at once share one). */
   private readonly probes = new Map<string, Promise<Pop3Client>>()
+  private closed = false
 
   constructor (opts: SessionsOptions) {
     this.opts = opts
@@ -128,7 +129,7 @@ export class MaildropSessions {
   /** A probe's logged-in client: the maildrop's session if it is free, else QUIT. */
   private keep (settings: ConnectionSettings, hash: string, client: Pop3Client): void {
     const [key, slot] = this.slotOf(settings)
-    if (slot.session !== null || slot.waiting > 0 || slot.closes > 0 || client.closed) {
+    if (this.closed || slot.session !== null || slot.waiting > 0 || slot.closes > 0 || client.closed) {
       this.forget(key, slot)
       client.quit().catch(() => {})
       return
@@ -254,6 +255,7 @@ export class MaildropSessions {
   }
 
   async close (): Promise<void> {
+    this.closed = true
     const all: Array<Promise<void>> = []
     for (const [key, slot] of this.slots) {
       if (slot.timer !== null) clearTimeout(slot.timer)
@@ -265,6 +267,7 @@ export class MaildropSessions {
       all.push(slot.closing)
     }
     this.slots.clear()
+    // a login for a new session still in flight QUITs when it ends (keep): not waited for
     await Promise.all(all)
   }
 }
