@@ -6,11 +6,13 @@
  * whitespace is trimmed. Bytes are read as UTF-8 when valid (RFC 6532), else in
  * the charset of the block's own Content-Type (legacy mailers wrote raw 8-bit
  * headers in the body's charset), else windows-1252: never invalid text.
- * A leading mbox "From " line and a UTF-8 BOM are skipped; lines that are neither
- * a "Name: value" field nor a continuation are ignored.
+ * A leading mbox "From " line and a UTF-8 BOM are skipped. The block ends at an
+ * empty line or at the first line that is neither a field nor a continuation
+ * (header-line.ts): that line starts the body.
  */
 import type { Header } from '../types.ts'
 import { decodeLenient, knownCharset } from './charset.ts'
+import { isHeaderLine } from './header-line.ts'
 import { unfoldBlanks } from './linear-text.ts'
 
 /** Bytes of one header block we read; anything beyond is ignored (hostile input). */
@@ -18,7 +20,10 @@ export const MAX_HEADER_BYTES = 1024 * 1024
 /** Fields we keep from one header block. */
 export const MAX_HEADER_FIELDS = 2000
 
-/** The header block of a raw message: everything up to the first empty line (or the cap). */
+/**
+ * The header block of a raw message: everything up to the first empty line, or
+ * up to the first line that belongs to the body (header-line.ts), or the cap.
+ */
 export function headerBlockOf (raw: Buffer): Buffer {
   const limit = Math.min(raw.length, MAX_HEADER_BYTES)
   let i = 0
@@ -29,6 +34,7 @@ export function headerBlockOf (raw: Buffer): Buffer {
     i = nl + 1
     const len = nl - lineStart
     if (len === 0 || (len === 1 && raw[lineStart] === 0x0d)) return raw.subarray(0, i)
+    if (!isHeaderLine(raw.subarray(lineStart, nl), lineStart === 0)) return raw.subarray(0, lineStart)
   }
   return raw.subarray(0, limit)
 }
@@ -46,7 +52,7 @@ export function splitHeaders (block: Buffer): Header[] {
     if (end > pos && buf[end - 1] === 0x0d) end--
     const line = buf.subarray(pos, end)
     pos = nl + 1
-    if (line.length === 0) break
+    if (line.length === 0 || !isHeaderLine(line, first)) break
     const c = line[0]
     if (c === 0x20 || c === 0x09) {
       fields.at(-1)?.push(line)

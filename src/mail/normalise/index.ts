@@ -18,5 +18,7 @@ export type { Classified, ParseOptions, PartNode } from './types.ts'
  *    a part body of one empty line is empty however the bytes arrive; a line after stray
  *    CRs splits the same way whatever the chunking. (The override follows libmime's
  *    caret range: a new minor release that changes output needs a bump here too.)
+ * 4: a header block ends at the first line that is neither a field nor a continuation
+ *    (RFC 5322 §2.2): that line starts the body, which had been read as header.
  */
-export const NORMALISER_VERSION = 3
+export const NORMALISER_VERSION = 4

@@ -12,6 +12,8 @@ declare module 'mailsplit' {
     _boundary: Buffer | false
     getHeaders: () => Buffer
     parseHeaders: () => void
+    /** Octets of the header block read so far. */
+    _headerlen: number
     /** Set by the normaliser's splitter (see splitter.ts). */
     demoted?: 'no-boundary' | 'depth'
     depth?: number
@@ -22,6 +24,9 @@ declare module 'mailsplit' {
     node: MimeNode
     value: Buffer
   }
+
+  /** processLine's answer: an error, or what the line gave (a part, data or body), and whether it flushes. */
+  export type LineCallback = (err?: Error | null, data?: MimeNode | SplitterChunk | false, flush?: boolean) => void
 
   export interface SplitterOptions {
     ignoreEmbedded?: boolean
@@ -35,6 +40,7 @@ declare module 'mailsplit' {
     newNode (parent?: MimeNode | false): void
     compareBoundary (line: Buffer, startpos: number, boundary: Buffer): false | 1 | 2
     checkBoundary (line: Buffer): false | 1 | 2 | 3 | 4
+    processLine (line: Buffer | false, final: boolean, next: LineCallback): void
   }
 
   const mailsplit: { Splitter: typeof Splitter }

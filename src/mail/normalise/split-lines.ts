@@ -23,7 +23,8 @@ import { plainRunEnd, plainRuns } from './plain-runs.ts'
 
 const YIELD_LINES = 1000
 const YIELD_BYTES = 256 * 1024
-/** mailsplit's state while it reads a part's body (lib/message-splitter.js). */
+/** mailsplit's states while it reads a part's header block and its body (lib/message-splitter.js). */
+export const HEAD = 0x01
 const BODY = 0x02
 
 type Emitted = MimeNode | SplitterChunk | { type: 'none' }
@@ -36,6 +37,8 @@ export interface LineSplitter {
   state: number
   node: MimeNode
   hasFailed: boolean
+  /** Set by processLine when the line just read ended a header block and is to be read again as body. */
+  replayLine?: boolean
   /** Lines and octets handled since the loop last yielded (kept across chunks: small chunks add up). */
   sinceYield?: { lines: number, bytes: number }
   processLine: (line: Buffer | false, final: boolean, next: LineCallback) => void
@@ -205,6 +208,12 @@ export function transformLines (self: LineSplitter, chunk: Buffer, callback: (er
         const err: Error = failure
         setImmediate(() => callback(err))
         return
+      }
+      if (self.replayLine) {
+        // the line ended a header block (the part was emitted): read it again, as body
+        self.replayLine = false
+        i = pos = groupstart = groupend = start
+        continue
       }
       since.lines++
       since.bytes += i - start

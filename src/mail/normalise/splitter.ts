@@ -8,6 +8,9 @@
  *   splitter fail, which the walker treats as "structure ends here";
  * - a boundary followed by transport padding (trailing blanks) is recognised, and a
  *   line after stray CRs is a boundary or not whatever the chunking (checkBoundary);
+ * - a header block ends at the first line that is neither a field nor a
+ *   continuation (RFC 5322 §2.2, header-line.ts), not only at an empty line: that
+ *   line is read again as the body's first (split-lines.ts replays it);
  * - a throw inside mailsplit (its last line, at _flush) fails the stream, like a
  *   splitter error, instead of escaping it as an uncaught exception;
  * - lines are split without a trip round the event loop per line (split-lines.ts),
@@ -18,9 +21,10 @@
  *   chunk, which is quadratic on a multi-megabyte line).
  */
 import { Transform, type TransformCallback } from 'node:stream'
-import mailsplit, { type MimeNode } from 'mailsplit'
+import mailsplit, { type LineCallback, type MimeNode } from 'mailsplit'
+import { isBlankLine, isHeaderLine } from './header-line.ts'
 import './mailsplit-headers.ts'
-import { transformLines, type LineSplitter } from './split-lines.ts'
+import { HEAD, transformLines, type LineSplitter } from './split-lines.ts'
 
 export const MAX_DEPTH = 50
 export const MAX_PARTS = 1000
@@ -50,9 +54,40 @@ export class SafeSplitter extends mailsplit.Splitter {
     transformLines(this as unknown as LineSplitter, chunk, callback)
   }
 
+  /**
+   * True when `line` (a whole line, no carried piece before it) ends the header
+   * block being read without being an empty line: the body starts with it.
+   */
+  private startsBody (line: Buffer | false): line is Buffer {
+    const self = this as unknown as LineSplitter
+    if (self.state !== HEAD || !line || self.line || isBlankLine(line)) return false
+    return !isHeaderLine(line, self.node._headerlen === 0) && !this.checkBoundary(line)
+  }
+
+  /**
+   * A line that starts a body ends the header block as an empty line would (an
+   * empty line of its own line-break style is read instead, so mailsplit emits
+   * the part); split-lines.ts then hands the line over again, as body.
+   */
+  override processLine (line: Buffer | false, final: boolean, next: LineCallback): void {
+    if (!final && this.startsBody(line)) {
+      (this as unknown as LineSplitter).replayLine = true
+      line = line[line.length - 2] === 0x0d ? CRLF : LF
+    }
+    super.processLine(line, final, next)
+  }
+
   /** mailsplit's last line (a header block can end here): a throw fails the parse, never the process. */
   override _flush (callback: TransformCallback): void {
     try {
+      const self = this as unknown as LineSplitter
+      const last = self.line
+      self.line = false
+      if (!self.hasFailed && this.startsBody(last)) {
+        // the last line, with no line break, starts the body: end the header block first
+        super.processLine(LF, false, (err, data) => { if (!err && data) this.push(data) })
+      }
+      self.line = last
       super._flush(callback)
     } catch (err) {
       (this as unknown as LineSplitter).hasFailed = true
@@ -177,3 +212,4 @@ export class LineGuard extends Transform {
   }
 }
 const LF = Buffer.from('\n')
+const CRLF = Buffer.from('\r\n')
