@@ -11,6 +11,8 @@ import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
 import { MAX_ID_CHARS } from './mail/ids.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
+import { instrumentRequests, registerMetricsRoute } from './metrics/http.ts'
+import type { PrometheusMetrics } from './metrics/prometheus.ts'
 import { requestIdleBoundMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
 
@@ -19,6 +21,8 @@ export interface BuildAppOptions {
   service: MailServiceApi
   /** A pino logger; default: one at config.logLevel writing to stdout. */
   logger?: FastifyBaseLogger
+  /** Metrics (on when METRICS_TOKEN or METRICS_PORT is set): requests are counted, and with a token served at /metrics. */
+  metrics?: PrometheusMetrics | null
 }
 
 export interface RouteEntry {
@@ -33,7 +37,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp ({ config, service, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, service, logger, metrics }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
     genReqId,
@@ -58,6 +62,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
     for (const method of [route.method].flat()) routes.push({ method, url: route.url })
   })
   app.decorate('registeredRoutes', () => routes.slice())
+  if (metrics) instrumentRequests(app, metrics)
 
   await registerHttp(app, { service, config })
 
@@ -67,6 +72,7 @@ export async function buildApp ({ config, service, logger }: BuildAppOptions): P
     config,
     limits: { maxDepth: config.graphqlMaxDepth, maxCost: config.graphqlMaxCost },
   })
+  if (metrics && config.metricsToken !== null) registerMetricsRoute(app, metrics, config.metricsToken)
 
   return app
 }

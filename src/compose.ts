@@ -11,12 +11,14 @@ import type { Config } from './config.ts'
 import { extractPart } from './mail/normalise/index.ts'
 import { LoginThrottle } from './mail/login-throttle.ts'
 import { MailService } from './mail/service.ts'
+import { loginObservers, registerSampled } from './metrics/gateway-metrics.ts'
+import { noMetrics, type MetricsPort } from './metrics/port.ts'
 import { createHostGuard } from './net/host-guard.ts'
 import { AttemptBuckets } from './util/attempt-buckets.ts'
 import { ByteBudget } from './util/byte-budget.ts'
 import { operationTimeoutMs } from './util/operation-timeout.ts'
 
-export function createService (config: Config, logger: Logger): MailService {
+export function createService (config: Config, logger: Logger, metrics: MetricsPort = noMetrics): MailService {
   const guard = createHostGuard(config.allowedHosts)
   const cache = createCache({
     redisUrl: config.redisUrl,
@@ -34,6 +36,7 @@ export function createService (config: Config, logger: Logger): MailService {
     total: config.loginConcurrency,
     waitMs: config.upstreamTimeoutMs,
   })
+  const onLogin = loginObservers(metrics)
   const imap = createImapBackend({
     guard,
     tlsCa: config.tlsCa,
@@ -42,6 +45,7 @@ export function createService (config: Config, logger: Logger): MailService {
     maxTotal: config.imapMaxTotal,
     parseBudget,
     loginBudget,
+    onLogin: onLogin.imap,
     logger: logger.child({ component: 'imap' }),
   })
   const pop3 = createPop3Backend({
@@ -50,9 +54,10 @@ export function createService (config: Config, logger: Logger): MailService {
     timeoutMs: config.upstreamTimeoutMs,
     parseBudget,
     loginBudget,
+    onLogin: onLogin.pop3,
     logger: logger.child({ component: 'pop3' }),
   })
-  return new MailService({
+  const service = new MailService({
     backends: { imap, pop3 },
     cache: { forAccount: (id) => cache.sealed.forAccount(id), status: () => cache.status() },
     revocations: cache.revocations,
@@ -68,4 +73,10 @@ export function createService (config: Config, logger: Logger): MailService {
     }),
     onClose: () => cache.close(),
   })
+  registerSampled(metrics, {
+    connections: () => ({ imap: imap.stats().total, pop3: pop3.openSessions() }),
+    reader: () => service.readerStats(),
+    budget: () => parseBudget.stats(),
+  })
+  return service
 }

@@ -48,6 +48,10 @@ export interface Config {
   loginConcurrencyPerClient: number
   loginConcurrencyPerHost: number
   loginConcurrency: number
+  /** Bearer token for GET /metrics on the gateway's port; null: not served there. */
+  metricsToken: string | null
+  /** Port of a second listener on `host` serving only /metrics, without a token; null: none. */
+  metricsPort: number | null
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -106,7 +110,17 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     loginConcurrencyPerClient: int(env, 'LOGIN_CONCURRENCY_PER_CLIENT', DEFAULT_LOGIN_BUDGET.perClient, 1),
     loginConcurrencyPerHost: int(env, 'LOGIN_CONCURRENCY_PER_HOST', DEFAULT_LOGIN_BUDGET.perHost, 1),
     loginConcurrency: int(env, 'LOGIN_CONCURRENCY', DEFAULT_LOGIN_BUDGET.total, 1),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
+    metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0) : null,
   }
+}
+
+function metricsToken (raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null
+  if (raw.length < 16 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(raw)) {
+    throw new Error('METRICS_TOKEN must be at least 16 characters of A–Z, a–z, 0–9 and -._~+/ (a bearer token)')
+  }
+  return raw
 }
 
 function caBundle (path: string): Buffer {

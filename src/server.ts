@@ -1,6 +1,7 @@
 /**
- * Entry point: configuration, the mail service, the app, and a graceful close
- * (stop accepting, finish in-flight requests, then drain the mail pools).
+ * Entry point: configuration, metrics (when asked for), the mail service, the
+ * app, and a graceful close (stop accepting, finish in-flight requests, then
+ * drain the mail pools).
  */
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
@@ -9,6 +10,8 @@ import { loadConfig } from './config.ts'
 import { debugStatsEnabled, registerDebugStats } from './debug-stats.ts'
 import type { Config } from './config.ts'
 import { createLogger } from './logger.ts'
+import { startMetricsListener, type MetricsListener } from './metrics/http.ts'
+import { PrometheusMetrics } from './metrics/prometheus.ts'
 
 async function main (): Promise<void> {
   let config: Config
@@ -24,18 +27,25 @@ async function main (): Promise<void> {
       'Tokens will not survive a restart and other instances will not accept them. Set GATEWAY_SECRET in production.')
   }
 
-  const service = createService(config, logger)
-  const app = await buildApp({ config, service, logger })
+  const metrics = config.metricsToken !== null || config.metricsPort !== null ? new PrometheusMetrics() : null
+  const service = createService(config, logger, metrics ?? undefined)
+  const app = await buildApp({ config, service, logger, metrics })
   app.addHook('onClose', async () => { await service.close() })
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 
+  let metricsListener: MetricsListener | null = null
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'closing after an error')
     else logger.info({ signal }, 'closing')
     await app.close()
+    await metricsListener?.close()
   })
 
   await app.listen({ host: config.host, port: config.port })
+  if (metrics !== null && config.metricsPort !== null) {
+    metricsListener = await startMetricsListener(metrics, config.host, config.metricsPort)
+    logger.info({ port: metricsListener.port }, 'metrics listening (GET /metrics only)')
+  }
 }
 
 main().catch((err: unknown) => {

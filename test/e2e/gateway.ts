@@ -16,6 +16,7 @@ import { loadConfig, type Config } from '../../src/config.ts'
 import { loggerOptions } from '../../src/logger.ts'
 import type { MailBackend } from '../../src/mail/backend.ts'
 import type { MailService, MailServiceOptions } from '../../src/mail/service.ts'
+import { PrometheusMetrics } from '../../src/metrics/prometheus.ts'
 import type { Account } from '../../src/mail/types.ts'
 import { testEnv, type TestEnv } from '../env/shared.ts'
 
@@ -40,6 +41,8 @@ export interface Gateway {
   service: MailService
   env: TestEnv
   config: Config
+  /** Set when started with `metrics: true`. */
+  metrics: PrometheusMetrics | null
   login: (user: { username: string, password: string }, opts?: LoginOptions) => Promise<{ token: string, account: Account }>
   get: (url: string, token: string, headers?: Record<string, string>) => Promise<LightMyRequestResponse>
   /** Record the calls of one backend method (the keys' count for batched ones), to count upstream work. */
@@ -47,7 +50,7 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
-export async function startGateway (overrides: { redis?: boolean, env?: Record<string, string> } = {}): Promise<Gateway> {
+export async function startGateway (overrides: { redis?: boolean, metrics?: boolean, env?: Record<string, string> } = {}): Promise<Gateway> {
   const env = await testEnv()
   const config = loadConfig({
     GATEWAY_SECRET: 'test-secret-0123456789abcdef',
@@ -59,8 +62,9 @@ export async function startGateway (overrides: { redis?: boolean, env?: Record<s
     ...overrides.env,
   })
   const logger = pino(loggerOptions('debug'), pino.destination({ dest: join(LOG_DIR, `gateway-${process.pid}.log`), append: true, sync: true }))
-  const service = createService(config, logger)
-  const app = await buildApp({ config, service, logger })
+  const metrics = overrides.metrics === true ? new PrometheusMetrics() : null
+  const service = createService(config, logger, metrics ?? undefined)
+  const app = await buildApp({ config, service, logger, metrics })
   await app.ready()
 
   const ports = { imap: { tls: env.dovecot.ports.imaps, starttls: env.dovecot.ports.imap, none: env.dovecot.ports.imap }, pop3: { tls: env.dovecot.ports.pop3s, starttls: env.dovecot.ports.pop3, none: env.dovecot.ports.pop3 } }
@@ -72,6 +76,7 @@ export async function startGateway (overrides: { redis?: boolean, env?: Record<s
     service,
     env,
     config,
+    metrics,
     async login (user, opts = {}) {
       const protocol = opts.protocol ?? 'imap'
       const security = opts.security ?? 'tls'

@@ -24,6 +24,7 @@ import type { ConnectDeps } from './connect.ts'
 import { closeImap, openImap } from './connect.ts'
 import { withDeadline } from '../deadline.ts'
 import { LoginBudget } from '../login-budget.ts'
+import { observeLogin, type LoginObserver } from '../login-outcome.ts'
 import { isConnectionDrop, isConnectionFatal, toGatewayError } from './errors.ts'
 import { createSession } from './session.ts'
 import type { ImapSession } from './session.ts'
@@ -41,6 +42,8 @@ export interface ConnectionsOptions extends ConnectDeps {
   noopAfterMs?: number
   /** Replaceable connection factory (tests count logins through it). */
   connect?: ConnectFn
+  /** Told the outcome of every login (metrics). */
+  onLogin?: LoginObserver
   logger?: Logger
 }
 
@@ -60,7 +63,7 @@ export class ImapConnections {
     const authTtl = opts.authFailureTtlMs ?? 15_000
     const noopAfter = opts.noopAfterMs ?? 10_000
     this.#pool = new KeyedPool<ConnectionSettings, ImapFlow>({
-      create: (settings) => connect(settings, opts, (client) => this.#pool.discard(client)),
+      create: (settings) => observeLogin(opts.onLogin, connect(settings, opts, (client) => this.#pool.discard(client))),
       destroy: (client) => closeImap(client, opts.timeoutMs),
       validate: async (client, idleFor) => {
         if (!client.usable) return false
@@ -100,7 +103,7 @@ export class ImapConnections {
     let attempt = this.#logins.get(key)
     const own = attempt === undefined
     if (attempt === undefined) {
-      attempt = this.#budget.run(client, settings.host, () => this.#connect(settings, this.#opts, (conn) => this.#pool.discard(conn)))
+      attempt = this.#budget.run(client, settings.host, () => observeLogin(this.#opts.onLogin, this.#connect(settings, this.#opts, (conn) => this.#pool.discard(conn))))
         .catch((err: unknown) => {
           this.#pool.rememberFailure(key, err)
           throw toGatewayError(err)

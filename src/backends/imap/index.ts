@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { MailBackend, MessageKey } from '../../mail/backend.ts'
 import type { PoolStats } from '../../pool/index.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
+import type { LoginObserver } from '../login-outcome.ts'
 import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
 import type { LoginBudget } from '../login-budget.ts'
 import { capabilitiesOf } from './capabilities.ts'
@@ -35,6 +36,8 @@ export interface ImapBackendOptions {
   logger?: Logger
   /** Replaceable connection factory (tests observe logins through it). */
   connect?: ConnectFn
+  /** Told the outcome of every login (metrics). */
+  onLogin?: LoginObserver
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: the process's one of 64 MiB, shared by both backends. */
   parseBudget?: ByteBudget
   /** Budgets of login attempts for new sessions (LOGIN_CONCURRENCY_*; default DEFAULT_LOGIN_BUDGET). */

@@ -12,6 +12,7 @@ import { operationTimeoutMs } from '../../util/operation-timeout.ts'
 import { withinBudget, type BudgetShort } from '../budget-wait.ts'
 import { withDeadline } from '../deadline.ts'
 import { LoginBudget } from '../login-budget.ts'
+import { observeLogin, type LoginObserver } from '../login-outcome.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
@@ -36,6 +37,8 @@ export interface Pop3BackendOptions {
   loginBudget?: LoginBudget
   /** The process-wide parse budget (PARSE_BUDGET_BYTES); default: the process's one of 64 MiB, shared by both backends. */
   parseBudget?: ByteBudget
+  /** Told the outcome of every login (metrics). */
+  onLogin?: LoginObserver
 }
 
 export class Pop3Backend implements MailBackend {
@@ -50,7 +53,7 @@ export class Pop3Backend implements MailBackend {
     this.budget = opts.parseBudget ?? defaultParseBudget()
     this.loginBudget = opts.loginBudget ?? new LoginBudget()
     this.sessions = new MaildropSessions({
-      connect: (s) => this.connect(s),
+      connect: (s) => observeLogin(opts.onLogin, this.connect(s)),
       idleQuitMs: opts.idleQuitMs ?? 1000,
       maxAgeMs: opts.maxSessionMs ?? 30_000,
       waitMs: opts.timeoutMs,
@@ -79,6 +82,11 @@ export class Pop3Backend implements MailBackend {
   async login (settings: ConnectionSettings, origin?: LoginOrigin): Promise<Capabilities> {
     const gate: LoginGate = (attempt) => this.loginBudget.run(origin?.client ?? '', settings.host, attempt)
     return await this.sessions.probe(settings, gate, client => accountCapabilities(client.capabilities))
+  }
+
+  /** POP3 sessions logged in now (metrics). */
+  openSessions (): number {
+    return this.sessions.openCount()
   }
 
   async listMailboxes (ctx: AccountContext): Promise<MailboxRecord[]> {

@@ -240,6 +240,13 @@ export class MaildropSessions {
     }
   }
 
+  /** Sessions logged in now (one per maildrop at most). */
+  openCount (): number {
+    let n = 0
+    for (const slot of this.slots.values()) if (slot.session !== null && !slot.session.closed) n++
+    return n
+  }
+
   /** Ends the sessions opened with these settings (token revoked). */
   async release (settings: ConnectionSettings): Promise<void> {
     const hash = MaildropSessions.settingsHash(settings)
