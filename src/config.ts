@@ -52,6 +52,8 @@ export interface Config {
   metricsToken: string | null
   /** Port of a second listener on `host` serving only /metrics, without a token; null: none. */
   metricsPort: number | null
+  /** On SIGTERM, how long requests in flight may run before their connections are closed (ms). */
+  shutdownGraceMs: number
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -112,6 +114,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     loginConcurrency: int(env, 'LOGIN_CONCURRENCY', DEFAULT_LOGIN_BUDGET.total, 1),
     metricsToken: metricsToken(env.METRICS_TOKEN),
     metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0) : null,
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 8000, 0),
   }
 }
 

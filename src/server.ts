@@ -1,9 +1,8 @@
 /**
  * Entry point: configuration, metrics (when asked for), the mail service, the
- * app, and a graceful close (stop accepting, finish in-flight requests, then
- * drain the mail pools).
+ * app, and a graceful close (shutdown.ts: stop accepting, finish in-flight
+ * requests within a bound, then log out of the mail servers).
  */
-import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { createService } from './compose.ts'
 import { loadConfig } from './config.ts'
@@ -12,6 +11,7 @@ import type { Config } from './config.ts'
 import { createLogger } from './logger.ts'
 import { startMetricsListener, type MetricsListener } from './metrics/http.ts'
 import { PrometheusMetrics } from './metrics/prometheus.ts'
+import { installShutdown } from './shutdown.ts'
 
 async function main (): Promise<void> {
   let config: Config
@@ -34,12 +34,7 @@ async function main (): Promise<void> {
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 
   let metricsListener: MetricsListener | null = null
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    if (err !== undefined) logger.error({ err }, 'closing after an error')
-    else logger.info({ signal }, 'closing')
-    await app.close()
-    await metricsListener?.close()
-  })
+  installShutdown({ app, logger, graceMs: config.shutdownGraceMs, after: async () => { await metricsListener?.close() } })
 
   await app.listen({ host: config.host, port: config.port })
   if (metrics !== null && config.metricsPort !== null) {

@@ -20,6 +20,7 @@ import type { ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import { trustContext } from '../../net/tls-trust.ts'
 import { withDeadline } from '../deadline.ts'
+import { GatewayError } from '../../mail/errors.ts'
 import { toGatewayError } from './errors.ts'
 
 export interface ConnectDeps {
@@ -30,6 +31,8 @@ export interface ConnectDeps {
   /** How long a pooled connection may sit idle (ms): the socket timer must outlast it. */
   idleMs: number
   logger?: Logger
+  /** Aborted when the backend closes: a login still under way is abandoned, not waited for. */
+  signal?: AbortSignal
 }
 
 const MiB = 1024 * 1024
@@ -105,12 +108,17 @@ export async function openImap (settings: ConnectionSettings, deps: ConnectDeps,
     deps.logger?.debug({ code: (err as { code?: string }).code }, 'imap connection error')
   })
   if (onClose !== undefined) client.once('close', () => onClose(client))
+  const abandon = (): void => { client.close() }
+  deps.signal?.addEventListener('abort', abandon, { once: true })
   try {
+    if (deps.signal?.aborted === true) throw new GatewayError('upstream-unavailable', 'the gateway is shutting down')
     // connectionTimeout and greetingTimeout bound the first steps; this bounds the whole login
     await withDeadline(client.connect(), deps.timeoutMs * 3, () => client.close())
   } catch (err) {
     client.close()
     throw toGatewayError(err)
+  } finally {
+    deps.signal?.removeEventListener('abort', abandon)
   }
   return client
 }

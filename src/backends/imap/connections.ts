@@ -54,16 +54,21 @@ export class ImapConnections {
   readonly #budget: LoginBudget
   /** Login attempts in flight per key: concurrent ones with the same credentials share one. */
   readonly #logins = new Map<string, Promise<ImapFlow>>()
+  /** Aborted by close(): logins under way are abandoned rather than waited for. */
+  readonly #closing = new AbortController()
+  readonly #deps: ConnectDeps
 
   constructor (opts: ConnectionsOptions) {
     this.#opts = opts
+    const deps = { ...opts, signal: this.#closing.signal }
+    this.#deps = deps
     const connect = opts.connect ?? openImap
     this.#connect = connect
     this.#budget = opts.loginBudget ?? new LoginBudget()
     const authTtl = opts.authFailureTtlMs ?? 15_000
     const noopAfter = opts.noopAfterMs ?? 10_000
     this.#pool = new KeyedPool<ConnectionSettings, ImapFlow>({
-      create: (settings) => observeLogin(opts.onLogin, connect(settings, opts, (client) => this.#pool.discard(client))),
+      create: (settings) => observeLogin(opts.onLogin, connect(settings, deps, (client) => this.#pool.discard(client))),
       destroy: (client) => closeImap(client, opts.timeoutMs),
       validate: async (client, idleFor) => {
         if (!client.usable) return false
@@ -103,7 +108,7 @@ export class ImapConnections {
     let attempt = this.#logins.get(key)
     const own = attempt === undefined
     if (attempt === undefined) {
-      attempt = this.#budget.run(client, settings.host, () => observeLogin(this.#opts.onLogin, this.#connect(settings, this.#opts, (conn) => this.#pool.discard(conn))))
+      attempt = this.#budget.run(client, settings.host, () => observeLogin(this.#opts.onLogin, this.#connect(settings, this.#deps, (conn) => this.#pool.discard(conn))))
         .catch((err: unknown) => {
           this.#pool.rememberFailure(key, err)
           throw toGatewayError(err)
@@ -156,6 +161,7 @@ export class ImapConnections {
   }
 
   async close (): Promise<void> {
+    this.#closing.abort()
     await this.#pool.close()
   }
 }
