@@ -10,8 +10,8 @@ COPY src ./src
 RUN npm run build
 
 FROM node:lts-slim AS runtime
-# V8 heap settings: the same as package.json's config.nodeArgs (a test checks); see the
-# README's Performance section. Override NODE_OPTIONS to fit a container's memory limit.
+# V8 heap settings: the same as package.json's config.nodeArgs (a test checks); see
+# docs/performance.md. Override NODE_OPTIONS to fit a container's memory limit.
 ENV NODE_ENV=production PORT=3000 \
   NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=512"
 WORKDIR /app
