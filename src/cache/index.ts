@@ -1,10 +1,13 @@
 /**
  * Cache wiring: one CacheStore (Redis when a URL is given, else in-process),
- * the account-scoped sealed API over it, and revocations.
+ * the account-scoped sealed API over it, and revocations (durable: never in
+ * the evictable cache).
  */
 import { silentLogger } from './cache.ts'
 import type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
 import { MemoryStore } from './memory-store.ts'
+import { watchDurability } from './redis-durability.ts'
+import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
 import { createRevocations } from './revocations.ts'
 import type { Revocations } from './revocations.ts'
@@ -41,13 +44,14 @@ export interface Cache {
 
 export function createCache (opts: CacheOptions): Cache {
   const logger = opts.logger ?? silentLogger
-  const store: CacheStore = opts.redisUrl
-    ? new RedisStore({ url: opts.redisUrl, logger })
-    : new MemoryStore({ maxBytes: opts.memoryBytes })
+  const redis = opts.redisUrl ? new RedisStore({ url: opts.redisUrl, logger }) : null
+  const store: CacheStore = redis ?? new MemoryStore({ maxBytes: opts.memoryBytes })
+  if (redis !== null) watchDurability(redis.client, logger)
   return {
     store,
     sealed: createSealedCache(store, opts.secret),
-    revocations: createRevocations(store, opts.secret),
+    // durable state: in Redis where eviction cannot reach it, or this process's own
+    revocations: createRevocations(redis === null ? null : new RedisRevocationList(redis), opts.secret),
     status: () => store.status(),
     close: () => store.close(),
   }

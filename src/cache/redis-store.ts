@@ -40,6 +40,9 @@ export function redisClientOptions (opts: RedisStoreOptions): RedisOptions {
   }
 }
 
+/** One instance: during an outage every call fails with it, no stack captured per call. */
+const NOT_CONNECTED = new Error('redis is not connected (or inside the breaker window)')
+
 export class RedisStore implements CacheStore {
   readonly client: Redis
   readonly #warn: (event: string, err: unknown) => void
@@ -78,34 +81,32 @@ export class RedisStore implements CacheStore {
   }
 
   async get (key: string): Promise<Buffer | null> {
-    if (!this.#usable()) return null
-    try {
-      const value = await this.client.getBuffer(key)
-      this.#ok()
-      return value
-    } catch (err) {
-      this.#fail('redis get failed', err)
-      return null
-    }
+    return await this.strict('redis get failed', c => c.getBuffer(key)).catch(() => null)
   }
 
   async set (key: string, value: Buffer, ttlSeconds: number): Promise<void> {
-    if (!this.#usable()) return
-    try {
-      await this.client.set(key, value, 'EX', normaliseTtl(ttlSeconds))
-      this.#ok()
-    } catch (err) {
-      this.#fail('redis set failed', err)
-    }
+    await this.strict('redis set failed', c => c.set(key, value, 'EX', normaliseTtl(ttlSeconds))).catch(() => {})
   }
 
   async del (key: string): Promise<void> {
-    if (!this.#usable()) return
+    await this.strict('redis del failed', c => c.unlink(key)).catch(() => {})
+  }
+
+  /**
+   * A command whose failure the caller must know about (durable state such as
+   * revocations): it rejects where the cache calls above read a miss. Failures
+   * count for status() and the breaker like any other call, and are logged the
+   * same rate-limited way.
+   */
+  async strict<T> (event: string, command: (client: Redis) => Promise<T>): Promise<T> {
+    if (!this.#usable()) throw NOT_CONNECTED
     try {
-      await this.client.unlink(key)
+      const value = await command(this.client)
       this.#ok()
+      return value
     } catch (err) {
-      this.#fail('redis del failed', err)
+      this.#fail(event, err)
+      throw err
     }
   }
 

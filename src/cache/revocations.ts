@@ -2,22 +2,40 @@
  * Token revocations (DELETE /v1/sessions/current), kept until the token's own
  * expiry.
  *
- * Written to the CacheStore (Redis → every instance sees them) and to an
- * in-process list. The local list is always consulted, so the instance that
- * revoked keeps refusing the token while Redis is down, and with the memory
- * store a revocation never falls to the byte-bounded LRU's eviction.
- * Limitation: while Redis is down, a token revoked on ANOTHER instance is not
- * known here; it is refused again as soon as Redis is back.
+ * One small interface, Revocations (the core's RevocationStore), over two layers:
+ * - the shared list every instance reads (Redis: redis-revocations.ts). A
+ *   revocation resolves only once it is stored there; when it cannot be
+ *   stored, revoke() rejects and the caller says so (503: the client retries),
+ *   so a revocation is never acknowledged and then lost;
+ * - an in-process list of what this instance revoked, consulted first: it
+ *   keeps refusing those tokens even while the shared list is unreachable,
+ *   and without Redis it is the only list (an in-process cache is one
+ *   instance's state anyway).
+ * A read that cannot reach the shared list counts as "not revoked there": the
+ * gateway keeps serving while Redis is away (docs/security.md says what that
+ * means). A client-side cache of the shared list would be one more layer
+ * behind the same interface.
  */
 import { LRUCache } from 'lru-cache'
-import type { CacheStore } from './cache.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
 import { globalKey } from './keys.ts'
 
 export interface Revocations {
-  /** `expiresAt`: the token's expiry (ms since epoch, or a Date; Unix seconds are recognised). */
+  /**
+   * `expiresAt`: the token's expiry (ms since epoch, or a Date; Unix seconds
+   * are recognised). Resolves once every instance will see the revocation;
+   * rejects when it could not be stored.
+   */
   revoke: (tokenId: string, expiresAt: number | Date) => Promise<void>
   isRevoked: (tokenId: string) => Promise<boolean>
+}
+
+/** The list shared by every instance. Members are keyed HMACs of token ids. */
+export interface SharedRevocationList {
+  /** Keeps `member` until `untilMs` (ms since epoch); rejects when it was not stored. */
+  add: (member: string, untilMs: number) => Promise<void>
+  /** True when `member` is listed and not expired; rejects when the list cannot be read. */
+  has: (member: string) => Promise<boolean>
 }
 
 export interface RevocationOptions {
@@ -27,20 +45,19 @@ export interface RevocationOptions {
   slackSeconds?: number
 }
 
-const MARK = Buffer.from('1')
-
-export function createRevocations (store: CacheStore, secret: Buffer, opts: RevocationOptions = {}): Revocations {
-  const slack = opts.slackSeconds ?? 60
+/** `shared` null: no shared list (in-process cache), the local list is the store. */
+export function createRevocations (shared: SharedRevocationList | null, secret: Buffer, opts: RevocationOptions = {}): Revocations {
+  const slackMs = (opts.slackSeconds ?? 60) * 1000
   const local = new ExpiringMap<true>(opts.maxLocal ?? 1_000_000)
-  // The key is an HMAC: memoised for the tokens in use (one lookup per request).
-  const keys = new LRUCache<string, string>({ max: 10_000 })
-  const keyOf = (tokenId: string): string => {
-    let key = keys.get(tokenId)
-    if (key === undefined) {
-      key = globalKey(secret, 'rev', tokenId)
-      keys.set(tokenId, key)
+  // The member is an HMAC: memoised for the tokens in use (one lookup per request).
+  const members = new LRUCache<string, string>({ max: 10_000 })
+  const memberOf = (tokenId: string): string => {
+    let member = members.get(tokenId)
+    if (member === undefined) {
+      member = globalKey(secret, 'rev', tokenId)
+      members.set(tokenId, member)
     }
-    return key
+    return member
   }
 
   return {
@@ -51,16 +68,19 @@ export function createRevocations (store: CacheStore, secret: Buffer, opts: Revo
       if (expiry < 1e11) expiry *= 1000
       // An expired token is refused anyway: nothing to remember.
       if (!Number.isFinite(expiry) || expiry <= Date.now()) return
-      const ttl = Math.ceil((expiry - Date.now()) / 1000) + slack
-      const key = keyOf(tokenId)
-      local.set(key, true, ttl * 1000)
-      await store.set(key, MARK, ttl)
+      const until = expiry + slackMs
+      const member = memberOf(tokenId)
+      // Shared first: a revocation that was refused (503) must stay repeatable
+      // here, so it is not remembered locally either.
+      await shared?.add(member, until)
+      local.set(member, true, until - Date.now())
     },
 
     async isRevoked (tokenId) {
-      const key = keyOf(tokenId)
-      if (local.has(key)) return true
-      return (await store.get(key)) !== null
+      const member = memberOf(tokenId)
+      if (local.has(member)) return true
+      if (shared === null) return false
+      return await shared.has(member).catch(() => false)
     },
   }
 }

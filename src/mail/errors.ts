@@ -18,12 +18,13 @@ export const ERRORS = {
   internal: { status: 500, title: 'Internal error' },
   'upstream-unavailable': { status: 502, title: 'Mail server unavailable' },
   'upstream-timeout': { status: 504, title: 'Mail server timeout' },
+  unavailable: { status: 503, title: 'Temporarily unavailable' },
 } as const satisfies Record<string, { status: number, title: string }>
 
 export type ErrorCode = keyof typeof ERRORS
 
 export interface GatewayErrorOptions {
-  /** Seconds, sent as Retry-After (429, 409). */
+  /** Seconds, sent as Retry-After (429, 409, 503). */
   retryAfter?: number
   cause?: unknown
 }

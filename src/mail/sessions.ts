@@ -12,10 +12,18 @@ import type { Caller, CreateSessionInput, SessionGrant } from './service-types.t
 import type { TokenClaims, TokenSealer } from './tokens.ts'
 import type { Account, Capabilities, ConnectionSettings, Protocol, Security } from './types.ts'
 
+/**
+ * Where revocations live (src/cache). `revoke` resolves only once every
+ * instance will see the revocation and rejects otherwise; `isRevoked` never
+ * rejects.
+ */
 export interface RevocationStore {
   revoke: (tokenId: string, expiresAt: number) => Promise<void>
   isRevoked: (tokenId: string) => Promise<boolean>
 }
+
+/** Seconds a client is told to wait before repeating a revocation that could not be stored. */
+const REVOKE_RETRY_AFTER = 2
 
 const DEFAULT_PORTS: Record<Protocol, Record<Security, number>> = {
   imap: { tls: 993, starttls: 143, none: 143 },
@@ -121,8 +129,13 @@ export class Sessions {
     return { tokenId: claims.jti, expiresAt: claims.exp, account, ctx: { accountId: account.id, settings: claims.settings } }
   }
 
+  /** Acknowledged only once stored where every instance sees it: else 503, and the client repeats it. */
   async revoke (caller: Caller): Promise<void> {
-    await this.revocations.revoke(caller.tokenId, caller.expiresAt)
+    try {
+      await this.revocations.revoke(caller.tokenId, caller.expiresAt)
+    } catch (err) {
+      throw new GatewayError('unavailable', 'the revocation could not be stored where every gateway instance sees it; repeat the request', { retryAfter: REVOKE_RETRY_AFTER, cause: err })
+    }
     await this.backends[caller.account.protocol].release(caller.ctx.settings)
   }
 }

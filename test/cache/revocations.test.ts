@@ -1,14 +1,19 @@
 /**
- * Revocations on both backends; across two gateway instances sharing Redis;
- * and while Redis is down (the revoking instance still refuses the token).
+ * Revocations with and without a shared list; across gateway instances sharing
+ * Redis; while Redis is down (a revocation that cannot be shared is refused,
+ * never acknowledged and lost); and under Redis memory pressure (eviction
+ * cannot drop one).
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { MemoryStore } from '../../src/cache/memory-store.ts'
+import { Redis } from 'ioredis'
+import { RedisRevocationList } from '../../src/cache/redis-revocations.ts'
+import type { RedisStore } from '../../src/cache/redis-store.ts'
 import { createRevocations } from '../../src/cache/revocations.ts'
-import { connectedRedisStore, startRedis, storeFactories, waitFor } from './helpers.ts'
+import type { Revocations } from '../../src/cache/revocations.ts'
+import { connectedRedisStore, startRedis, waitFor } from './helpers.ts'
 import type { TestRedis } from './helpers.ts'
 
 const secret = randomBytes(32)
@@ -16,12 +21,28 @@ let redis: TestRedis
 before(async () => { redis = await startRedis() })
 after(async () => { await redis.stop() })
 
-for (const factory of storeFactories(() => redis.url)) {
-  describe(`revocations (${factory.name})`, () => {
+/** One gateway instance's revocations over Redis. */
+async function instance (url: string, opts: { slackSeconds?: number } = {}): Promise<{ rev: Revocations, store: RedisStore }> {
+  const store = await connectedRedisStore(url)
+  return { rev: createRevocations(new RedisRevocationList(store), secret, opts), store }
+}
+
+const kinds: Array<{ name: string, make: (opts?: { slackSeconds?: number }) => Promise<{ rev: Revocations, close: () => Promise<void> }> }> = [
+  { name: 'in-process', make: async (opts) => ({ rev: createRevocations(null, secret, opts), close: async () => {} }) },
+  {
+    name: 'redis',
+    make: async (opts) => {
+      const { rev, store } = await instance(redis.url, opts)
+      return { rev, close: () => store.close() }
+    },
+  },
+]
+
+for (const kind of kinds) {
+  describe(`revocations (${kind.name})`, () => {
     test('a revoked token is revoked, others are not; an already expired token needs no entry', async () => {
-      const store = await factory.make()
+      const { rev, close } = await kind.make()
       try {
-        const rev = createRevocations(store, secret)
         const t1 = randomUUID()
         const t2 = randomUUID()
         assert.equal(await rev.isRevoked(t1), false)
@@ -31,99 +52,110 @@ for (const factory of storeFactories(() => redis.url)) {
         await rev.revoke(t2, new Date(Date.now() - 1000))
         assert.equal(await rev.isRevoked(t2), false)
       } finally {
-        await store.close()
+        await close()
       }
     })
 
     test('the entry lasts until the token expiry (plus slack), then goes', async () => {
-      const store = await factory.make()
+      const { rev, close } = await kind.make({ slackSeconds: 0 })
       try {
-        const rev = createRevocations(store, secret, { slackSeconds: 0 })
         const t = randomUUID()
         await rev.revoke(t, Date.now() + 1000)
         assert.equal(await rev.isRevoked(t), true)
         await sleep(1400)
         assert.equal(await rev.isRevoked(t), false)
       } finally {
-        await store.close()
+        await close()
       }
     })
   })
 }
 
 describe('revocations across instances', () => {
-  test('two gateway instances sharing Redis: a revocation on one is honoured by the other', async () => {
-    const storeA = await connectedRedisStore(redis.url)
-    const storeB = await connectedRedisStore(redis.url)
+  test('two gateway instances sharing Redis: a revocation on one is honoured by the other, and by one started later', async () => {
+    const a = await instance(redis.url)
+    const b = await instance(redis.url)
     try {
-      const a = createRevocations(storeA, secret)
-      const b = createRevocations(storeB, secret)
       const t = randomUUID()
-      assert.equal(await b.isRevoked(t), false)
-      await a.revoke(t, Date.now() + 600_000)
-      assert.equal(await b.isRevoked(t), true)
-      // A third instance started later (e.g. after a deploy) sees it too.
-      const storeC = await connectedRedisStore(redis.url)
+      assert.equal(await b.rev.isRevoked(t), false)
+      await a.rev.revoke(t, Date.now() + 600_000)
+      assert.equal(await b.rev.isRevoked(t), true)
+      const c = await instance(redis.url)
       try {
-        assert.equal(await createRevocations(storeC, secret).isRevoked(t), true)
+        assert.equal(await c.rev.isRevoked(t), true)
       } finally {
-        await storeC.close()
+        await c.store.close()
       }
     } finally {
-      await storeA.close()
-      await storeB.close()
+      await a.store.close()
+      await b.store.close()
     }
   })
 
-  test('memory stores are per instance: only the revoking instance knows', async () => {
-    const a = createRevocations(new MemoryStore({ maxBytes: 1 << 20 }), secret)
-    const b = createRevocations(new MemoryStore({ maxBytes: 1 << 20 }), secret)
+  test('in-process revocations are per instance: only the revoking instance knows', async () => {
+    const a = createRevocations(null, secret)
+    const b = createRevocations(null, secret)
     const t = randomUUID()
     await a.revoke(t, Date.now() + 60_000)
     assert.equal(await a.isRevoked(t), true)
     assert.equal(await b.isRevoked(t), false)
   })
 
-  test('a revocation survives memory-store eviction pressure', async () => {
-    const store = new MemoryStore({ maxBytes: 16 * 1024 })
-    const rev = createRevocations(store, secret)
-    const t = randomUUID()
-    await rev.revoke(t, Date.now() + 60_000)
-    for (let i = 0; i < 100; i++) await store.set(`filler${i}`, randomBytes(1024), 60)
-    assert.equal(await rev.isRevoked(t), true)
+  test('Redis down: revoke() rejects (never acknowledged unshared); what this instance revoked before stays refused', async () => {
+    const own = await startRedis()
+    const a = await instance(own.url)
+    const b = await instance(own.url)
+    try {
+      const earlier = randomUUID()
+      await a.rev.revoke(earlier, Date.now() + 600_000)
+      await own.kill()
+      const during = randomUUID()
+      await assert.rejects(a.rev.revoke(during, Date.now() + 600_000))
+      assert.equal(await a.rev.isRevoked(earlier), true, 'local list while Redis is down')
+      assert.equal(await a.rev.isRevoked(during), false, 'a refused revocation is not half-done: the client repeats it')
+      await own.restart()
+      await waitFor(() => a.store.status().status === 'ok' && b.store.status().status === 'ok', 10_000, 'both reconnected')
+      // the client repeats the refused revocation: now every instance sees it
+      await a.rev.revoke(during, Date.now() + 600_000)
+      assert.equal(await b.rev.isRevoked(during), true)
+    } finally {
+      await a.store.close()
+      await b.store.close()
+      await own.stop()
+    }
   })
 
-  test('Redis down: the revoking instance still refuses the token; after recovery, others see earlier revocations', async () => {
-    const storeA = await connectedRedisStore(redis.url)
-    const storeB = await connectedRedisStore(redis.url)
+  test('Redis at its memory limit under volatile-lru: cache entries are evicted, revocations are not', async () => {
+    const own = await startRedis()
+    const admin = new Redis(own.url)
+    const a = await instance(own.url)
     try {
-      const a = createRevocations(storeA, secret)
-      const b = createRevocations(storeB, secret)
-      const before = randomUUID()
-      await a.revoke(before, Date.now() + 600_000)
-      await redis.kill()
-      const during = randomUUID()
-      await a.revoke(during, Date.now() + 600_000)
-      assert.equal(await a.isRevoked(during), true, 'local fallback while Redis is down')
-      assert.equal(await a.isRevoked(before), true)
-      await redis.restart()
-      await waitFor(() => storeB.status().status === 'ok', 10_000, 'instance B reconnected')
-      // Redis here runs without persistence, so `before` was lost with the kill;
-      // a revocation made after recovery reaches B again.
-      const afterRecovery = randomUUID()
-      await waitFor(() => storeA.status().status === 'ok', 10_000, 'instance A reconnected')
-      await a.revoke(afterRecovery, Date.now() + 600_000)
-      assert.equal(await b.isRevoked(afterRecovery), true)
-      assert.equal(await a.isRevoked(during), true)
+      await admin.config('SET', 'maxmemory', String(4 * 1024 * 1024))
+      await admin.config('SET', 'maxmemory-policy', 'volatile-lru')
+      const revoked = Array.from({ length: 20 }, () => randomUUID())
+      for (const t of revoked) await a.rev.revoke(t, Date.now() + 600_000)
+      // cache traffic far beyond maxmemory, every entry with a TTL as the cache writes them
+      const filler = randomBytes(16 * 1024)
+      for (let i = 0; i < 1000; i++) await a.store.set(`mg:v1:{filler}:msg:${i}`, filler, 600)
+      const info = await admin.info('stats')
+      assert.ok(Number(/evicted_keys:(\d+)/.exec(info)?.[1]) > 0, 'Redis did evict')
+      // a fresh instance: no local list, only what Redis kept
+      const fresh = await instance(own.url)
+      try {
+        for (const t of revoked) assert.equal(await fresh.rev.isRevoked(t), true)
+      } finally {
+        await fresh.store.close()
+      }
     } finally {
-      await storeA.close()
-      await storeB.close()
+      admin.disconnect()
+      await a.store.close()
+      await own.stop()
     }
   })
 })
 
 test('an expiry given in Unix seconds is not mistaken for an expired token', async () => {
-  const rev = createRevocations(new MemoryStore({ maxBytes: 1 << 20 }), secret)
+  const rev = createRevocations(null, secret)
   const t = randomUUID()
   await rev.revoke(t, Math.floor(Date.now() / 1000) + 600)
   assert.equal(await rev.isRevoked(t), true)

@@ -1,9 +1,11 @@
 /**
- * Scans a whole Redis database for leaks: every key must have a TTL, and no
- * key or value may contain any of the given needles in clear. Reusable by
+ * Scans a whole Redis database for leaks: every key must have a TTL (but the
+ * durable state under `mg:v1:state:`, which must not have one), and no key or
+ * value may contain any of the given needles in clear. Reusable by
  * end-to-end tests (run the gateway against Redis, then scan).
  */
 import { Redis } from 'ioredis'
+import { STATE_PREFIX } from '../../src/cache/redis-revocations.ts'
 
 export interface ScanReport {
   keys: string[]
@@ -26,7 +28,8 @@ export async function scanRedis (url: string, needles: readonly string[]): Promi
     } while (cursor !== '0')
     for (const key of keys) {
       const ttl = await client.ttl(key)
-      if (ttl < 0) problems.push(`key without TTL (${ttl}): ${key}`)
+      const durable = key.startsWith(STATE_PREFIX)
+      if (durable ? ttl !== -1 : ttl < 0) problems.push(`${durable ? 'durable key with' : 'key without'} TTL (${ttl}): ${key}`)
       const keyBytes = Buffer.from(key, 'utf8')
       const type = await client.type(key)
       const value = type === 'string' ? await client.getBuffer(key) : await client.dumpBuffer(key)

@@ -157,6 +157,31 @@ for (const backend of ['memory', 'redis'] as const) {
           assert.equal((await second.get('/v1/account', token)).statusCode, 401)
         } finally { await second.close() }
       })
+
+      it('a revocation while Redis is down is refused with 503 (never a 204 that other instances miss); repeated later it holds', async () => {
+        const second = await startGateway({ env: { REDIS_URL: redis!.url } })
+        try {
+          const user = await gw.env.dovecot.createUser('revoke-down')
+          const { token } = await gw.login(user)
+          const revoke = async (): Promise<Awaited<ReturnType<typeof gw.app.inject>>> =>
+            await gw.app.inject({ method: 'DELETE', url: '/v1/sessions/current', headers: { authorization: `Bearer ${token}` } })
+          await redis!.kill()
+          const refused = await revoke()
+          assert.equal(refused.statusCode, 503, refused.body)
+          assert.equal((await gw.get('/v1/account', token)).statusCode, 200, 'refused, so not revoked: the client repeats it')
+          assert.match(String(refused.headers['content-type']), /^application\/problem\+json/)
+          assert.equal(refused.json().code, 'unavailable')
+          assert.ok(Number(refused.headers['retry-after']) > 0)
+          await redis!.restart()
+          let res = await revoke()
+          for (let i = 0; i < 50 && res.statusCode === 503; i++) {
+            await sleep(200)
+            res = await revoke()
+          }
+          assert.equal(res.statusCode, 204, res.body)
+          assert.equal((await second.get('/v1/account', token)).statusCode, 401)
+        } finally { await second.close() }
+      })
     }
   })
 }

@@ -37,6 +37,7 @@ const expected: Record<ErrorCode, number> = {
   internal: 500,
   'upstream-unavailable': 502,
   'upstream-timeout': 504,
+  unavailable: 503,
 }
 
 test('the status table covers the whole catalogue', () => {
