@@ -54,11 +54,21 @@ function parseRules (entries: string[]): Rules {
   return rules
 }
 
+/**
+ * An IPv6 address that carries an IPv4 one is judged (and dialled) as that
+ * IPv4 address: IPv4-mapped ::ffff:0:0/96 (::ffff:10.0.0.1), and the
+ * deprecated IPv4-compatible ::/96 (::7f00:1 is 127.0.0.1, ::a9fe:a9fe the
+ * metadata address), which ipaddr.js calls plain unicast. :: and ::1 stay
+ * IPv6 (unspecified, loopback).
+ */
 function normalise (address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const parsed = ipaddr.parse(address)
-  // ::ffff:10.0.0.1 must be judged as 10.0.0.1
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    return (parsed as ipaddr.IPv6).toIPv4Address()
+  if (parsed.kind() === 'ipv4') return parsed
+  const v6 = parsed as ipaddr.IPv6
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address()
+  const p = v6.parts
+  if (p.slice(0, 6).every(x => x === 0) && (p[6] !== 0 || (p[7] ?? 0) > 1)) {
+    return ipaddr.fromByteArray(v6.toByteArray().slice(12)) as ipaddr.IPv4
   }
   return parsed
 }

@@ -13,6 +13,7 @@ const dns = fakeDns({
   'rebind.example.com': ['93.184.216.34', '10.0.0.5'],
   'local.example.com': ['127.0.0.1'],
   'mapped.example.com': ['::ffff:192.168.1.1'],
+  'compat.example.com': ['::a9fe:a9fe'],
   'imap.corp.example': ['10.1.2.3'],
   'corp.example': ['10.1.2.4'],
 })
@@ -28,6 +29,13 @@ describe('host guard without an allow-list', () => {
     for (const host of ['127.0.0.1', 'local.example.com', '10.0.0.1', '192.168.0.10', '169.254.169.254', '::1', '[::1]', 'fe80::1', 'mapped.example.com', '0.0.0.0', '100.64.0.1']) {
       await assert.rejects(guard(host), { code: 'host-not-allowed' }, host)
     }
+  })
+
+  it('judges IPv4-compatible IPv6 (::/96) as the IPv4 address it carries, and dials that', async () => {
+    for (const host of ['::7f00:1', '[::7f00:1]', '::a9fe:a9fe', '::a00:1', '::127.0.0.1', 'compat.example.com']) {
+      await assert.rejects(guard(host), { code: 'host-not-allowed' }, host)
+    }
+    assert.deepEqual(await guard('::5db8:d822'), { host: '::5db8:d822', address: '93.184.216.34', family: 4 })
   })
 
   it('refuses a name when any of its answers is private (rebinding)', async () => {
