@@ -6,6 +6,7 @@
  * POP3 the last UIDL) — never an offset or a sequence number.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { decodeBase64url } from '../util/base64url.ts'
 import { GatewayError } from './errors.ts'
 import type { MessageFilter } from './types.ts'
 
@@ -52,9 +53,8 @@ export class CursorCodec {
 
   decode (scope: CursorScope, cursor: string): string {
     const bad = (): never => { throw new GatewayError('bad-request', 'malformed or foreign cursor') }
-    if (cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) bad()
-    const raw = Buffer.from(cursor, 'base64url')
-    if (raw.length <= MAC_BYTES) bad()
+    const raw = cursor.length > 2048 ? null : decodeBase64url(cursor)
+    if (raw === null || raw.length <= MAC_BYTES) return bad()
     const mac = raw.subarray(0, MAC_BYTES)
     const data = raw.subarray(MAC_BYTES)
     if (!timingSafeEqual(mac, this.#mac(data))) bad()

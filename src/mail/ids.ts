@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { MessageKey } from './backend.ts'
+import { decodeBase64url } from '../util/base64url.ts'
 import { GatewayError } from './errors.ts'
 import type { Protocol } from './types.ts'
 
@@ -76,11 +77,8 @@ export function encodeMessageId (accountId: string, key: MessageKey): string {
 
 /** Decode and check an id: malformed → bad-request; another account's → not-found. */
 function open (id: string, accountId: string, what: string): { kind: number, body: Buffer } {
-  if (id.length === 0 || id.length > MAX_ID_CHARS || !/^[A-Za-z0-9_-]+$/.test(id)) {
-    throw new GatewayError('bad-request', `malformed ${what} id`)
-  }
-  const buf = Buffer.from(id, 'base64url')
-  if (buf.length < 2 + TAG_BYTES || buf[0] !== VERSION) throw new GatewayError('bad-request', `malformed ${what} id`)
+  const buf = id.length > MAX_ID_CHARS ? null : decodeBase64url(id)
+  if (buf === null || buf.length < 2 + TAG_BYTES || buf[0] !== VERSION) throw new GatewayError('bad-request', `malformed ${what} id`)
   if (!buf.subarray(2, 2 + TAG_BYTES).equals(tagOf(accountId))) {
     throw new GatewayError('not-found', `no such ${what} in this account`)
   }

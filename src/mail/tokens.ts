@@ -7,6 +7,7 @@
  *   token = "mgw1." base64url( iv(12) | ciphertext | tag(16) )
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { decodeBase64url } from '../util/base64url.ts'
 import { GatewayError } from './errors.ts'
 import type { Capabilities, ConnectionSettings } from './types.ts'
 
@@ -51,8 +52,9 @@ export class TokenSealer {
   open (token: string, now = Date.now()): TokenClaims {
     const fail = (why: string): never => { throw new GatewayError('unauthorized', why) }
     if (!token.startsWith(PREFIX) || token.length > MAX_TOKEN_CHARS) fail('malformed token')
-    const raw = Buffer.from(token.slice(PREFIX.length), 'base64url')
-    if (raw.length < 12 + 16 + 2) fail('malformed token')
+    // only the text seal() writes: one token, one spelling
+    const raw = decodeBase64url(token.slice(PREFIX.length))
+    if (raw === null || raw.length < 12 + 16 + 2) return fail('malformed token')
     let claims: TokenClaims
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12))

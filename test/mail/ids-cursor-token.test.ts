@@ -7,6 +7,17 @@ import { bearerToken } from '../../src/http/auth.ts'
 import { SESSION_LIMITS, validateSessionInput } from '../../src/mail/sessions.ts'
 import { MAX_TOKEN_CHARS, TokenSealer } from '../../src/mail/tokens.ts'
 import type { ConnectionSettings } from '../../src/mail/types.ts'
+import { decodeBase64url } from '../../src/util/base64url.ts'
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** Other spellings Node's decoder reads as the same bytes: padding, `+/`, a stray bit in the last character. */
+function respellings (text: string): string[] {
+  const out = [`${text}=`, `${text}==`, text.replace(/-/g, '+').replace(/_/g, '/')]
+  if (text.length % 4 !== 0) out.push(text.slice(0, -1) + B64URL[B64URL.indexOf(text.at(-1)!) | 1])
+  const bytes = Buffer.from(text, 'base64url')
+  return out.filter(t => t !== text && Buffer.from(t, 'base64url').equals(bytes))
+}
 
 const alice = accountIdOf({ protocol: 'imap', host: 'Mail.Example.com', port: 993, username: 'alice' })
 const bob = accountIdOf({ protocol: 'imap', host: 'mail.example.com', port: 993, username: 'bob' })
@@ -50,6 +61,41 @@ describe('ids', () => {
     }
     const pop = encodeMessageId(alice, { mailbox: 'INBOX', validity: null, key: 'x' })
     assert.throws(() => decodeMessageId(alice, 'imap', pop), { code: 'bad-request' })
+  })
+})
+
+describe('canonical base64url only', () => {
+  it('a token, an id and a cursor are refused in any other spelling of the same bytes', () => {
+    const sealer = new TokenSealer(randomBytes(32))
+    const settings: ConnectionSettings = { protocol: 'imap', host: 'h', port: 993, security: 'tls', username: 'u', password: 'p' }
+    let token = ''
+    // until the text has a - or _ (to respell as + or /) and a partial last group (stray bits)
+    while (!/[-_]/.test(token) || (token.length - 5) % 4 === 0) token = sealer.seal(settings, { mailboxes: true, keywords: true, search: true, move: true, idle: true }, 60).token
+    const spellings = respellings(token.slice(5))
+    assert.equal(spellings.length, 4)
+    assert.equal(sealer.open(token).settings.username, 'u')
+    for (const t of spellings) assert.throws(() => sealer.open(`mgw1.${t}`), { code: 'unauthorized' }, t.slice(-8))
+
+    let path = 'INBOX'
+    while (!/[-_]/.test(encodeMailboxId(alice, path)) || encodeMailboxId(alice, path).length % 4 === 0) path += '/ü?'
+    const id = encodeMailboxId(alice, path)
+    assert.equal(decodeMailboxId(alice, id), path)
+    for (const t of respellings(id)) assert.throws(() => decodeMailboxId(alice, t), { code: 'bad-request' }, t.slice(-8))
+
+    const codec = new CursorCodec(randomBytes(32))
+    const scope = { accountId: alice, mailbox: 'INBOX', filter: {} }
+    let position = 1
+    while (!/[-_]/.test(codec.encode(scope, String(position))) || codec.encode(scope, String(position)).length % 4 === 0) position++
+    const cursor = codec.encode(scope, String(position))
+    for (const t of respellings(cursor)) assert.throws(() => codec.decode(scope, t), { code: 'bad-request' }, t.slice(-8))
+  })
+
+  it('decodeBase64url: canonical texts only', () => {
+    for (const n of [0, 1, 2, 3, 4, 31, 32, 33]) {
+      const bytes = randomBytes(n)
+      assert.deepEqual(decodeBase64url(bytes.toString('base64url')), bytes)
+    }
+    for (const bad of ['A', 'AB', 'AA==', 'A+B/', 'AA AA', 'QR', 'QUF']) assert.equal(decodeBase64url(bad), null, bad)
   })
 })
 
