@@ -24,14 +24,15 @@ function encodeRfc5987 (value: string): string {
 
 /**
  * `attachment; filename="<ascii fallback>"; filename*=UTF-8''<pct-encoded>` (RFC 6266).
- * Path separators, quotes, backslashes and control characters never survive.
+ * Path separators, backslashes and control characters never survive; a quote
+ * survives only percent-encoded in `filename*` (RFC 8187), the fallback has `_`.
  */
 export function contentDisposition (filename: string | null): string {
   if (filename === null) return 'attachment'
   // eslint-disable-next-line no-control-regex
-  const clean = filename.replace(/[\u0000-\u001f\u007f/\\]/g, '_').replace(/"/g, "'").trim().slice(0, 255)
+  const clean = filename.replace(/[\u0000-\u001f\u007f/\\]/g, '_').trim().slice(0, 255)
   if (clean === '') return 'attachment'
-  const ascii = clean.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '_').replace(/'/g, '_')
+  const ascii = clean.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '_').replace(/["']/g, '_')
   const fallback = `attachment; filename="${ascii}"`
   return ascii === clean ? fallback : `${fallback}; filename*=UTF-8''${encodeRfc5987(clean)}`
 }

@@ -47,7 +47,10 @@ test('contentDisposition: ASCII names stay plain; hostile characters never survi
   assert.equal(contentDisposition(null), 'attachment')
   assert.equal(contentDisposition('report.pdf'), 'attachment; filename="report.pdf"')
   assert.equal(contentDisposition('a"b\r\nSet-Cookie: x.txt'),
-    'attachment; filename="a_b__Set-Cookie: x.txt"; filename*=UTF-8\'\'a%27b__Set-Cookie%3A%20x.txt')
+    'attachment; filename="a_b__Set-Cookie: x.txt"; filename*=UTF-8\'\'a%22b__Set-Cookie%3A%20x.txt')
+  // a quote is part of the name: kept, percent-encoded (RFC 8187), not turned into another character
+  assert.equal(contentDisposition('the "final" one.pdf'),
+    'attachment; filename="the _final_ one.pdf"; filename*=UTF-8\'\'the%20%22final%22%20one.pdf')
   const evil = contentDisposition('../../etc/passwd\\x')
   assert.doesNotMatch(evil, /[/\\]/)
   const cjk = contentDisposition('報告.pdf')
