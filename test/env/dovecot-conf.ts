@@ -49,6 +49,8 @@ log_path = ${info.logFile}
 info_log_path = ${info.logFile}
 verbose_proctitle = yes
 auth_verbose = yes
+# every ID field a client sends is logged ("ID sent: …"): tests read what the gateway says of itself
+imap_id_log = *
 shutdown_clients = yes
 
 ssl = yes

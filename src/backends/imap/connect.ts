@@ -19,6 +19,7 @@ import type { Logger } from 'pino'
 import type { ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import { trustContext } from '../../net/tls-trust.ts'
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../../version.ts'
 import { withDeadline } from '../deadline.ts'
 import { GatewayError } from '../../mail/errors.ts'
 import { toGatewayError } from './errors.ts'
@@ -67,6 +68,13 @@ export function imapLogger (logger: Logger | undefined): ImapLoggerWithLevels | 
   }
 }
 
+/**
+ * The IMAP ID (RFC 2971) the gateway sends: its own name and version. imapflow
+ * fills in its own version, vendor and support URL for whatever is not given;
+ * an empty value is left out of the command.
+ */
+export const CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION, vendor: '', 'support-url': '' }
+
 function tlsOptions (tlsCa: Buffer | null): ConnectionOptions {
   return { rejectUnauthorized: true, secureContext: trustContext(tlsCa) }
 }
@@ -85,7 +93,7 @@ export async function buildOptions (settings: ConnectionSettings, deps: ConnectD
     tls: tlsOptions(deps.tlsCa),
     auth,
     logger: imapLogger(deps.logger),
-    clientInfo: { name: 'mail-gateway' },
+    clientInfo: CLIENT_INFO,
     disableAutoIdle: true,
     connectionTimeout: deps.timeoutMs,
     greetingTimeout: deps.timeoutMs,
