@@ -7,6 +7,7 @@
  */
 import { GatewayError } from './errors.ts'
 import type { MessageFilter } from './types.ts'
+import { wireSafe } from './wire-safe.ts'
 
 export interface WireFilter {
   unread?: boolean | null
@@ -45,7 +46,7 @@ function date (name: string, raw: string): Date {
 
 function text (name: string, raw: string): string {
   if (raw.length < 1 || raw.length > MAX_FILTER_TEXT) throw new GatewayError('bad-request', `filter ${name} must be 1–${MAX_FILTER_TEXT} characters`)
-  return raw
+  return wireSafe(`filter ${name}`, raw)
 }
 
 export function parseMessageFilter (input: WireFilter | null | undefined): MessageFilter {

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto'
 import type { MessageKey } from './backend.ts'
 import { decodeBase64url } from '../util/base64url.ts'
 import { GatewayError } from './errors.ts'
+import { wireSafe } from './wire-safe.ts'
 import type { Protocol } from './types.ts'
 
 const VERSION = 1
@@ -88,7 +89,7 @@ function open (id: string, accountId: string, what: string): { kind: number, bod
 export function decodeMailboxId (accountId: string, id: string): string {
   const { kind, body } = open(id, accountId, 'mailbox')
   if (kind !== KIND_MAILBOX || body.length === 0) throw new GatewayError('bad-request', 'malformed mailbox id')
-  return body.toString('utf8')
+  return wireSafe('the mailbox name of mailboxId', body.toString('utf8'))
 }
 
 export function decodeMessageId (accountId: string, protocol: Protocol, id: string): MessageKey {
@@ -97,11 +98,11 @@ export function decodeMessageId (accountId: string, protocol: Protocol, id: stri
     return {
       validity: String(body.readUInt32BE(0)),
       key: String(body.readUInt32BE(4)),
-      mailbox: body.subarray(8).toString('utf8'),
+      mailbox: wireSafe('the mailbox name of messageId', body.subarray(8).toString('utf8')),
     }
   }
   if (kind === KIND_POP3_MESSAGE && protocol === 'pop3' && body.length > 0) {
-    return { mailbox: 'INBOX', validity: null, key: body.toString('utf8') }
+    return { mailbox: 'INBOX', validity: null, key: wireSafe('the UIDL of messageId', body.toString('utf8')) }
   }
   throw new GatewayError('bad-request', 'malformed message id')
 }

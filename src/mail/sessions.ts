@@ -11,6 +11,7 @@ import type { LoginThrottle } from './login-throttle.ts'
 import type { Caller, CreateSessionInput, SessionGrant } from './service-types.ts'
 import type { TokenClaims, TokenSealer } from './tokens.ts'
 import type { Account, Capabilities, ConnectionSettings, Protocol, Security } from './types.ts'
+import { wireSafe } from './wire-safe.ts'
 
 /**
  * Where revocations live (src/cache). `revoke` resolves only once every
@@ -49,7 +50,7 @@ const MAX_SETTINGS_BYTES = 7680
 function str (value: unknown, name: keyof typeof SESSION_LIMITS): string {
   const max = SESSION_LIMITS[name]
   if (typeof value !== 'string' || value.length === 0 || value.length > max) bad(`${name} must be a string of 1–${max} characters`)
-  return value as string
+  return wireSafe(name, value as string)
 }
 
 /**
