@@ -43,6 +43,7 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     timeoutMs: config.upstreamTimeoutMs,
     maxPerAccount: config.imapMaxPerAccount,
     maxTotal: config.imapMaxTotal,
+    maxAgeMs: config.imapConnectionMaxAgeMs,
     parseBudget,
     loginBudget,
     onLogin: onLogin.imap,

@@ -2,7 +2,8 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -204,4 +205,21 @@ test('idle connections are logged out after idleMs', async () => {
   }
   await env.dovecot.waitForConnections(user.username, n => n === 0)
   await waitFor(() => backend.stats().total === 0, 5000, 'the pool to count the connection gone')
+})
+
+test('a connection logged in longer than maxAgeMs is not reused: the next request logs in again, so a changed password cuts it off', async () => {
+  const { backend } = fresh({ maxAgeMs: 1000 })
+  const { user, settings, ctx } = await newAccount('pool-age')
+  await backend.login(settings)
+  await backend.listMailboxes(ctx)
+  assert.equal(await env.dovecot.loginCount(user.username, 'imap'), 1, 'reused while young')
+  await sleep(1100)
+  await backend.listMailboxes(ctx)
+  assert.equal(await env.dovecot.loginCount(user.username, 'imap'), 2, 'logged in again once aged')
+  // the password changes on the server (Dovecot re-reads the passwd-file within a second)
+  const file = join(env.dovecot.info.usersDir, user.username)
+  await writeFile(`${file}.tmp`, `${user.username}:{PLAIN}changed-${user.password}\n`, { mode: 0o644 })
+  await rename(`${file}.tmp`, file)
+  await sleep(1100)
+  await assert.rejects(backend.listMailboxes(ctx), { code: 'auth-failed' })
 })

@@ -8,6 +8,10 @@
  *   wrong password costs the server one login.
  * - An idle connection is checked before reuse (`usable`, plus NOOP after a
  *   quiet spell); one that closes on its own leaves the pool at once.
+ * - A connection logged in longer than `maxAgeMs` is closed instead of reused
+ *   (checked when it is lent and when it comes back): the next request logs
+ *   in again, so a password changed or an account locked on the server cuts
+ *   off tokens that use it within that time.
  * - run(): an exclusive lease for one operation. If the connection drops
  *   under it (nothing has gone back to the caller yet), the operation is
  *   retried once on a NEW connection. Everything is bounded by deadlines.
@@ -40,12 +44,17 @@ export interface ConnectionsOptions extends ConnectDeps {
   authFailureTtlMs?: number
   /** NOOP an idle connection before reuse when it sat idle this long (ms). */
   noopAfterMs?: number
+  /** Never reuse a connection logged in longer than this (ms, default DEFAULT_MAX_AGE_MS). */
+  maxAgeMs?: number
   /** Replaceable connection factory (tests count logins through it). */
   connect?: ConnectFn
   /** Told the outcome of every login (metrics). */
   onLogin?: LoginObserver
   logger?: Logger
 }
+
+/** A pooled connection re-logs in after 10 minutes at most (CONNECTION_MAX_AGE_MS). */
+export const DEFAULT_MAX_AGE_MS = 600_000
 
 export class ImapConnections {
   readonly #pool: KeyedPool<ConnectionSettings, ImapFlow>
@@ -57,21 +66,31 @@ export class ImapConnections {
   /** Aborted by close(): logins under way are abandoned rather than waited for. */
   readonly #closing = new AbortController()
   readonly #deps: ConnectDeps
+  /** When each connection logged in (pooled, or adopted after a session login). */
+  readonly #born = new WeakMap<ImapFlow, number>()
+  readonly #maxAgeMs: number
 
   constructor (opts: ConnectionsOptions) {
     this.#opts = opts
     const deps = { ...opts, signal: this.#closing.signal }
     this.#deps = deps
-    const connect = opts.connect ?? openImap
+    const open = opts.connect ?? openImap
+    // every connection is stamped with its login time, however it joins the pool
+    const connect: ConnectFn = async (settings, connectDeps, onClose) => {
+      const client = await open(settings, connectDeps, onClose)
+      this.#born.set(client, Date.now())
+      return client
+    }
     this.#connect = connect
     this.#budget = opts.loginBudget ?? new LoginBudget()
     const authTtl = opts.authFailureTtlMs ?? 15_000
     const noopAfter = opts.noopAfterMs ?? 10_000
+    this.#maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS
     this.#pool = new KeyedPool<ConnectionSettings, ImapFlow>({
       create: (settings) => observeLogin(opts.onLogin, connect(settings, deps, (client) => this.#pool.discard(client))),
       destroy: (client) => closeImap(client, opts.timeoutMs),
       validate: async (client, idleFor) => {
-        if (!client.usable) return false
+        if (!client.usable || this.#aged(client)) return false
         if (idleFor >= noopAfter) await withDeadline(client.noop(), opts.timeoutMs, () => client.close())
         return client.usable
       },
@@ -129,8 +148,12 @@ export class ImapConnections {
   /** Give a lease back after `err` (or success): a connection in doubt is closed. */
   settle (lease: Lease<ImapFlow>, err?: unknown): void {
     if (err !== undefined && (isConnectionFatal(err) || !lease.resource.usable)) lease.destroy()
-    else if (!lease.resource.usable) lease.destroy()
+    else if (!lease.resource.usable || this.#aged(lease.resource)) lease.destroy()
     else lease.release()
+  }
+
+  #aged (client: ImapFlow): boolean {
+    return Date.now() - (this.#born.get(client) ?? 0) >= this.#maxAgeMs
   }
 
   async run<T> (settings: ConnectionSettings, fn: (session: ImapSession) => Promise<T>): Promise<T> {

@@ -33,6 +33,8 @@ export interface ImapBackendOptions {
   idleMs?: number
   /** How long a rejected login is remembered per credential (ms, default 15 s). */
   authFailureTtlMs?: number
+  /** A pooled connection is never reused after this long logged in (ms, default 10 min): re-login. */
+  maxAgeMs?: number
   logger?: Logger
   /** Replaceable connection factory (tests observe logins through it). */
   connect?: ConnectFn
