@@ -57,6 +57,8 @@ export interface Config {
   metricsPort: number | null
   /** On SIGTERM, how long requests in flight may run before their connections are closed (ms). */
   shutdownGraceMs: number
+  /** GraphQL requests without a valid token per client address and minute; 0 = unlimited. */
+  graphqlAnonymousPerMinute: number
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -119,6 +121,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: metricsToken(env.METRICS_TOKEN),
     metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0) : null,
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 8000, 0),
+    graphqlAnonymousPerMinute: int(env, 'GRAPHQL_ANONYMOUS_PER_MINUTE', 120),
   }
 }
 

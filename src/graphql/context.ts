@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import { bearerToken } from '../http/auth.ts'
 import type { Caller, MailServiceApi } from '../mail/service-types.ts'
 import { clientKey } from '../net/client-address.ts'
+import { markAuthenticated } from './anonymous-limit.ts'
 import { createMessageBatcher, type MessageBatcher } from './batcher.ts'
 
 export interface GatewayContext {
@@ -29,7 +30,11 @@ declare module 'mercurius' {
 export function buildContext (service: MailServiceApi, sessionTtlMax: number, request: FastifyRequest): { gateway: GatewayContext } {
   let caller: Promise<Caller> | undefined
   const getCaller = (): Promise<Caller> => {
-    caller ??= (async () => service.authenticate(bearerToken(request.headers.authorization)))()
+    caller ??= (async () => {
+      const authenticated = await service.authenticate(bearerToken(request.headers.authorization))
+      markAuthenticated(request)
+      return authenticated
+    })()
     return caller
   }
   const messages = createMessageBatcher(async ids => service.getMessages(await getCaller(), ids))

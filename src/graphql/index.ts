@@ -9,17 +9,22 @@ import { Source, type DocumentNode, type Token } from 'graphql'
 import type { Config } from '../config.ts'
 import { GatewayError } from '../mail/errors.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
+import { limitAnonymous } from './anonymous-limit.ts'
 import { buildContext } from './context.ts'
 import { errorFormatter } from './errors.ts'
+import { IntrospectionCache, introspectionKey, onlyIntrospection } from './introspection-cache.ts'
 import { costCheck, DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
 import { resolvers } from './resolvers/index.ts'
 import { loadSchemaFiles } from './schema-files.ts'
 
 export interface GraphqlOptions {
   service: MailServiceApi
-  config: Pick<Config, 'graphiql' | 'sessionTtlMax'>
+  /** graphqlAnonymousPerMinute: absent or 0 = no limit of unauthenticated requests. */
+  config: Pick<Config, 'graphiql' | 'sessionTtlMax'> & Partial<Pick<Config, 'graphqlAnonymousPerMinute'>>
   /** Override query limits (depth, aliases, cost); defaults in DEFAULT_LIMITS. */
   limits?: Partial<GraphqlLimits>
+  /** The introspection answers' memo (default: a new one for this schema). */
+  introspection?: IntrospectionCache
 }
 
 /**
@@ -152,9 +157,21 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
   const limits: GraphqlLimits = { ...DEFAULT_LIMITS, ...opts.limits }
   const { service, config } = opts
 
+  const introspection = opts.introspection ?? new IntrospectionCache()
+  /** Contexts of requests whose answer may be kept: the key to keep it under. */
+  const keepAs = new WeakMap<object, string>()
+
   await app.register(async function graphql (scope) {
     scope.addHook('onRoute', integerPathIndices)
     scope.addHook('preHandler', refuseOversizedRequests)
+    const anonymousPerMinute = config.graphqlAnonymousPerMinute ?? 0
+    if (anonymousPerMinute > 0) limitAnonymous(scope, service, anonymousPerMinute)
+    scope.addHook('preHandler', async (request, reply) => {
+      if (request.routeOptions.url !== '/graphql') return
+      const key = introspectionKey(graphqlParams(request))
+      const answer = key === null ? undefined : introspection.get(key)
+      if (answer !== undefined) return reply.send(answer)
+    })
     if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
     await scope.register(mercurius, {
       schema,
@@ -180,6 +197,12 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       const request = context.reply?.request
       const named = request === undefined ? undefined : graphqlParams(request).operationName
       checkCost(schema, document, variables, typeof named === 'string' ? named : undefined)
+      const key = request === undefined ? null : introspectionKey(graphqlParams(request))
+      if (key !== null && onlyIntrospection(document, typeof named === 'string' ? named : undefined)) keepAs.set(context, key)
+    })
+    scope.graphql.addHook('onResolution', async (execution, context) => {
+      const key = keepAs.get(context)
+      if (key !== undefined && execution.errors === undefined && execution.data != null) introspection.set(key, { data: execution.data })
     })
   })
 }

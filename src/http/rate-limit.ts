@@ -28,6 +28,12 @@ export class FixedWindowLimiter {
     this.#windows = new ExpiringMap<Window>(MAX_CLIENTS, now)
   }
 
+  /** Seconds until the client may retry if it were counted now, without counting; 0 when under the limit. */
+  peek (key: string): number {
+    const w = this.#windows.get(key)
+    return w === undefined || w.count < this.#limit ? 0 : Math.max(1, Math.ceil((w.start + WINDOW_MS - this.#now()) / 1000))
+  }
+
   /** Seconds until the client may retry, or 0 when this hit is allowed. */
   hit (key: string): number {
     const now = this.#now()

@@ -5,6 +5,7 @@
 import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { registerGraphql } from '../../src/graphql/index.ts'
+import type { IntrospectionCache } from '../../src/graphql/introspection-cache.ts'
 import type { GraphqlLimits } from '../../src/graphql/limits.ts'
 import { FakeMailService } from './fake-service.ts'
 
@@ -14,15 +15,16 @@ export interface Built {
   logs: string[]
 }
 
-export async function build (t: TestContext, opts: { graphiql?: boolean, limits?: Partial<GraphqlLimits> } = {}): Promise<Built> {
+export async function build (t: TestContext, opts: { graphiql?: boolean, limits?: Partial<GraphqlLimits>, anonymousPerMinute?: number, introspection?: IntrospectionCache } = {}): Promise<Built> {
   const fake = new FakeMailService()
   const logs: string[] = []
   const stream = { write: (line: string) => { logs.push(line) } }
   const app = Fastify({ logger: { level: 'info', stream } })
   await registerGraphql(app, {
     service: fake,
-    config: { graphiql: opts.graphiql ?? false, sessionTtlMax: 86400 },
+    config: { graphiql: opts.graphiql ?? false, sessionTtlMax: 86400, graphqlAnonymousPerMinute: opts.anonymousPerMinute ?? 0 },
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+    ...(opts.introspection === undefined ? {} : { introspection: opts.introspection }),
   })
   await app.ready()
   t.after(() => app.close())

@@ -36,3 +36,9 @@ test('IMAP_CONNECTION_MAX_AGE_MS defaults to 10 minutes and refuses less than a 
   assert.equal(loadConfig({ IMAP_CONNECTION_MAX_AGE_MS: '120000' }).imapConnectionMaxAgeMs, 120_000)
   assert.throws(() => loadConfig({ IMAP_CONNECTION_MAX_AGE_MS: '10' }), /IMAP_CONNECTION_MAX_AGE_MS must be an integer ≥ 1000/)
 })
+
+test('GRAPHQL_ANONYMOUS_PER_MINUTE defaults to 120; 0 turns the limit off', () => {
+  assert.equal(loadConfig({}).graphqlAnonymousPerMinute, 120)
+  assert.equal(loadConfig({ GRAPHQL_ANONYMOUS_PER_MINUTE: '0' }).graphqlAnonymousPerMinute, 0)
+  assert.throws(() => loadConfig({ GRAPHQL_ANONYMOUS_PER_MINUTE: '-1' }), /GRAPHQL_ANONYMOUS_PER_MINUTE must be an integer ≥ 0/)
+})
