@@ -28,8 +28,8 @@ export interface Config {
   bodyLimit: number
   imapMaxPerAccount: number
   imapMaxTotal: number
-  /** A pooled IMAP connection logs in again after this long (ms). */
-  imapConnectionMaxAgeMs: number
+  /** A pooled IMAP connection or a POP3 session logs in again after this long (ms). */
+  connectionMaxAgeMs: number
   /** Connect, greeting and per-command timeout for mail servers (ms). */
   upstreamTimeoutMs: number
   /** How stale mutable cached state (flags, counts, lists) may be (ms). */
@@ -103,7 +103,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: bytes(env, 'BODY_LIMIT', 1024 * 1024),
     imapMaxPerAccount: int(env, 'IMAP_MAX_CONNECTIONS_PER_ACCOUNT', 3, 1),
     imapMaxTotal: int(env, 'IMAP_MAX_CONNECTIONS', 200, 1),
-    imapConnectionMaxAgeMs: int(env, 'IMAP_CONNECTION_MAX_AGE_MS', DEFAULT_MAX_AGE_MS, 1000),
+    connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_MS', DEFAULT_MAX_AGE_MS, 1000),
     upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 15000, 100),
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),

@@ -31,10 +31,10 @@ test('the login throttle and login budgets are on by default; 0 turns a throttle
   assert.throws(() => loadConfig({ LOGIN_CONCURRENCY_PER_HOST: '0' }), /LOGIN_CONCURRENCY_PER_HOST must be an integer ≥ 1/)
 })
 
-test('IMAP_CONNECTION_MAX_AGE_MS defaults to 10 minutes and refuses less than a second', () => {
-  assert.equal(loadConfig({}).imapConnectionMaxAgeMs, 600_000)
-  assert.equal(loadConfig({ IMAP_CONNECTION_MAX_AGE_MS: '120000' }).imapConnectionMaxAgeMs, 120_000)
-  assert.throws(() => loadConfig({ IMAP_CONNECTION_MAX_AGE_MS: '10' }), /IMAP_CONNECTION_MAX_AGE_MS must be an integer ≥ 1000/)
+test('CONNECTION_MAX_AGE_MS defaults to 10 minutes and refuses less than a second', () => {
+  assert.equal(loadConfig({}).connectionMaxAgeMs, 600_000)
+  assert.equal(loadConfig({ CONNECTION_MAX_AGE_MS: '120000' }).connectionMaxAgeMs, 120_000)
+  assert.throws(() => loadConfig({ CONNECTION_MAX_AGE_MS: '10' }), /CONNECTION_MAX_AGE_MS must be an integer ≥ 1000/)
 })
 
 test('GRAPHQL_ANONYMOUS_PER_MINUTE defaults to 120; 0 turns the limit off', () => {

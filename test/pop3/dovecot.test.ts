@@ -5,6 +5,7 @@
 import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createPop3Backend } from '../../src/backends/pop3/index.ts'
 import { connectPop3 } from '../../src/backends/pop3/client/index.ts'
@@ -239,5 +240,26 @@ describe('POP3 backend on Dovecot', () => {
       await waiting.close()
       await other.close()
     }
+  })
+
+  it('a session logged in longer than maxLifeMs is not lent again, even while busy: a changed password then cuts it off', async () => {
+    const user = await env.dovecot.createUser('pop-life')
+    await env.dovecot.deliver(user.username, mk('life'))
+    // idle QUIT and the idle re-login far away: only the session's life decides
+    const backend = createPop3Backend({ guard, tlsCa: caFile, timeoutMs: 5000, idleQuitMs: 60_000, maxSessionMs: 60_000, maxLifeMs: 1000 })
+    const ctx = ctxOf(settingsFor(user))
+    try {
+      const page = await backend.listMessages(ctx, 'INBOX', { limit: 10, filter: {} })
+      const raw = await backend.openRaw(ctx, page.items[0]!.key) // holds the session: it is never idle
+      await delay(1100)
+      const file = join(env.dovecot.info.usersDir, user.username)
+      await writeFile(`${file}.tmp`, `${user.username}:{PLAIN}changed-${user.password}\n`, { mode: 0o644 })
+      await rename(`${file}.tmp`, file)
+      await delay(1100)
+      const next = backend.listMessages(ctx, 'INBOX', { limit: 10, filter: {} })
+      await readAll(raw.stream)
+      await rejectsWith(next, 'auth-failed')
+      assert.equal(await env.dovecot.loginCount(user.username, 'pop3'), 1, 'one successful login, the second was refused')
+    } finally { await backend.close() }
   })
 })

@@ -53,7 +53,7 @@ export interface ConnectionsOptions extends ConnectDeps {
   logger?: Logger
 }
 
-/** A pooled connection re-logs in after 10 minutes at most (CONNECTION_MAX_AGE_MS). */
+/** A pooled connection (and a POP3 session) logs in again after 10 minutes at most (CONNECTION_MAX_AGE_MS). */
 export const DEFAULT_MAX_AGE_MS = 600_000
 
 export class ImapConnections {

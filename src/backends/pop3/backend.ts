@@ -28,6 +28,8 @@ export interface Pop3BackendOptions {
   idleQuitMs?: number
   /** Log in again (when idle) after a session is this old (default 30 s). */
   maxSessionMs?: number
+  /** Log in again after a session is this old even when it is busy (default none). */
+  maxLifeMs?: number
   /** Cap for buffered list replies (UIDL, LIST, TOP). */
   maxListBytes?: number
   /** How long a rejected login is remembered per credential (ms, default 15 s). */
@@ -56,6 +58,7 @@ export class Pop3Backend implements MailBackend {
       connect: (s) => observeLogin(opts.onLogin, this.connect(s)),
       idleQuitMs: opts.idleQuitMs ?? 1000,
       maxAgeMs: opts.maxSessionMs ?? 30_000,
+      ...(opts.maxLifeMs === undefined ? {} : { maxLifeMs: opts.maxLifeMs }),
       waitMs: opts.timeoutMs,
       acquireTimeoutMs: operationTimeoutMs(opts.timeoutMs),
       ...(opts.authFailureTtlMs === undefined ? {} : { authFailureTtlMs: opts.authFailureTtlMs }),

@@ -5,6 +5,9 @@
  * - requests of one maildrop share one session, queued on its connection; it
  *   QUITs `idleQuitMs` after its last request and is recycled after `maxAgeMs`
  *   when idle; `fresh` requests replace an idle session (not under LOGIN-DELAY);
+ * - a session logged in longer than `maxLifeMs` is not lent again even while
+ *   in use: new requests wait for it to end and log in again, so overlapping
+ *   requests cannot keep one login alive past a password change;
  * - only the settings that opened a session may use it; a new login waits for
  *   the previous session's QUIT (the server's lock);
  * - every wait for the maildrop is bounded (`acquireTimeoutMs`, as the IMAP
@@ -33,6 +36,8 @@ export interface SessionsOptions {
   connect: (settings: ConnectionSettings) => Promise<Pop3Client>
   idleQuitMs: number
   maxAgeMs: number
+  /** Never lend a session logged in longer than this (ms), busy or not. */
+  maxLifeMs?: number
   /** How long a request waits for a session opened with other settings to finish. */
   waitMs: number
   /** How long a rejected login is remembered per settings (ms, default 15 s). */
@@ -156,8 +161,9 @@ export class MaildropSessions {
     const current = slot.session
     if (current !== null) {
       const idle = current.leases === 0
-      const replace = current.closed || current.settingsHash !== hash ||
-        (idle && (Date.now() - current.openedAt > this.opts.maxAgeMs || (wantFresh && current.refreshable)))
+      const age = Date.now() - current.openedAt
+      const replace = current.closed || current.settingsHash !== hash || age > (this.opts.maxLifeMs ?? Infinity) ||
+        (idle && (age > this.opts.maxAgeMs || (wantFresh && current.refreshable)))
       if (!replace) return this.lend(key, slot, current, false)
       if (!current.closed && !idle && !(await current.idle(this.opts.waitMs))) {
         throw new GatewayError('mailbox-locked', 'The POP3 maildrop is busy with another session', { retryAfter: 2 })
