@@ -67,6 +67,9 @@ export interface ParsedMessage extends HeaderFields {
   preview: string
   text: string | null
   html: string | null
+  /** Set when the normaliser's cap (2 MiB of UTF-8 per body) cut the text / the HTML. */
+  textTruncated?: true
+  htmlTruncated?: true
   attachments: ParsedAttachment[]
   hasAttachment: boolean
 }

@@ -54,6 +54,23 @@ test('body text is capped on a character boundary', async () => {
   assert.ok(html.html !== null && Buffer.byteLength(html.html) <= 100 && !html.html.includes('\uFFFD'))
 })
 
+test('a body cut by the cap says so; one that fits does not', async () => {
+  const mixed = (body: string): Buffer => Buffer.from('Content-Type: multipart/alternative; boundary=b\r\n\r\n' +
+    `--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>hi</p>\r\n--b--\r\n`)
+  const cut = await parseMessage(mixed('x'.repeat(5000)), { maxBodyBytes: 1000 })
+  assert.equal(cut.text, 'x'.repeat(1000))
+  assert.equal(cut.textTruncated, true)
+  assert.equal(cut.htmlTruncated, undefined)
+  // exactly at the cap: whole, not cut
+  const whole = await parseMessage(mixed('x'.repeat(1000)), { maxBodyBytes: 1000 })
+  assert.equal(whole.text, 'x'.repeat(1000))
+  assert.equal(whole.textTruncated, undefined)
+  // several parts joined past the cap
+  const parts = await parseMessage(Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\n' +
+    `--b\r\nContent-Type: text/plain\r\n\r\n${'a'.repeat(600)}\r\n--b\r\nContent-Type: text/plain\r\nContent-Disposition: inline\r\n\r\n${'b'.repeat(600)}\r\n--b--\r\n`), { maxBodyBytes: 1000 })
+  assert.equal(parts.textTruncated, true)
+})
+
 test('bogus charsets and encodings fall back without throwing', async () => {
   const m = await parseMessage(Buffer.from('Content-Type: text/plain; charset="fakescii"\r\nContent-Transfer-Encoding: x-garbage\r\n\r\ncaf\xe9', 'latin1'))
   assert.equal(m.text, 'café')

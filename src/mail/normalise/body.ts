@@ -5,7 +5,8 @@
  *
  * - Each string is capped at maxBodyBytes UTF-8 octets, cut on a code point;
  *   bytes are collected per part only up to that cap (and 4× it in total), so a
- *   huge body never sits in memory whole.
+ *   huge body never sits in memory whole. A capped string says so (the record's
+ *   textTruncated/htmlTruncated), so no response can pass it off as whole.
  * - CRLF → LF; format=flowed text is unflowed (RFC 3676).
  * - Several body parts of one kind are joined with "\n" (empty ones skipped).
  */
@@ -61,11 +62,16 @@ export class BodyCollector {
     return s
   }
 
-  /** Joined text of the given parts of one type, capped; null when there is none. */
-  join (parts: PartNode[], type: 'text/plain' | 'text/html'): string | null {
+  /**
+   * Joined text of the given parts of one type, capped (null when there is none),
+   * and whether it lost anything to the cap: bytes never collected or the cut.
+   */
+  join (parts: PartNode[], type: 'text/plain' | 'text/html'): { value: string | null, truncated: boolean } {
     const chosen = parts.filter(p => p.type === type)
-    if (chosen.length === 0) return null
-    return capUtf8(chosen.map(p => this.textOf(p)).filter(Boolean).join('\n'), this.max)
+    if (chosen.length === 0) return { value: null, truncated: false }
+    const whole = chosen.map(p => this.textOf(p)).filter(Boolean).join('\n')
+    const value = capUtf8(whole, this.max)
+    return { value, truncated: value.length < whole.length || chosen.some(p => this.parts.get(p)?.truncated === true) }
   }
 }
 

@@ -20,5 +20,6 @@ export type { Classified, ParseOptions, PartNode } from './types.ts'
  *    caret range: a new minor release that changes output needs a bump here too.)
  * 4: a header block ends at the first line that is neither a field nor a continuation
  *    (RFC 5322 §2.2): that line starts the body, which had been read as header.
+ * 5: a body cut by the normaliser's cap says so (textTruncated / htmlTruncated).
  */
-export const NORMALISER_VERSION = 4
+export const NORMALISER_VERSION = 5
