@@ -2,19 +2,19 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { AccountContext, MessageKey, MessageRecord } from '../../src/mail/backend.ts'
 import type { AccountCache, CachePort } from '../../src/mail/cache-port.ts'
-import { MessageStore, keyParts } from '../../src/mail/message-store.ts'
+import { MessageStore, decodeEntry, encodeEntry, keyParts } from '../../src/mail/message-store.ts'
 import { NORMALISER_VERSION } from '../../src/mail/normalise/index.ts'
 
 function countingCache () {
-  const data = new Map<string, unknown>()
+  const data = new Map<string, Buffer>()
   const calls = { get: 0, set: 0 }
   const port: CachePort = {
     forAccount: (id: string): AccountCache => ({
-      getJson: async <T>(kind: string, parts: string[]) => { calls.get++; return (data.get([id, kind, ...parts].join('|')) as T) ?? null },
-      setJson: async (kind, parts, value) => { calls.set++; data.set([id, kind, ...parts].join('|'), structuredClone(value)) },
+      getJson: async () => null,
+      setJson: async () => {},
       del: async (kind, parts) => { data.delete([id, kind, ...parts].join('|')) },
-      getBuffer: async () => null,
-      setBuffer: async () => {},
+      getBuffer: async (kind, parts) => { calls.get++; return (data.get([id, kind, ...parts].join('|')) as Buffer) ?? null },
+      setBuffer: async (kind, parts, value) => { calls.set++; data.set([id, kind, ...parts].join('|'), Buffer.from(value)) },
       rememberJson: async (_kind, _parts, _ttl, load) => load(),
     }),
     status: () => ({ backend: 'memory', status: 'ok' }),
@@ -55,7 +55,36 @@ describe('MessageStore and the normaliser version', () => {
     await new MessageStore(port, 1024 * 1024).set(ctx('a'), key, { record, checkedAt: 1 })
     assert.deepEqual([...data.keys()], [['a', `msg-v${NORMALISER_VERSION}`, ...keyParts(key)].join('|')])
     // an entry written by the code before versioning (kind "msg") is a miss for a fresh process
-    data.set(['a', 'msg', 'INBOX', '1', '8'].join('|'), { record, checkedAt: 1 })
+    data.set(['a', 'msg', 'INBOX', '1', '8'].join('|'), encodeEntry({ record, checkedAt: 1 }))
     assert.equal(await new MessageStore(port, 1024 * 1024).get(ctx('a'), { ...key, key: '8' }), null)
+  })
+})
+
+describe('MessageStore entries', () => {
+  it('keep bodies as UTF-8: an entry of control characters is the size of its bodies, not six times it', () => {
+    const body = '\x01'.repeat(100_000)
+    const bytes = encodeEntry({ record: { ...record, text: body, html: `<p>${body}</p>` }, checkedAt: 1, validator: 'v' })
+    assert.ok(bytes.length < 2 * 100_000 + 4096, `${bytes.length} bytes`)
+    const back = decodeEntry(bytes)
+    assert.equal(back?.record.text, body)
+    assert.equal(back?.record.html, `<p>${body}</p>`)
+    assert.equal(back?.validator, 'v')
+  })
+
+  it('round-trip every body exactly, a lone surrogate and a null body included', () => {
+    for (const [text, html] of [['é 😀 "\\ \n', null], [null, 'lone \ud800 <b>'], ['', '']] as const) {
+      const back = decodeEntry(encodeEntry({ record: { ...record, text, html }, checkedAt: 2 }))
+      assert.deepEqual(back, { record: { ...record, text, html }, checkedAt: 2 })
+    }
+    assert.equal(decodeEntry(Buffer.from('not an entry')), null)
+  })
+
+  it('concurrent reads of one entry share one shared-cache read', async () => {
+    const { port, calls } = countingCache()
+    await new MessageStore(port, 1024 * 1024).set(ctx('a'), key, { record, checkedAt: 1 })
+    const other = new MessageStore(port, 8) // a memo too small to hold it: every read goes to the shared cache
+    const reads = await Promise.all(Array.from({ length: 5 }, async () => await other.get(ctx('a'), key)))
+    assert.equal(calls.get, 1)
+    assert.ok(reads.every(r => r?.record.text === 'hello'))
   })
 })
