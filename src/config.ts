@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { DEFAULT_LOGIN_BUDGET } from './backends/login-budget.ts'
 import { DEFAULT_MAX_AGE_MS } from './backends/imap/connections.ts'
+import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
 import { DEFAULT_LOGIN_THROTTLE } from './mail/login-throttle.ts'
 import { checkCaBundle } from './net/tls-trust.ts'
@@ -38,6 +39,8 @@ export interface Config {
   memoryCacheBytes: number
   /** Message octets read and parsed at once, process-wide (bytes, ≥ 1 MiB). */
   parseBudgetBytes: number
+  /** Message body JSON held by GraphQL responses at once, process-wide (bytes, ≥ 1 MiB). */
+  responseBudgetBytes: number
   graphiql: boolean
   /** GraphQL query limits (defaults: src/graphql/limits.ts DEFAULT_LIMITS). */
   graphqlMaxDepth: number
@@ -108,6 +111,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
     parseBudgetBytes: bytes(env, 'PARSE_BUDGET_BYTES', DEFAULT_PARSE_BUDGET_BYTES, 1024 * 1024),
+    responseBudgetBytes: bytes(env, 'RESPONSE_BUDGET_BYTES', DEFAULT_RESPONSE_BUDGET_BYTES, 1024 * 1024),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
     graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1),
     graphqlMaxCost: int(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1),

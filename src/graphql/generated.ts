@@ -155,6 +155,7 @@ export type MailboxMessagesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<MessageFilter>;
+  maxBodyBytes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** RFC 6154 special use, lowercase as in REST. */
@@ -206,10 +207,24 @@ export type Message = {
   references: Array<Scalars['String']['output']>;
   /** First ≤256 characters of the text, whitespace collapsed. */
   preview: Scalars['String']['output'];
-  /** The text/plain body, decoded to UTF-8. */
+  /**
+   * The text/plain body, decoded to UTF-8: at most `maxBodyBytes` UTF-8 octets (an
+   * argument of the field that gave this message), cut on a character.
+   */
   text?: Maybe<Scalars['String']['output']>;
-  /** The text/html body, decoded to UTF-8. */
+  /**
+   * The text/html body, decoded to UTF-8: at most `maxBodyBytes` UTF-8 octets, cut
+   * on a character and never inside a tag or character reference.
+   */
   html?: Maybe<Scalars['String']['output']>;
+  /**
+   * `text` is not the whole body: cut at `maxBodyBytes`, at the 2 MiB the gateway
+   * keeps of a body, or because this response already carries 8 MiB of body JSON.
+   * The REST raw download (/v1/messages/{messageId}/raw) is always complete.
+   */
+  textTruncated: Scalars['Boolean']['output'];
+  /** The same for `html`. */
+  htmlTruncated: Scalars['Boolean']['output'];
   /** Every part that is not a body part, inline images included (JMAP). */
   attachments: Array<Attachment>;
   headers: Array<Header>;
@@ -280,10 +295,14 @@ export type Query = {
   /**
    * GET /v1/mailboxes/{mailboxId}/messages: newest first, `first` 1–200 (REST `limit`),
    * `after` is the REST `cursor` (an opaque `nextCursor`/`endCursor`). Any mailbox but
-   * INBOX of a POP3 account is `unsupported` (it has no folders).
+   * INBOX of a POP3 account is `unsupported` (it has no folders). `maxBodyBytes` caps
+   * each message's `text` and `html` as in `message`.
    */
   messages: MessageConnection;
-  /** GET /v1/messages/{messageId}; an unknown id is a `not-found` error. */
+  /**
+   * GET /v1/messages/{messageId}; an unknown id is a `not-found` error. `maxBodyBytes`
+   * (1–2097152, REST's query parameter) caps `text` and `html` at that many UTF-8 octets each.
+   */
   message?: Maybe<Message>;
 };
 
@@ -306,6 +325,7 @@ export type QueryMessagesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<MessageFilter>;
+  maxBodyBytes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -315,6 +335,7 @@ export type QueryMessagesArgs = {
  */
 export type QueryMessageArgs = {
   id: Scalars['ID']['input'];
+  maxBodyBytes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** How the gateway reaches the mail server (POST /v1/sessions body). */
@@ -424,7 +445,6 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Protocol: Protocol;
   Capabilities: ResolverTypeWrapper<CapabilitiesModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -443,6 +463,7 @@ export type ResolversTypes = {
   Security: Security;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -450,7 +471,6 @@ export type ResolversParentTypes = {
   Account: AccountModel;
   ID: Scalars['ID']['output'];
   Capabilities: CapabilitiesModel;
-  Boolean: Scalars['Boolean']['output'];
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   PageInfo: PageInfo;
@@ -466,12 +486,15 @@ export type ResolversParentTypes = {
   Session: SessionGrantModel;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
 };
 
 export type CostDirectiveArgs = {
   weight?: Scalars['Int']['input'];
   multipliedBy?: Maybe<Scalars['String']['input']>;
   assumedSize?: Maybe<Scalars['Int']['input']>;
+  bodyBytes?: Maybe<Scalars['String']['input']>;
+  sized?: Maybe<Scalars['Boolean']['input']>;
 };
 
 export type CostDirectiveResolver<Result, Parent, ContextType = MercuriusContext, Args = CostDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
@@ -539,7 +562,7 @@ export type MailboxResolvers<ContextType = MercuriusContext, ParentType extends 
   totalEmails?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unreadEmails?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   isSubscribed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<MailboxMessagesArgs, 'first'>>;
+  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<MailboxMessagesArgs, 'first' | 'maxBodyBytes'>>;
 };
 
 export type MessageResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
@@ -564,6 +587,8 @@ export type MessageResolvers<ContextType = MercuriusContext, ParentType extends 
   preview?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   html?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  textTruncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  htmlTruncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   attachments?: Resolver<Array<ResolversTypes['Attachment']>, ParentType, ContextType>;
   headers?: Resolver<Array<ResolversTypes['Header']>, ParentType, ContextType>;
 };
@@ -597,8 +622,8 @@ export type QueryResolvers<ContextType = MercuriusContext, ParentType extends Re
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
   mailboxes?: Resolver<Array<ResolversTypes['Mailbox']>, ParentType, ContextType>;
   mailbox?: Resolver<Maybe<ResolversTypes['Mailbox']>, ParentType, ContextType, RequireFields<QueryMailboxArgs, 'id'>>;
-  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'mailboxId' | 'first'>>;
-  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
+  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'mailboxId' | 'first' | 'maxBodyBytes'>>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id' | 'maxBodyBytes'>>;
 };
 
 export type SessionResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {

@@ -10,6 +10,8 @@ import type { Config } from '../config.ts'
 import { GatewayError } from '../mail/errors.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import { limitAnonymous } from './anonymous-limit.ts'
+import type { ByteBudget } from '../util/byte-budget.ts'
+import { DEFAULT_RESPONSE_BUDGET_BYTES, responseBudget } from './body-allowance.ts'
 import { buildContext } from './context.ts'
 import { errorFormatter } from './errors.ts'
 import { IntrospectionCache, introspectionKey, onlyIntrospection } from './introspection-cache.ts'
@@ -20,11 +22,13 @@ import { loadSchemaFiles } from './schema-files.ts'
 export interface GraphqlOptions {
   service: MailServiceApi
   /** graphqlAnonymousPerMinute: absent or 0 = no limit of unauthenticated requests. */
-  config: Pick<Config, 'graphiql' | 'sessionTtlMax'> & Partial<Pick<Config, 'graphqlAnonymousPerMinute'>>
+  config: Pick<Config, 'graphiql' | 'sessionTtlMax'> & Partial<Pick<Config, 'graphqlAnonymousPerMinute' | 'responseBudgetBytes' | 'upstreamTimeoutMs'>>
   /** Override query limits (depth, aliases, cost); defaults in DEFAULT_LIMITS. */
   limits?: Partial<GraphqlLimits>
   /** The introspection answers' memo (default: a new one for this schema). */
   introspection?: IntrospectionCache
+  /** Body JSON held by responses at once (default: one of config.responseBudgetBytes, body-allowance.ts). */
+  responseBudget?: ByteBudget
 }
 
 /**
@@ -156,6 +160,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
   const schema = loadSchemaFiles()
   const limits: GraphqlLimits = { ...DEFAULT_LIMITS, ...opts.limits }
   const { service, config } = opts
+  const budget = opts.responseBudget ?? responseBudget(config.responseBudgetBytes ?? DEFAULT_RESPONSE_BUDGET_BYTES, config.upstreamTimeoutMs ?? 15_000)
 
   const introspection = opts.introspection ?? new IntrospectionCache()
   /** Contexts of requests whose answer may be kept: the key to keep it under. */
@@ -176,7 +181,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
     await scope.register(mercurius, {
       schema,
       resolvers: resolvers as mercurius.IResolvers,
-      context: (request) => buildContext(service, config.sessionTtlMax, request),
+      context: (request, reply) => buildContext(service, config.sessionTtlMax, budget, request, reply),
       graphiql: config.graphiql,
       allowBatchedQueries: false,
       // parsed and validated once per distinct query text, for the last QUERY_CACHE

@@ -4,7 +4,8 @@
  *   (`__schema`, `__type`) may go to 20, enough for GraphiQL's own query (15);
  * - aliases: at most 30 per document (each alias can be another upstream fetch);
  * - cost: graphql-query-complexity with the `@cost` model declared in the SDL
- *   (page sizes multiply, body fields weigh more), computed with the request's
+ *   (page sizes multiply, body fields weigh more, text and html by the bytes
+ *   their maxBodyBytes lets them carry), computed with the request's
  *   variables after validation (costCheck), since the query text alone cannot say.
  */
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
@@ -12,6 +13,7 @@ import {
   getDirectiveValues, getOperationAST, GraphQLError, Kind,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule,
 } from 'graphql'
+import { MAX_RESPONSE_BODY_BYTES } from '../mail/body-view.ts'
 import { GatewayError } from '../mail/errors.ts'
 
 export interface GraphqlLimits {
@@ -25,7 +27,18 @@ export const DEFAULT_LIMITS: GraphqlLimits = { maxDepth: 10, maxIntrospectionDep
 
 const estimators = new WeakMap<GraphQLSchema, ComplexityEstimator>()
 
-interface FieldCost { weight: number, by: string | null, byDefault: unknown, assumedSize: number }
+interface FieldCost { weight: number, by: string | null, byDefault: unknown, assumedSize: number, bodyBytes: string | null, bodyBytesDefault: unknown, sized: boolean }
+
+/** A sized field (a body) costs one more per this many bytes of the maxBodyBytes in force. */
+export const BODY_COST_BYTES = 32 * 1024
+
+/**
+ * What the estimator carries from sized fields up to the field that sets their
+ * maxBodyBytes: graphql-query-complexity calls estimators depth first, children
+ * before their parent, so the sized fields counted since the last such parent
+ * are exactly those under the current one.
+ */
+interface CostContext { sized: number }
 
 /**
  * Charges per the SDL's `@cost(weight, multipliedBy, assumedSize)`; 1 + children
@@ -44,6 +57,7 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
     if (cost === undefined) {
       const values = directive != null && field.astNode != null ? getDirectiveValues(directive, field.astNode) : undefined
       const by = values?.multipliedBy
+      const bodyBytes = values?.bodyBytes
       cost = values === undefined
         ? null
         : {
@@ -51,18 +65,31 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
             by: typeof by === 'string' ? by : null,
             byDefault: typeof by === 'string' ? field.args.find(a => a.name === by)?.defaultValue : undefined,
             assumedSize: typeof values.assumedSize === 'number' ? values.assumedSize : 1,
+            bodyBytes: typeof bodyBytes === 'string' ? bodyBytes : null,
+            bodyBytesDefault: typeof bodyBytes === 'string' ? field.args.find(a => a.name === bodyBytes)?.defaultValue : undefined,
+            sized: values.sized === true,
           }
       costs.set(field, cost)
     }
     return cost
   }
-  const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const estimator: ComplexityEstimator = ({ field, args, childComplexity, context }) => {
     const cost = fieldCost(field)
     if (cost === null) return 1 + childComplexity
+    const counted = context as CostContext | undefined
+    if (cost.sized && counted !== undefined) counted.sized++
+    let bodies = 0
+    if (cost.bodyBytes !== null && counted !== undefined) {
+      const cap = args[cost.bodyBytes] ?? cost.bodyBytesDefault
+      // the largest cap the service accepts, when the argument is not a number it would take
+      const bytes = typeof cap === 'number' && cap >= 1 ? Math.min(cap, MAX_RESPONSE_BODY_BYTES) : MAX_RESPONSE_BODY_BYTES
+      bodies = counted.sized * Math.ceil(bytes / BODY_COST_BYTES)
+      counted.sized = 0
+    }
     const asked = cost.by === null ? undefined : args[cost.by] ?? cost.byDefault
     const size = typeof asked === 'number' ? asked : cost.assumedSize
     // A negative or zero page size must not make a query cheaper.
-    return (cost.weight + childComplexity) * Math.max(1, size)
+    return (cost.weight + childComplexity + bodies) * Math.max(1, size)
   }
   estimators.set(schema, estimator)
   return estimator
@@ -87,6 +114,7 @@ export function costCheck (maxCost: number) {
         schema,
         query: document,
         estimators: [costEstimator(schema)],
+        context: { sized: 0 } satisfies CostContext,
         ...(variables === undefined ? {} : { variables }),
         ...(operation?.name === undefined ? {} : { operationName: operation.name.value }),
       })

@@ -64,6 +64,8 @@ export function presentMessage (accountId: string, protocol: Protocol, r: Messag
     preview: r.preview,
     text: r.text,
     html: r.html,
+    textTruncated: r.textTruncated === true,
+    htmlTruncated: r.htmlTruncated === true,
     attachments,
     headers: r.headers,
   }
@@ -88,9 +90,14 @@ export function presentMessageOnce (accountId: string, protocol: Protocol, r: Me
   return entry
 }
 
-/** Weak: the JSON carries mutable keywords next to immutable content. */
-export function messageEtag (message: Message): string {
+/**
+ * Weak: the JSON carries mutable keywords next to immutable content. A
+ * representation cut at a maxBodyBytes (`cap`) differs from the whole one and
+ * from other cuts, so the cap is part of its tag.
+ */
+export function messageEtag (message: Message, cap?: number): string {
   const h = createHash('sha256').update(message.id).update('\0').update((message.keywords ?? ['-']).join(' '))
+  if (cap !== undefined) h.update(`\0cap:${cap}`)
   return `W/"${h.digest('base64url').slice(0, 22)}"`
 }
 

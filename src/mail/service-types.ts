@@ -39,6 +39,11 @@ export interface ListMessagesInput {
   filter?: MessageFilter
 }
 
+export interface GetMessageOptions {
+  /** UTF-8 octets of text and of HTML shown at most (1 … 2 MiB; default 256 KiB). */
+  maxBodyBytes?: number
+}
+
 export interface MessageResult {
   message: Message
   /** A formatted weak entity-tag (`W/"…"`): the JSON covers mutable keywords. */
@@ -73,7 +78,7 @@ export interface MailServiceApi {
   listMailboxes: (caller: Caller) => Promise<Mailbox[]>
   getMailbox: (caller: Caller, mailboxId: string) => Promise<Mailbox>
   listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>
-  getMessage: (caller: Caller, messageId: string) => Promise<MessageResult>
+  getMessage: (caller: Caller, messageId: string, opts?: GetMessageOptions) => Promise<MessageResult>
   /** Batched read for GraphQL body fields; one entry per id, in order. */
   getMessages: (caller: Caller, messageIds: string[]) => Promise<Array<Message | GatewayError>>
   openRaw: (caller: Caller, messageId: string, opts?: OpenOptions) => Promise<Download>

@@ -13,10 +13,11 @@ import { decodeMailboxId, decodeMessageId, encodeMessageId } from './ids.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { turnBeforeLarge } from './large-records.ts'
+import { bodyCap, messageView } from './body-view.ts'
 import { openRawCached } from './raw-cache.ts'
-import { contentEtag, presentMailbox, presentMessageOnce, presentSummary } from './present.ts'
+import { contentEtag, messageEtag, presentMailbox, presentMessageOnce, presentSummary } from './present.ts'
 import type {
-  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, OpenOptions, ReadinessReport, SessionGrant,
+  Caller, CreateSessionInput, Download, GetMessageOptions, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, OpenOptions, ReadinessReport, SessionGrant,
 } from './service-types.ts'
 import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenSealer } from './tokens.ts'
@@ -149,11 +150,14 @@ export class MailService implements MailServiceApi {
     return decodeMessageId(caller.account.id, caller.account.protocol, messageId)
   }
 
-  async getMessage (caller: Caller, messageId: string): Promise<MessageResult> {
+  /** The message with each body cut to `maxBodyBytes` (default 256 KiB; see body-view.ts). */
+  async getMessage (caller: Caller, messageId: string, opts: GetMessageOptions = {}): Promise<MessageResult> {
+    const cap = bodyCap(opts.maxBodyBytes)
     const record = await this.#reader.readOne(this.#backend(caller), caller.ctx, this.#key(caller, messageId))
     await turnBeforeLarge(record) // presenting and sending it is the next long synchronous step
-    const { message, etag } = presentMessageOnce(caller.account.id, caller.account.protocol, record)
-    return { message, etag }
+    const whole = presentMessageOnce(caller.account.id, caller.account.protocol, record)
+    const view = messageView(whole.message, cap)
+    return view.cut ? { message: view.message, etag: messageEtag(view.message, cap) } : { message: whole.message, etag: whole.etag }
   }
 
   async getMessages (caller: Caller, messageIds: string[]): Promise<Array<Message | GatewayError>> {

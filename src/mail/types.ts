@@ -103,6 +103,10 @@ export interface Message extends MessageSummary {
   preview: string
   text: string | null
   html: string | null
+  /** The text is not the whole text/plain body: cut at maxBodyBytes or the normaliser's cap. */
+  textTruncated: boolean
+  /** The same for the HTML. */
+  htmlTruncated: boolean
   attachments: Attachment[]
   headers: Header[]
 }

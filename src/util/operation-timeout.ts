@@ -14,10 +14,11 @@ export function operationTimeoutMs (upstreamTimeoutMs: number): number {
  * The longest a request may keep its client waiting without a byte: the waits it
  * can make one after another (a pooled connection, the parse budget, the
  * operation) twice over (an IMAP read retried on a new connection; a POP3 read
- * that gave its maildrop back to wait), plus one step. The HTTP server's idle
+ * that gave its maildrop back to wait), plus one step, plus one more for a
+ * GraphQL response waiting for the response budget. The HTTP server's idle
  * timeout must not be shorter: it would close the socket before the 429 or 504
  * that ends the wait could be sent.
  */
 export function requestIdleBoundMs (upstreamTimeoutMs: number): number {
-  return (2 * 3 * OPERATION_STEPS + 1) * upstreamTimeoutMs
+  return (2 * 3 * OPERATION_STEPS + 2) * upstreamTimeoutMs
 }

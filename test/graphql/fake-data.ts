@@ -94,6 +94,8 @@ function message (acct: Account, path: string, uid: number): Message {
     preview: `Hello number ${uid}`,
     text: `Hello number ${uid}\r\n`,
     html: uid % 2 === 0 ? `<p>Hello number ${uid}</p>` : null,
+    textTruncated: false,
+    htmlTruncated: false,
     attachments: withFile
       ? [{ id: '2', filename: `report-${uid}.pdf`, contentType: 'application/pdf', size: 10240, disposition: 'attachment', contentId: null, url: `/v1/messages/${id}/attachments/2` },
           { id: '3', filename: null, contentType: 'image/png', size: 99, disposition: 'inline', contentId: `logo${uid}@x`, url: `/v1/messages/${id}/attachments/3` }]

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { registerGraphql } from '../../src/graphql/index.ts'
 import type { IntrospectionCache } from '../../src/graphql/introspection-cache.ts'
 import type { GraphqlLimits } from '../../src/graphql/limits.ts'
+import type { ByteBudget } from '../../src/util/byte-budget.ts'
 import { FakeMailService } from './fake-service.ts'
 
 export interface Built {
@@ -15,7 +16,7 @@ export interface Built {
   logs: string[]
 }
 
-export async function build (t: TestContext, opts: { graphiql?: boolean, limits?: Partial<GraphqlLimits>, anonymousPerMinute?: number, introspection?: IntrospectionCache } = {}): Promise<Built> {
+export async function build (t: TestContext, opts: { graphiql?: boolean, limits?: Partial<GraphqlLimits>, anonymousPerMinute?: number, introspection?: IntrospectionCache, responseBudget?: ByteBudget } = {}): Promise<Built> {
   const fake = new FakeMailService()
   const logs: string[] = []
   const stream = { write: (line: string) => { logs.push(line) } }
@@ -25,6 +26,7 @@ export async function build (t: TestContext, opts: { graphiql?: boolean, limits?
     config: { graphiql: opts.graphiql ?? false, sessionTtlMax: 86400, graphqlAnonymousPerMinute: opts.anonymousPerMinute ?? 0 },
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
     ...(opts.introspection === undefined ? {} : { introspection: opts.introspection }),
+    ...(opts.responseBudget === undefined ? {} : { responseBudget: opts.responseBudget }),
   })
   await app.ready()
   t.after(() => app.close())

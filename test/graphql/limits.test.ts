@@ -122,7 +122,7 @@ test('ordinary pages stay under the cost limit', async (t) => {
 
 test('cost model: page size multiplies, body fields weigh more, a non-positive size is not a discount', () => {
   const schema = buildSchema(loadSchemaFiles().join('\n'))
-  const cost = (q: string): number => getComplexity({ schema, query: parse(q), estimators: [costEstimator(schema)] })
+  const cost = (q: string): number => getComplexity({ schema, query: parse(q), estimators: [costEstimator(schema)], context: { sized: 0 } })
   const one = cost('{ messages(mailboxId: "x", first: 1) { edges { node { id } } } }')
   const ten = cost('{ messages(mailboxId: "x", first: 10) { edges { node { id } } } }')
   assert.equal(ten, one * 10)
@@ -132,7 +132,12 @@ test('cost model: page size multiplies, body fields weigh more, a non-positive s
   assert.equal(cost('{ messages(mailboxId: "x", first: null) { edges { node { id } } } }'), one * 50)
   assert.equal(getComplexity({ schema, query: parse('query ($n: Int) { messages(mailboxId: "x", first: $n) { edges { node { id } } } }'), variables: { n: null }, estimators: [costEstimator(schema)] }), one * 50)
   const withText = cost('{ messages(mailboxId: "x", first: 1) { edges { node { id text } } } }')
-  assert.equal(withText - one, 20)
+  // 20, and one more per 32 KiB of the default maxBodyBytes (256 KiB)
+  assert.equal(withText - one, 20 + 8)
+  const sized = (max: number): number => cost(`{ messages(mailboxId: "x", first: 1, maxBodyBytes: ${max}) { edges { node { id text html } } } }`)
+  assert.equal(sized(2 * 1024 * 1024) - sized(32 * 1024), 2 * (64 - 1), 'text and html each cost one per 32 KiB they may carry')
+  const viaFragment = cost('{ m: message(id: "x", maxBodyBytes: 2097152) { ...B } } fragment B on Message { text }')
+  assert.equal(viaFragment, cost('{ m: message(id: "x") { text } }') + 64 - 8, 'through fragments too')
   assert.ok(cost('{ mailboxes { id } }') >= 20, 'a list of mailboxes is charged at its assumed size')
 })
 

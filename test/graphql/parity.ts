@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { buildSchema, getNamedType, isObjectType, type GraphQLSchema } from 'graphql'
-import { BODY_FIELDS } from '../../src/graphql/resolvers/message.ts'
+import { BODY_FIELDS, BODY_VALUE_FIELDS } from '../../src/graphql/resolvers/message.ts'
 import { loadSchemaFiles } from '../../src/graphql/schema-files.ts'
 
 let cached: GraphQLSchema | undefined
@@ -27,7 +27,7 @@ export function selectionOf (typeName: string, skip: readonly string[] = []): st
   }).join(' ')} }`
 }
 
-export const summarySelection = (): string => selectionOf('Message', BODY_FIELDS)
+export const summarySelection = (): string => selectionOf('Message', [...BODY_FIELDS, ...BODY_VALUE_FIELDS])
 export const messageSelection = (): string => selectionOf('Message')
 
 type App = Pick<FastifyInstance, 'inject'>
@@ -53,9 +53,9 @@ export async function graphqlMessagePage (
   return { items: conn.edges.map((e: { node: Record<string, unknown> }) => e.node), nextCursor: conn.pageInfo.endCursor, total: conn.totalCount }
 }
 
-/** One message over GraphQL, every field (REST GET /v1/messages/{id}). */
-export async function graphqlMessage (app: App, token: string, id: string): Promise<Record<string, unknown>> {
-  return (await post(app, token, `query ($id: ID!) { message(id: $id) ${messageSelection()} }`, { id })).message
+/** One message over GraphQL, every field (REST GET /v1/messages/{id}[?maxBodyBytes=…]). */
+export async function graphqlMessage (app: App, token: string, id: string, maxBodyBytes?: number): Promise<Record<string, unknown>> {
+  return (await post(app, token, `query ($id: ID!, $max: Int) { message(id: $id, maxBodyBytes: $max) ${messageSelection()} }`, { id, max: maxBodyBytes ?? null })).message
 }
 
 export async function graphqlAccount (app: App, token: string): Promise<Record<string, any>> {

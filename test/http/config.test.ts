@@ -42,3 +42,9 @@ test('GRAPHQL_ANONYMOUS_PER_MINUTE defaults to 120; 0 turns the limit off', () =
   assert.equal(loadConfig({ GRAPHQL_ANONYMOUS_PER_MINUTE: '0' }).graphqlAnonymousPerMinute, 0)
   assert.throws(() => loadConfig({ GRAPHQL_ANONYMOUS_PER_MINUTE: '-1' }), /GRAPHQL_ANONYMOUS_PER_MINUTE must be an integer ≥ 0/)
 })
+
+test('RESPONSE_BUDGET_BYTES takes sizes, defaults to 32 MiB and refuses less than 1 MiB', () => {
+  assert.equal(loadConfig({}).responseBudgetBytes, 32 * 1024 * 1024)
+  assert.equal(loadConfig({ RESPONSE_BUDGET_BYTES: '64MB' }).responseBudgetBytes, 64 * 1024 * 1024)
+  assert.throws(() => loadConfig({ RESPONSE_BUDGET_BYTES: '512kb' }), /RESPONSE_BUDGET_BYTES must be at least 1048576 bytes/)
+})

@@ -50,6 +50,8 @@ export const message: Message = {
   preview: 'Hello',
   text: 'Hello\r\n',
   html: null,
+  textTruncated: false,
+  htmlTruncated: false,
   attachments: [{
     id: '2',
     filename: 'Bericht März 2024.pdf',
@@ -119,7 +121,7 @@ export class FakeService implements MailServiceApi {
 
   async listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePage> {
     this.#enter('listMessages', caller, mailboxId, input)
-    const { sender: _s, bcc: _b, replyTo: _r, inReplyTo: _i, references: _f, preview: _p, text: _t, html: _h, attachments: _a, headers: _hd, ...summary } = message
+    const { sender: _s, bcc: _b, replyTo: _r, inReplyTo: _i, references: _f, preview: _p, text: _t, html: _h, textTruncated: _tt, htmlTruncated: _ht, attachments: _a, headers: _hd, ...summary } = message
     return { items: [summary, { ...summary, id: 'AQKqqqqqqqoAAAABAAAAAklOQk9Y', hasAttachment: null, keywords: null }], nextCursor: 'bmV4dC1wYWdl', total: 7 }
   }
 

@@ -6,6 +6,7 @@
  * `service.getMessages` call (per mailbox page), not 20 or 40. A failed message
  * fails its own fields only.
  */
+import type { BodyFields } from '../../mail/body-view.ts'
 import type { Message } from '../../mail/types.ts'
 import type { MailboxResolvers, MessageResolvers } from '../generated.ts'
 import { isFullMessage, type MessageSource } from '../models.ts'
@@ -13,17 +14,31 @@ import type { GatewayContext } from '../context.ts'
 import { messageConnection } from './connection.ts'
 
 export const BODY_FIELDS = [
-  'sender', 'bcc', 'replyTo', 'inReplyTo', 'references', 'preview', 'text', 'html', 'attachments', 'headers',
+  'sender', 'bcc', 'replyTo', 'inReplyTo', 'references', 'preview', 'attachments', 'headers',
 ] as const satisfies ReadonlyArray<keyof Message>
+
+/** Body values, as this response may carry them (maxBodyBytes, the response's allowance). */
+export const BODY_VALUE_FIELDS = ['text', 'textTruncated', 'html', 'htmlTruncated'] as const satisfies ReadonlyArray<keyof BodyFields>
 
 type BodyField = typeof BODY_FIELDS[number]
 
+const fullMessage = async (obj: MessageSource, gateway: GatewayContext): Promise<Message> =>
+  isFullMessage(obj) ? obj : await gateway.messages.load(obj.id)
+
 function bodyField<F extends BodyField> (field: F) {
   return async (obj: MessageSource, _args: unknown, { gateway }: { gateway: GatewayContext }): Promise<Message[F]> =>
-    isFullMessage(obj) ? obj[field] : (await gateway.messages.load(obj.id))[field]
+    (await fullMessage(obj, gateway))[field]
 }
 
-export const MessageType = Object.fromEntries(BODY_FIELDS.map(f => [f, bodyField(f)])) as MessageResolvers
+function bodyValueField<F extends keyof BodyFields> (field: F) {
+  return async (obj: MessageSource, _args: unknown, { gateway }: { gateway: GatewayContext }): Promise<BodyFields[F]> =>
+    (await gateway.bodies.fieldsOf(obj, async () => await fullMessage(obj, gateway)))[field]
+}
+
+export const MessageType = Object.fromEntries([
+  ...BODY_FIELDS.map(f => [f, bodyField(f)]),
+  ...BODY_VALUE_FIELDS.map(f => [f, bodyValueField(f)]),
+]) as MessageResolvers
 
 export const Mailbox: MailboxResolvers = {
   messages: async (mailbox, args, { gateway }) => messageConnection(gateway, mailbox.id, args),

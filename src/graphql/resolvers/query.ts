@@ -1,5 +1,7 @@
 /** Query: thin calls into the mail service, one per REST resource. */
 import type { QueryResolvers } from '../generated.ts'
+import { bodyCap } from '../../mail/body-view.ts'
+import { capped } from '../body-allowance.ts'
 import { messageConnection } from './connection.ts'
 
 export const Query: QueryResolvers = {
@@ -8,8 +10,10 @@ export const Query: QueryResolvers = {
   mailbox: async (_root, { id }, { gateway }) => gateway.service.getMailbox(await gateway.caller(), id),
   messages: async (_root, { mailboxId, ...args }, { gateway }) => messageConnection(gateway, mailboxId, args),
   // Through the batcher: several `message(id:)` in one request cost one upstream fetch.
-  message: async (_root, { id }, { gateway }) => {
+  // Each occurrence (alias) is its own parent with its own maxBodyBytes: its bodies count once each.
+  message: async (_root, { id, maxBodyBytes }, { gateway }) => {
+    const cap = bodyCap(maxBodyBytes)
     await gateway.caller()
-    return gateway.messages.load(id)
+    return capped(await gateway.messages.load(id), cap)
   },
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseMessageFilter, type WireFilter } from '../../mail/filter.ts'
 import { callerOf } from '../auth.ts'
 import { ifNoneMatchHits } from '../conditional.ts'
-import { sendJson } from '../json-body.ts'
+import { sendMessageJson } from '../json-stream.ts'
 import { operation } from '../operation.ts'
 import type { HttpDeps } from '../operation.ts'
 
@@ -24,11 +24,12 @@ export function messageRoutes (app: FastifyInstance, { service, doc }: HttpDeps)
       return { items, nextCursor, total }
     })
 
-  operation<{ Params: { messageId: string } }>(app, doc, 'GET', '/v1/messages/{messageId}', async (request, reply) => {
-    const { message, etag } = await service.getMessage(callerOf(request), request.params.messageId)
+  operation<{ Params: { messageId: string }, Querystring: { maxBodyBytes?: number } }>(app, doc, 'GET', '/v1/messages/{messageId}', async (request, reply) => {
+    const { maxBodyBytes } = request.query
+    const { message, etag } = await service.getMessage(callerOf(request), request.params.messageId, maxBodyBytes === undefined ? {} : { maxBodyBytes })
     // Keywords are mutable: clients may keep the JSON but must revalidate.
     reply.header('etag', etag).header('cache-control', 'private, no-cache')
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send()
-    return sendJson(reply, message)
+    return sendMessageJson(reply, message)
   })
 }
