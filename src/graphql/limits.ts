@@ -4,8 +4,8 @@
  *   (`__schema`, `__type`) may go to 20, enough for GraphiQL's own query (15);
  * - aliases: at most 30 per document (each alias can be another upstream fetch);
  * - cost: graphql-query-complexity with the `@cost` model declared in the SDL
- *   (page sizes multiply, body fields weigh more, text and html by the bytes
- *   their maxBodyBytes lets them carry), computed with the request's
+ *   (page sizes multiply, body fields weigh more, text and html more again
+ *   for a maxBodyBytes above its default), computed with the request's
  *   variables after validation (costCheck), since the query text alone cannot say.
  */
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
@@ -13,7 +13,7 @@ import {
   getDirectiveValues, getOperationAST, GraphQLError, Kind,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule,
 } from 'graphql'
-import { MAX_RESPONSE_BODY_BYTES } from '../mail/body-view.ts'
+import { DEFAULT_RESPONSE_BODY_BYTES, MAX_RESPONSE_BODY_BYTES } from '../mail/body-view.ts'
 import { GatewayError } from '../mail/errors.ts'
 
 export interface GraphqlLimits {
@@ -29,8 +29,13 @@ const estimators = new WeakMap<GraphQLSchema, ComplexityEstimator>()
 
 interface FieldCost { weight: number, by: string | null, byDefault: unknown, assumedSize: number, bodyBytes: string | null, bodyBytesDefault: unknown, sized: boolean }
 
-/** A sized field (a body) costs one more per this many bytes of the maxBodyBytes in force. */
-export const BODY_COST_BYTES = 32 * 1024
+/**
+ * A sized field (a body) costs one more per this many bytes of the maxBodyBytes
+ * in force above its default: asking for more of each body costs more, while a
+ * query at the default costs what it did (what one response carries is bounded
+ * by its allowance, graphql/body-allowance.ts).
+ */
+export const BODY_COST_BYTES = 16 * 1024
 
 /**
  * What the estimator carries from sized fields up to the field that sets their
@@ -83,7 +88,7 @@ export function costEstimator (schema: GraphQLSchema): ComplexityEstimator {
       const cap = args[cost.bodyBytes] ?? cost.bodyBytesDefault
       // the largest cap the service accepts, when the argument is not a number it would take
       const bytes = typeof cap === 'number' && cap >= 1 ? Math.min(cap, MAX_RESPONSE_BODY_BYTES) : MAX_RESPONSE_BODY_BYTES
-      bodies = counted.sized * Math.ceil(bytes / BODY_COST_BYTES)
+      bodies = counted.sized * Math.ceil(Math.max(0, bytes - DEFAULT_RESPONSE_BODY_BYTES) / BODY_COST_BYTES)
       counted.sized = 0
     }
     const asked = cost.by === null ? undefined : args[cost.by] ?? cost.byDefault
