@@ -45,6 +45,14 @@ export type Capabilities = {
   search: Scalars['Boolean']['output'];
   move: Scalars['Boolean']['output'];
   idle: Scalars['Boolean']['output'];
+  /** Messages can be deleted (IMAP: to Trash or permanently; POP3: DELE committed by QUIT). This and the next three are set on every account; null only for a session created before they existed. */
+  delete?: Maybe<Scalars['Boolean']['output']>;
+  /** Messages can be added to a mailbox (IMAP APPEND). */
+  append?: Maybe<Scalars['Boolean']['output']>;
+  /** Messages can be copied between mailboxes. */
+  copy?: Maybe<Scalars['Boolean']['output']>;
+  /** Mailboxes can be created, renamed, moved, subscribed and deleted. */
+  manageMailboxes?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP CONDSTORE (RFC 7162). */
   condstore?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP QRESYNC (RFC 7162). */
@@ -514,6 +522,10 @@ export type CapabilitiesResolvers<ContextType = MercuriusContext, ParentType ext
   search?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   move?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   idle?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  delete?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  append?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  copy?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  manageMailboxes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   condstore?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   qresync?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   specialUse?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;

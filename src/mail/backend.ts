@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream'
 import type { Address, Capabilities, ConnectionSettings, Header, MailboxRole, MessageFilter, Protocol } from './types.ts'
+import type { MailWriters } from './writers.ts'
 
 /** Who is asking: the account id and the settings unsealed from the caller's token. */
 export interface AccountContext {
@@ -142,6 +143,12 @@ export interface MailBackend {
    * HIGHESTMODSEQ). Optional; null where the server cannot give one.
    */
   mailboxValidator?: (ctx: AccountContext, mailbox: string) => Promise<string | null>
+  /**
+   * What this backend can change (writers.ts); each part is used only for
+   * accounts whose capabilities say so (`delete`, `copy`, `append`,
+   * `manageMailboxes`). Absent: the backend only reads.
+   */
+  readonly writers?: MailWriters
   /** Close pooled connections opened with these credentials (revocation). */
   release: (settings: ConnectionSettings) => Promise<void>
   close: () => Promise<void>

@@ -6,7 +6,8 @@
  * message checked under it is still true — one STATUS per mailbox per
  * staleness window replaces a FETCH FLAGS per message.
  *
- * Validators are memoised in process for at most the staleness bound, and
+ * Validators are memoised in process for at most the staleness bound and
+ * only under the account's write epoch they were taken in (freshness.ts), and
  * concurrent asks for one mailbox share one upstream call.
  */
 import type { AccountContext, MailBackend } from './backend.ts'
@@ -24,9 +25,9 @@ export class MailboxValidators {
   constructor (private readonly stalenessMs: number) {}
 
   /** The mailbox's current validator (at most `stalenessMs` old), or null when the backend has none. */
-  async get (backend: MailBackend, ctx: AccountContext, mailbox: string): Promise<string | null> {
+  async get (backend: MailBackend, ctx: AccountContext, mailbox: string, epoch: string | null = null): Promise<string | null> {
     if (backend.mailboxValidator === undefined) return null
-    const key = `${ctx.accountId}\0${mailbox}`
+    const key = `${ctx.accountId}\0${epoch ?? ''}\0${mailbox}`
     const now = Date.now()
     const memo = this.#memo.get(key)
     if (memo !== undefined && now - memo.at <= this.stalenessMs) return memo.value

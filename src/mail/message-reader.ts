@@ -14,8 +14,9 @@ import { singleFlight } from '../cache/single-flight.ts'
 import type { AccountContext, MailBackend, MessageKey, MessageRecord } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { GatewayError } from './errors.ts'
-import { MailboxValidators } from './mailbox-validators.ts'
-import { type CachedMessage, MessageStore, messageRef } from './message-store.ts'
+import { Freshness, type FreshnessView } from './freshness.ts'
+import type { MailboxValidators } from './mailbox-validators.ts'
+import { type CachedMessage, type MessageStore, messageRef } from './message-store.ts'
 
 /** The longest a mailbox validator alone confirms an entry before it is rechecked itself. */
 const VALIDATOR_MAX_AGE_MS = 60_000
@@ -25,9 +26,9 @@ export interface ReaderOptions {
   stalenessMs: number
   /** Bound of the in-process memo of decoded messages (bytes). */
   memoBytes?: number
+  /** The service's one freshness module (shared with the writes); default: one of its own. */
+  freshness?: Freshness
 }
-
-const DEFAULT_MEMO_BYTES = 8 * 1024 * 1024
 
 /** Per-message outcomes since start: plain counters, read by the opt-in debug stats. */
 export interface ReaderStats {
@@ -44,22 +45,34 @@ function sameKeywords (a: string[] | null, b: string[] | null): boolean {
   return a.length === b.length && a.every((k, i) => k === b[i])
 }
 
+type Saver = (key: MessageKey, record: MessageRecord, validator: string | null) => Promise<void>
+
 export class MessageReader {
   readonly #flights = singleFlight<string, MessageRecord | null>()
   readonly stats: ReaderStats = { hits: 0, revalidated: 0, misses: 0 }
   readonly #validators: MailboxValidators
   readonly #store: MessageStore
+  readonly #fresh: Freshness
 
   constructor (private readonly opts: ReaderOptions) {
-    this.#validators = new MailboxValidators(opts.stalenessMs)
-    this.#store = new MessageStore(opts.cache, opts.memoBytes ?? DEFAULT_MEMO_BYTES)
+    this.#fresh = opts.freshness ?? new Freshness(opts.cache, opts.stalenessMs, opts.memoBytes)
+    this.#validators = this.#fresh.validators
+    this.#store = this.#fresh.store
+  }
+
+  /** The entry as this read may use it: none when its mailbox's ids were retired after it was checked. */
+  async #cached (ctx: AccountContext, key: MessageKey, view: FreshnessView): Promise<CachedMessage | null> {
+    const entry = await this.#store.get(ctx, key, view.epoch)
+    const retiredAt = view.retiredAt(key.mailbox)
+    return entry !== null && retiredAt !== undefined && retiredAt >= entry.checkedAt ? null : entry
   }
 
   /** One result per key, in order: the record, or null when the message does not exist. */
   async read (backend: MailBackend, ctx: AccountContext, keys: MessageKey[]): Promise<Array<MessageRecord | null>> {
+    const view = await this.#fresh.view(ctx)
     const now = Date.now()
     const results: Array<MessageRecord | null> = new Array(keys.length).fill(null)
-    const cached = await Promise.all(keys.map(k => this.#store.get(ctx, k)))
+    const cached = await Promise.all(keys.map(k => this.#cached(ctx, k, view)))
 
     const stale: number[] = []
     const missing: number[] = []
@@ -73,7 +86,7 @@ export class MessageReader {
     const validators = new Map<string, string | null>()
     if (stale.length > 0 || missing.length > 0) {
       const mailboxes = new Set([...stale, ...missing].map(i => keys[i]!.mailbox))
-      await Promise.all([...mailboxes].map(async m => { validators.set(m, await this.#validators.get(backend, ctx, m)) }))
+      await Promise.all([...mailboxes].map(async m => { validators.set(m, await this.#validators.get(backend, ctx, m, view.epoch)) }))
     }
 
     // Still under an unchanged mailbox validator: nothing in that mailbox changed.
@@ -88,6 +101,7 @@ export class MessageReader {
     this.stats.hits += unchanged.length
     const recheck = stale.filter(i => !unchanged.includes(i))
 
+    const save = this.#saver(ctx, view)
     if (recheck.length > 0) {
       if (backend.revalidate === undefined) {
         missing.push(...recheck)
@@ -106,19 +120,19 @@ export class MessageReader {
             // Unchanged: the same record (its presented form stays memoised) and only
             // the confirmation time moves, in process; the shared copy is not rewritten.
             results[i] = entry.record
-            this.#store.touch(ctx, keys[i]!, { record: entry.record, checkedAt: Date.now(), validator })
+            this.#store.touch(ctx, keys[i]!, { record: entry.record, checkedAt: Date.now(), validator }, view.epoch)
             return
           }
           const record = { ...entry.record, keywords: state.keywords }
           results[i] = record
-          await this.#save(ctx, keys[i]!, record, validator)
+          await save(keys[i]!, record, validator)
         }))
       }
     }
 
     if (missing.length > 0) {
       this.stats.misses += missing.length
-      const fetched = await this.#fetch(backend, ctx, missing.map(i => keys[i]!), validators)
+      const fetched = await this.#fetch(backend, ctx, missing.map(i => keys[i]!), validators, save)
       missing.forEach((i, j) => { results[i] = fetched[j] ?? null })
     }
     return results
@@ -131,11 +145,12 @@ export class MessageReader {
    * the backend's stale-id / auth errors).
    */
   async confirm (backend: MailBackend, ctx: AccountContext, key: MessageKey): Promise<void> {
-    const entry = await this.#store.get(ctx, key)
+    const view = await this.#fresh.view(ctx)
+    const entry = await this.#cached(ctx, key, view)
     const now = Date.now()
     if (entry !== null && now - entry.checkedAt <= this.opts.stalenessMs) return
     if (entry?.validator != null && now - entry.checkedAt <= VALIDATOR_MAX_AGE_MS &&
-      entry.validator === await this.#validators.get(backend, ctx, key.mailbox)) return
+      entry.validator === await this.#validators.get(backend, ctx, key.mailbox, view.epoch)) return
     if (backend.revalidate === undefined) {
       await this.readOne(backend, ctx, key)
       return
@@ -167,7 +182,7 @@ export class MessageReader {
    * flight joins that fetch; the keys that start a flight here are collected
    * and fetched in one batched backend call.
    */
-  async #fetch (backend: MailBackend, ctx: AccountContext, keys: MessageKey[], validators: Map<string, string | null>): Promise<Array<MessageRecord | null>> {
+  async #fetch (backend: MailBackend, ctx: AccountContext, keys: MessageKey[], validators: Map<string, string | null>, save: Saver): Promise<Array<MessageRecord | null>> {
     const starting: MessageKey[] = []
     let batch: Promise<Array<MessageRecord | null>> | undefined
     return Promise.all(keys.map(k => this.#flights(messageRef(ctx.accountId, k), async () => {
@@ -175,12 +190,22 @@ export class MessageReader {
       await Promise.resolve() // every key of this call is collected before the batch starts
       batch ??= backend.getMessages(ctx, starting)
       const record = (await batch)[index] ?? null
-      if (record !== null) await this.#save(ctx, k, record, validators.get(k.mailbox) ?? null)
+      if (record !== null) await save(k, record, validators.get(k.mailbox) ?? null)
       return record
     })))
   }
 
-  async #save (ctx: AccountContext, key: MessageKey, record: MessageRecord, validator: string | null): Promise<void> {
-    await this.#store.set(ctx, key, { record, checkedAt: Date.now(), validator } satisfies CachedMessage)
+  /**
+   * Saves what this read learnt upstream, unless a write changed the account
+   * meanwhile (its epoch moved, asked once per read): an answer taken before
+   * the write must not overwrite the entry the write left.
+   */
+  #saver (ctx: AccountContext, view: FreshnessView): Saver {
+    let current: Promise<boolean> | undefined
+    return async (key, record, validator) => {
+      current ??= this.#fresh.epoch(ctx).then(e => e === view.epoch)
+      if (!(await current)) return
+      await this.#store.set(ctx, key, { record, checkedAt: Date.now(), validator } satisfies CachedMessage, view.epoch)
+    }
   }
 }

@@ -5,7 +5,10 @@
  * entries across instances and restarts. Freshness is not the memo's concern:
  * entries carry their own checkedAt/validator, which the reader checks on
  * every read wherever the entry came from. Keys carry the account id, so the
- * memo is account-scoped like the shared cache.
+ * memo is account-scoped like the shared cache. A memo entry is stamped with
+ * the account's write epoch it was made in (freshness.ts) and is used only
+ * under that epoch: another instance's write sends the next read to the
+ * shared copy it rewrote.
  */
 import { LRUCache } from 'lru-cache'
 import { singleFlight } from '../cache/single-flight.ts'
@@ -80,9 +83,18 @@ function approxBytes (entry: CachedMessage): number {
   return 2 * ((r.text?.length ?? 0) + (r.html?.length ?? 0) + r.preview.length) + 160 * (r.headers.length + r.attachments.length) + 2048
 }
 
+interface Memo {
+  entry: CachedMessage
+  epoch: string | null
+}
+
 export class MessageStore {
-  readonly #memo: LRUCache<string, CachedMessage>
-  /** Concurrent reads of one entry share one shared-cache read and decode (a large entry is MBs each). */
+  readonly #memo: LRUCache<string, Memo>
+  /**
+   * Concurrent reads of one entry under one write epoch share one shared-cache
+   * read and decode (a large entry is MBs each); a read under a newer epoch
+   * never joins one that began before the write.
+   */
   readonly #reads = singleFlight<string, CachedMessage | null>()
   /**
    * Shared-cache reads in progress at once, process-wide: an entry's size is known
@@ -95,38 +107,40 @@ export class MessageStore {
   constructor (private readonly cache: CachePort, memoBytes: number) {
     const maxSize = Math.max(8, memoBytes)
     // one entry may take at most an eighth: a few large messages never flush the memo
-    this.#memo = new LRUCache<string, CachedMessage>({ maxSize, maxEntrySize: Math.floor(maxSize / 8), sizeCalculation: approxBytes, ttl: CONTENT_TTL_SECONDS * 1000 })
+    this.#memo = new LRUCache<string, Memo>({ maxSize, maxEntrySize: Math.floor(maxSize / 8), sizeCalculation: m => approxBytes(m.entry), ttl: CONTENT_TTL_SECONDS * 1000 })
   }
 
-  async get (ctx: AccountContext, key: MessageKey): Promise<CachedMessage | null> {
+  /** The entry, from the memo when it was made under `epoch`, else from the shared cache (`shared`: always). */
+  async get (ctx: AccountContext, key: MessageKey, epoch: string | null = null, shared = false): Promise<CachedMessage | null> {
     const mk = messageRef(ctx.accountId, key)
-    const memo = this.#memo.get(mk)
-    if (memo !== undefined) return memo
-    return await this.#reads(mk, async () => {
+    const memo = shared ? undefined : this.#memo.get(mk)
+    if (memo !== undefined && memo.epoch === epoch) return memo.entry
+    return await this.#reads(`${mk}\0${epoch ?? ''}\0${shared ? 's' : ''}`, async () => {
       const slot = this.#readSlots.permit()
       try {
         await slot.acquire(1)
         const bytes = await this.cache.forAccount(ctx.accountId).getBuffer(MESSAGE_KIND, keyParts(key))
-        const shared = bytes === null ? null : decodeEntry(bytes)
-        if (shared !== null) this.#memo.set(mk, shared)
-        return shared
+        const entry = bytes === null ? null : decodeEntry(bytes)
+        if (entry !== null && !shared) this.#memo.set(mk, { entry, epoch })
+        else if (entry === null) this.#memo.delete(mk)
+        return entry
       } finally {
         slot.release()
       }
     })
   }
 
-  async set (ctx: AccountContext, key: MessageKey, entry: CachedMessage): Promise<void> {
+  async set (ctx: AccountContext, key: MessageKey, entry: CachedMessage, epoch: string | null = null): Promise<void> {
     const r = entry.record
     if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
-    this.#memo.set(messageRef(ctx.accountId, key), entry)
+    this.#memo.set(messageRef(ctx.accountId, key), { entry, epoch })
     await turnBeforeLarge(r)
     await this.cache.forAccount(ctx.accountId).setBuffer(MESSAGE_KIND, keyParts(key), encodeEntry(entry), CONTENT_TTL_SECONDS)
   }
 
   /** The decoded entry this process holds, if any (no shared-cache read). */
   local (ctx: AccountContext, key: MessageKey): CachedMessage | null {
-    return this.#memo.get(messageRef(ctx.accountId, key)) ?? null
+    return this.#memo.get(messageRef(ctx.accountId, key))?.entry ?? null
   }
 
   /**
@@ -134,8 +148,8 @@ export class MessageStore {
    * memo only. The shared copy keeps its older checkedAt, which can only make
    * another instance recheck sooner, never serve staler.
    */
-  touch (ctx: AccountContext, key: MessageKey, entry: CachedMessage): void {
-    this.#memo.set(messageRef(ctx.accountId, key), entry)
+  touch (ctx: AccountContext, key: MessageKey, entry: CachedMessage, epoch: string | null = null): void {
+    this.#memo.set(messageRef(ctx.accountId, key), { entry, epoch })
   }
 
   async del (ctx: AccountContext, key: MessageKey): Promise<void> {

@@ -13,6 +13,12 @@ import { keyParts } from './message-store.ts'
 /** Raw messages up to this size are cached. */
 export const RAW_CACHE_MAX_BYTES = 256 * 1024
 const RAW_TTL_SECONDS = 24 * 3600
+const RAW_KIND = 'raw'
+
+/** A message that left its mailbox: its bytes are not served again at that key. */
+export async function forgetRaw (cache: CachePort, ctx: AccountContext, key: MessageKey): Promise<void> {
+  await cache.forAccount(ctx.accountId).del(RAW_KIND, keyParts(key))
+}
 
 /**
  * `confirm` checks that the message still exists (and its mailbox's
@@ -21,7 +27,7 @@ const RAW_TTL_SECONDS = 24 * 3600
  */
 export async function openRawCached (cache: CachePort, backend: MailBackend, ctx: AccountContext, key: MessageKey, confirm: () => Promise<void>): Promise<RawSource> {
   const account = cache.forAccount(ctx.accountId)
-  const hit = await account.getBuffer('raw', keyParts(key))
+  const hit = await account.getBuffer(RAW_KIND, keyParts(key))
   if (hit !== null) {
     await confirm()
     return { stream: Readable.from([hit]), size: hit.length }
@@ -44,7 +50,7 @@ export async function openRawCached (cache: CachePort, backend: MailBackend, ctx
   })
   // the copy is stored before the response ends, so the caller's next read finds it
   upstream.stream.once('end', () => {
-    const stored = keep ? account.setBuffer('raw', keyParts(key), Buffer.concat(chunks, length), RAW_TTL_SECONDS) : Promise.resolve()
+    const stored = keep ? account.setBuffer(RAW_KIND, keyParts(key), Buffer.concat(chunks, length), RAW_TTL_SECONDS) : Promise.resolve()
     stored.catch(() => {}).finally(() => tap.end())
   })
   upstream.stream.once('error', (err) => tap.destroy(err))

@@ -33,7 +33,17 @@ export interface Capabilities {
   search: boolean
   move: boolean
   idle: boolean
-  [extra: string]: boolean | number | string | string[] | null
+  // The write keys (contract §7) are set by every backend; a token sealed
+  // before they existed lacks them, which reads as false.
+  /** Messages can be deleted (IMAP: to Trash or permanently; POP3: DELE committed by QUIT). */
+  delete?: boolean
+  /** Messages can be added to a mailbox (IMAP APPEND). */
+  append?: boolean
+  /** Messages can be copied between mailboxes. */
+  copy?: boolean
+  /** Mailboxes can be created, renamed, moved, subscribed and deleted. */
+  manageMailboxes?: boolean
+  [extra: string]: boolean | number | string | string[] | null | undefined
 }
 
 export interface Account {

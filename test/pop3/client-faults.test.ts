@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { connectPop3 } from '../../src/backends/pop3/client/index.ts'
+import { MaildropSession } from '../../src/backends/pop3/session.ts'
 import { delay, startFakeServer } from './fake-server.ts'
 import { clientOptions, readAll, rejectsWith } from './helpers.ts'
 
@@ -168,12 +169,25 @@ test('destroying a RETR stream early with a command queued drains and keeps the 
   await client.quit()
 })
 
-test('reading never deletes: RSET before QUIT when anything was marked', async (t) => {
+test('reading never deletes: a session ends with RSET before QUIT when anything was marked', async (t) => {
   const server = await startFakeServer({ messages: [{ uid: 'a', raw }] })
   t.after(() => server.close())
   const client = await connectPop3(clientOptions(server.port))
   await client.dele(1)
-  await client.quit()
+  await new MaildropSession(client, 'settings').close()
   assert.deepEqual(server.commands.slice(-3), ['DELE 1', 'RSET', 'QUIT'])
   assert.equal(server.messages.length, 1)
+})
+
+test('only an exclusive session commits: its QUIT follows the DELE with no RSET, and a shared one refuses', async (t) => {
+  const server = await startFakeServer({ messages: [{ uid: 'a', raw }, { uid: 'b', raw }] })
+  t.after(() => server.close())
+  const shared = new MaildropSession(await connectPop3(clientOptions(server.port)), 'settings')
+  await assert.rejects(shared.close({ commit: true }), { code: 'internal' })
+  await shared.close()
+  const own = new MaildropSession(await connectPop3(clientOptions(server.port)), 'settings', true)
+  await own.client.dele(2)
+  await own.close({ commit: true })
+  assert.deepEqual(server.commands.slice(-2), ['DELE 2', 'QUIT'])
+  assert.deepEqual(server.messages.map(m => m.uid), ['a'])
 })

@@ -18,6 +18,11 @@ export function capabilitiesOf (client: ImapFlow): Capabilities {
     search: true,
     move: has(caps, 'MOVE'),
     idle: has(caps, 'IDLE'),
+    // writes: switched on as each lands behind the MailWriters seam
+    delete: false,
+    append: false,
+    copy: false,
+    manageMailboxes: false,
     condstore: has(caps, 'CONDSTORE') || has(caps, 'QRESYNC'),
     qresync: has(caps, 'QRESYNC'),
     specialUse: has(caps, 'SPECIAL-USE'),

@@ -12,8 +12,9 @@ export interface ImapSession {
   /** Bound one command by the per-command timeout; on expiry the connection is closed. */
   cmd: <T>(work: Promise<T>) => Promise<T>
   /**
-   * Open `path` read-only (EXAMINE) under imapflow's mailbox lock, run `fn`
-   * with the mailbox's UIDVALIDITY as a decimal string, release in finally.
+   * Open `path` under imapflow's mailbox lock — read-only (EXAMINE), or
+   * read-write (SELECT) for a write — run `fn` with the mailbox's UIDVALIDITY
+   * as a decimal string, release in finally.
    */
   inMailbox: <T>(path: string, fn: (validity: string) => Promise<T>, opts?: LockOptions) => Promise<T>
   /** Same, but the caller releases the lock (a stream that outlives the call). */
@@ -28,6 +29,12 @@ export interface LockOptions {
    * true; reads by UID may skip it and sync only when a UID is missing.
    */
   sync?: boolean
+  /**
+   * Open read-write (SELECT) for a write. Default false: reads EXAMINE, so
+   * nothing they do can change a flag (no implicit \Seen, no \Recent taken).
+   * imapflow reopens a mailbox selected in the other mode.
+   */
+  write?: boolean
 }
 
 export function createSession (client: ImapFlow, timeoutMs: number): ImapSession {
@@ -35,7 +42,7 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
 
   const lockMailbox = async (path: string, opts: LockOptions = {}): Promise<{ validity: string, release: () => void }> => {
     const before = client.mailbox
-    const lock = await cmd(client.getMailboxLock(path, { readOnly: true, acquireTimeout: timeoutMs }))
+    const lock = await cmd(client.getMailboxLock(path, { readOnly: opts.write !== true, acquireTimeout: timeoutMs }))
     if (opts.sync !== false && before !== false && before === client.mailbox) {
       // Still selected from an earlier lease: no SELECT was sent, and the server only
       // reports mail that arrived since at a sync point. NOOP is one.
@@ -58,6 +65,11 @@ export function createSession (client: ImapFlow, timeoutMs: number): ImapSession
     if (validity === undefined || validity < 1n || validity > 0xffffffffn) {
       lock.release()
       throw new UpstreamRefusal('the IMAP server selected the mailbox without a valid UIDVALIDITY')
+    }
+    if (opts.write === true && mailbox.readOnly === true) {
+      lock.release()
+      // SELECT answered [READ-ONLY] (RFC 3501 §6.3.1): no write can succeed here
+      throw new GatewayError('unsupported', 'the IMAP server opens this mailbox read-only')
     }
     return { validity: validity.toString(), release: () => lock.release() }
   }

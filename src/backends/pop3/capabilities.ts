@@ -1,7 +1,7 @@
 /**
  * What a POP3 account can do, as the Account resource reports it (contract
  * §1): the common keys are all false (one mailbox, no keywords, no search, no
- * move, no push), the POP3 keys come straight from CAPA. `top`/`uidl`/`user` are null
+ * move, no push; of the writes, only delete is possible), the POP3 keys come straight from CAPA. `top`/`uidl`/`user` are null
  * when the server has no CAPA at all (unknown until tried).
  */
 import type { Capabilities } from '../../mail/types.ts'
@@ -14,6 +14,11 @@ export function accountCapabilities (caps: Pop3Capabilities): Capabilities {
     search: false,
     move: false,
     idle: false,
+    // POP3 can only delete (DELE, committed by QUIT); switched on with that write
+    delete: false,
+    append: false,
+    copy: false,
+    manageMailboxes: false,
     top: caps.known ? caps.top : null,
     uidl: caps.known ? caps.uidl : null,
     user: caps.known ? caps.user : null,

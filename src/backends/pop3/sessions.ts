@@ -18,6 +18,9 @@
  *   naming someone's user on another port, or guessing passwords, cannot hold
  *   up or log out the sessions of issued tokens; if the maildrop is in use, the
  *   server's lock answers them (-ERR [IN-USE] → 409);
+ * - a delete runs on a session of its own (`exclusive`): a new login lent to
+ *   no other request, since its QUIT commits every mark on the connection;
+ *   later requests wait for it to end and log in again;
  * - a login rejected for its credentials (`[AUTH]`, RFC 3206, or a bare -ERR
  *   from a server with RESP-CODES) is remembered for `authFailureTtlMs`: the
  *   same settings get the same answer without another attempt. A bare -ERR
@@ -162,7 +165,7 @@ export class MaildropSessions {
     if (current !== null) {
       const idle = current.leases === 0
       const age = Date.now() - current.openedAt
-      const replace = current.closed || current.settingsHash !== hash || age > (this.opts.maxLifeMs ?? Infinity) ||
+      const replace = current.closed || current.exclusive || current.settingsHash !== hash || age > (this.opts.maxLifeMs ?? Infinity) ||
         (idle && (age > this.opts.maxAgeMs || (wantFresh && current.refreshable)))
       if (!replace) return this.lend(key, slot, current, false)
       if (!current.closed && !idle && !(await current.idle(this.opts.waitMs))) {
@@ -181,6 +184,64 @@ export class MaildropSessions {
     const session = new MaildropSession(client, hash)
     slot.session = session
     return this.lend(key, slot, session, true)
+  }
+
+  /** A new login for one request alone, once the current session (if any) has ended. */
+  private async takeExclusive (key: string, slot: Slot, settings: ConnectionSettings): Promise<MaildropSession> {
+    const hash = MaildropSessions.settingsHash(settings)
+    const rejection = this.rejected.get(hash)
+    if (rejection !== undefined) throw new GatewayError('auth-failed', rejection)
+    const current = slot.session
+    if (current !== null) {
+      if (!current.closed && !(await current.idle(this.opts.waitMs))) {
+        throw new GatewayError('mailbox-locked', 'The POP3 maildrop is busy with another session', { retryAfter: 2 })
+      }
+      this.retire(key, slot, current)
+    }
+    if (slot.timer !== null) clearTimeout(slot.timer)
+    slot.timer = null
+    await slot.closing
+    const session = new MaildropSession(await this.login(settings, hash), hash, true)
+    slot.session = session
+    session.lease()
+    return session
+  }
+
+  /**
+   * Runs `fn` on an exclusive session and, when it succeeds, commits with
+   * `close({ commit: true })`: resolves only once the server answered +OK to
+   * QUIT (RFC 1939 §6), else rejects. When `fn` fails, the session ends
+   * without deleting anything. Either way the next request logs in afresh.
+   */
+  async exclusive<T> (settings: ConnectionSettings, fn: (session: MaildropSession) => Promise<T>): Promise<T> {
+    const [key, slot] = this.slotOf(settings)
+    slot.waiting++
+    const ticket: Ticket = { gone: false, seen: slot.failures }
+    const run = slot.turn.then(() => {
+      if (ticket.gone) throw new GatewayError('upstream-timeout', 'gave up waiting for the POP3 maildrop')
+      return this.takeExclusive(key, slot, settings)
+    })
+    slot.turn = run.catch(() => {})
+    let session: MaildropSession
+    try {
+      session = await withDeadline(run, this.opts.acquireTimeoutMs, () => {
+        ticket.gone = true
+        // a session that comes after all ends at once, deleting nothing
+        run.then(late => { late.unlease(); this.retire(key, slot, late) }, () => {})
+      })
+    } finally {
+      slot.waiting--
+      this.forget(key, slot)
+    }
+    try {
+      const result = await fn(session)
+      await session.close({ commit: true })
+      return result
+    } finally {
+      session.unlease()
+      // detaches it; a close not begun above ends it without deleting
+      this.retire(key, slot, session)
+    }
   }
 
   private async login (settings: ConnectionSettings, hash: string): Promise<Pop3Client> {

@@ -43,8 +43,8 @@ export class Pop3Client {
   readonly authMethod: string
   private readonly conn: Pop3Connection
   private readonly maxListBytes: number
-  private marked = 0
-  private retrieved = 0
+  #marked = 0
+  #retrieved = 0
 
   constructor (conn: Pop3Connection, capabilities: Pop3Capabilities, authMethod: string, maxListBytes: number) {
     this.conn = conn
@@ -56,6 +56,16 @@ export class Pop3Client {
 
   get closed (): boolean {
     return this.conn.closed
+  }
+
+  /** Messages marked with DELE and not unmarked by RSET in this session. */
+  get marked (): number {
+    return this.#marked
+  }
+
+  /** Messages retrieved (RETR) in this session. */
+  get retrieved (): number {
+    return this.#retrieved
   }
 
   private async ok (line: string, multiline = false, maxBytes = this.maxListBytes, truncateAt?: number): Promise<Reply> {
@@ -119,18 +129,18 @@ export class Pop3Client {
     if (reply.status.kind !== 'ok' || reply.stream === null) {
       throw errorFor(reply.status, 'command', this.capabilities.loginDelay)
     }
-    this.retrieved++
+    this.#retrieved++
     return reply.stream
   }
 
   async dele (n: number): Promise<void> {
     await this.ok(`DELE ${int(n)}`)
-    this.marked++
+    this.#marked++
   }
 
   async rset (): Promise<void> {
     await this.ok('RSET')
-    this.marked = 0
+    this.#marked = 0
   }
 
   async noop (): Promise<void> {
@@ -138,22 +148,25 @@ export class Pop3Client {
   }
 
   /**
-   * Ends the session without deleting anything: RSET first when messages were
-   * marked; and when the server announced EXPIRE 0 (retrieved messages may be
-   * removed at QUIT) after a RETR, closes without QUIT, which per RFC 1939 §6
-   * never enters the UPDATE state.
+   * QUIT: the server enters the UPDATE state and removes the messages marked
+   * (RFC 1939 §6). Resolves only on its +OK; rejects when the connection was
+   * already gone, failed first or the server answered -ERR (some marked
+   * messages may not have been removed). The connection ends either way. What
+   * to mark, and whether to QUIT at all, is the session's policy (session.ts).
    */
   async quit (): Promise<void> {
-    if (this.conn.closed) return
+    if (this.conn.closed) throw new GatewayError('upstream-unavailable', 'The POP3 connection closed before QUIT')
     try {
-      if (this.marked > 0) await this.rset()
-      if (this.capabilities.expire === 0 && this.retrieved > 0) return
-      await this.conn.command('QUIT', { barrier: true })
-    } catch {
-      // A failed goodbye changes nothing for the caller: the connection goes anyway.
+      const reply = await this.conn.command('QUIT', { barrier: true })
+      if (reply.status.kind !== 'ok') throw errorFor(reply.status, 'command', this.capabilities.loginDelay)
     } finally {
       this.conn.end()
     }
+  }
+
+  /** Ends the connection without QUIT (no UPDATE state: nothing is deleted). */
+  end (): void {
+    this.conn.end()
   }
 
   /** Drops the connection at once (no UPDATE state: nothing is deleted). */

@@ -1,0 +1,62 @@
+/**
+ * Mailbox reads: the account's mailboxes with their counts, and the path a
+ * public mailbox id names inside the caller's account.
+ */
+import type { MailBackend, MailboxRecord } from './backend.ts'
+import type { CachePort } from './cache-port.ts'
+import { GatewayError } from './errors.ts'
+import type { Freshness } from './freshness.ts'
+import { decodeMailboxId } from './ids.ts'
+import { presentMailbox } from './present.ts'
+import type { Caller } from './service-types.ts'
+import type { Mailbox } from './types.ts'
+
+/** The one mailbox of an account without folders (contract §2). */
+export const SOLE_MAILBOX = 'INBOX'
+
+export class Mailboxes {
+  constructor (
+    private readonly backendOf: (caller: Caller) => MailBackend,
+    private readonly cache: CachePort,
+    private readonly freshness: Freshness,
+    private readonly stalenessMs: number
+  ) {}
+
+  /**
+   * Mailboxes and their counts are mutable: shared for at most the staleness
+   * bound (whole seconds: the cache's TTL unit), so repeated lists and
+   * getMailbox calls within it cost one LIST + STATUS round, never more stale;
+   * and kept per write epoch, so a write's new counts show at once.
+   */
+  async list (caller: Caller): Promise<Mailbox[]> {
+    const load = (): Promise<MailboxRecord[]> => this.backendOf(caller).listMailboxes(caller.ctx)
+    const ttl = Math.floor(this.stalenessMs / 1000)
+    let records: MailboxRecord[]
+    if (ttl >= 1) {
+      const epoch = await this.freshness.epoch(caller.ctx)
+      records = await this.cache.forAccount(caller.account.id).rememberJson('mailboxes', [epoch ?? ''], ttl, load)
+    } else records = await load()
+    return records.map(r => presentMailbox(caller.account.id, r))
+  }
+
+  async get (caller: Caller, mailboxId: string): Promise<Mailbox> {
+    const path = this.path(caller, mailboxId)
+    const found = (await this.list(caller)).find(m => m.path === path)
+    if (found === undefined) throw new GatewayError('not-found', 'no such mailbox in this account')
+    return found
+  }
+
+  /**
+   * The mailbox path an id names. An account without folders (POP3: one
+   * maildrop) has only INBOX; a well-formed id of any other folder asks for
+   * what the protocol cannot do, which the contract answers with 422
+   * `unsupported`, not 404.
+   */
+  path (caller: Caller, mailboxId: string): string {
+    const path = decodeMailboxId(caller.account.id, mailboxId)
+    if (caller.account.capabilities.mailboxes !== true && path !== SOLE_MAILBOX) {
+      throw new GatewayError('unsupported', `${caller.account.protocol.toUpperCase()} accounts have no folders: their only mailbox is ${SOLE_MAILBOX}`)
+    }
+    return path
+  }
+}
