@@ -73,7 +73,7 @@ export function toPublicError (err: GraphQLError, log: Log): GraphQLError[] {
       : publicError(e instanceof GraphQLError ? e : new GraphQLError(''), scrubValues(String((e as Error).message)), 'bad-request', status))
   }
   if (isGatewayError(orig) && orig.code !== 'internal') {
-    const extra = orig.retryAfter === undefined ? {} : { retryAfter: orig.retryAfter }
+    const extra = { ...orig.extra, ...(orig.retryAfter === undefined ? {} : { retryAfter: orig.retryAfter }) }
     return [publicError(err, orig.message, orig.code, orig.status, extra)]
   }
   if (orig === undefined || orig instanceof GraphQLError) {

@@ -177,6 +177,68 @@ export type MailboxRole =
   | 'all'
   | 'flagged';
 
+/** The keywords after a change (REST KeywordUpdate). */
+export type KeywordUpdate = {
+  __typename?: 'KeywordUpdate';
+  id: Scalars['ID']['output'];
+  keywords: Array<Scalars['String']['output']>;
+  /** The message's keyword version (CONDSTORE MODSEQ, decimal); null without CONDSTORE. */
+  modseq?: Maybe<Scalars['String']['output']>;
+  /** Keywords asked to be set that the server did not keep. */
+  dropped: Array<Scalars['String']['output']>;
+};
+
+/** Where a message is now (REST MessagePlacement). */
+export type MessagePlacement = {
+  __typename?: 'MessagePlacement';
+  /** Its id in mailboxId; null when the server does not say (no UIDPLUS). */
+  id?: Maybe<Scalars['ID']['output']>;
+  mailboxId: Scalars['ID']['output'];
+};
+
+export type BatchAction =
+  | 'update'
+  | 'move'
+  | 'copy'
+  | 'delete';
+
+export type BatchMessagesInput = {
+  ids: Array<Scalars['String']['input']>;
+  action: BatchAction;
+  /** update: keywords to set. */
+  set?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** update: keywords to clear. */
+  clear?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** move, copy: the target mailbox. */
+  mailboxId?: InputMaybe<Scalars['ID']['input']>;
+  /** delete: for good instead of to Trash. */
+  permanent?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type BatchMessagesPayload = {
+  __typename?: 'BatchMessagesPayload';
+  results: Array<BatchResult>;
+};
+
+/** One id's outcome (REST BatchResult). */
+export type BatchResult = {
+  __typename?: 'BatchResult';
+  id: Scalars['String']['output'];
+  /** What a single request would have answered (200, 201, 204, or the error's status). */
+  status: Scalars['Int']['output'];
+  newId?: Maybe<Scalars['String']['output']>;
+  keywords?: Maybe<Array<Scalars['String']['output']>>;
+  error?: Maybe<BatchError>;
+};
+
+/** A per-id failure: the problem's code (as extensions.code elsewhere), status and detail. */
+export type BatchError = {
+  __typename?: 'BatchError';
+  code: Scalars['String']['output'];
+  status: Scalars['Int']['output'];
+  detail: Scalars['String']['output'];
+};
+
 /**
  * A message (REST MessageSummary + Message in one type). The summary fields come
  * with a page of messages at no extra cost; the body fields (sender … headers) are
@@ -281,11 +343,65 @@ export type Mutation = {
    * Always true; failures are errors.
    */
   revokeSession: Scalars['Boolean']['output'];
+  /**
+   * PATCH /v1/messages/{id}: RFC 7396 on the keyword map. `set` keywords are set,
+   * `clear` ones cleared, others left as they are. JMAP names ($seen $flagged
+   * $answered $draft are the IMAP system flags). `ifMatch` is the `modseq` of an
+   * earlier answer (CONDSTORE): another client's change since → precondition-failed
+   * with the current keywords in extensions; no CONDSTORE → precondition-unavailable.
+   * POP3: unsupported.
+   */
+  updateMessageKeywords: KeywordUpdate;
+  /** POST /v1/messages/{id}/move: the message's id in the target (null when the server does not say). */
+  moveMessage: MessagePlacement;
+  /** POST /v1/messages/{id}/copy: the copy's id (null when the server does not say). */
+  copyMessage: MessagePlacement;
+  /**
+   * DELETE /v1/messages/{id}: IMAP to Trash (its placement there), or for good with
+   * `permanent` or from Trash (null); POP3 DELE + QUIT (null once QUIT is answered +OK).
+   */
+  deleteMessage?: Maybe<MessagePlacement>;
+  /**
+   * POST /v1/messages/batch: one action on up to 1 000 ids, one result per id in
+   * order; per-id failures are data (`error`), not errors.
+   */
+  batchMessages: BatchMessagesPayload;
 };
 
 
 export type MutationCreateSessionArgs = {
   input: CreateSessionInput;
+};
+
+
+export type MutationUpdateMessageKeywordsArgs = {
+  id: Scalars['ID']['input'];
+  set?: InputMaybe<Array<Scalars['String']['input']>>;
+  clear?: InputMaybe<Array<Scalars['String']['input']>>;
+  ifMatch?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationMoveMessageArgs = {
+  id: Scalars['ID']['input'];
+  mailboxId: Scalars['ID']['input'];
+};
+
+
+export type MutationCopyMessageArgs = {
+  id: Scalars['ID']['input'];
+  mailboxId: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteMessageArgs = {
+  id: Scalars['ID']['input'];
+  permanent?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationBatchMessagesArgs = {
+  input: BatchMessagesInput;
 };
 
 /**
@@ -459,6 +575,13 @@ export type ResolversTypes = {
   MessageFilter: MessageFilter;
   Mailbox: ResolverTypeWrapper<MailboxModel>;
   MailboxRole: MailboxRole;
+  KeywordUpdate: ResolverTypeWrapper<KeywordUpdate>;
+  MessagePlacement: ResolverTypeWrapper<MessagePlacement>;
+  BatchAction: BatchAction;
+  BatchMessagesInput: BatchMessagesInput;
+  BatchMessagesPayload: ResolverTypeWrapper<BatchMessagesPayload>;
+  BatchResult: ResolverTypeWrapper<BatchResult>;
+  BatchError: ResolverTypeWrapper<BatchError>;
   Message: ResolverTypeWrapper<MessageSourceModel>;
   Address: ResolverTypeWrapper<Address>;
   Attachment: ResolverTypeWrapper<Attachment>;
@@ -484,6 +607,12 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   MessageFilter: MessageFilter;
   Mailbox: MailboxModel;
+  KeywordUpdate: KeywordUpdate;
+  MessagePlacement: MessagePlacement;
+  BatchMessagesInput: BatchMessagesInput;
+  BatchMessagesPayload: BatchMessagesPayload;
+  BatchResult: BatchResult;
+  BatchError: BatchError;
   Message: MessageSourceModel;
   Address: Address;
   Attachment: Attachment;
@@ -577,6 +706,36 @@ export type MailboxResolvers<ContextType = MercuriusContext, ParentType extends 
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<MailboxMessagesArgs, 'first' | 'maxBodyBytes'>>;
 };
 
+export type KeywordUpdateResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['KeywordUpdate'] = ResolversParentTypes['KeywordUpdate']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keywords?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  modseq?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dropped?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type MessagePlacementResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['MessagePlacement'] = ResolversParentTypes['MessagePlacement']> = {
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  mailboxId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type BatchMessagesPayloadResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['BatchMessagesPayload'] = ResolversParentTypes['BatchMessagesPayload']> = {
+  results?: Resolver<Array<ResolversTypes['BatchResult']>, ParentType, ContextType>;
+};
+
+export type BatchResultResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['BatchResult'] = ResolversParentTypes['BatchResult']> = {
+  id?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  newId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  keywords?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['BatchError']>, ParentType, ContextType>;
+};
+
+export type BatchErrorResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['BatchError'] = ResolversParentTypes['BatchError']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MessageResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mailboxId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -628,6 +787,11 @@ export type HeaderResolvers<ContextType = MercuriusContext, ParentType extends R
 export type MutationResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createSession?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'input'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  updateMessageKeywords?: Resolver<ResolversTypes['KeywordUpdate'], ParentType, ContextType, RequireFields<MutationUpdateMessageKeywordsArgs, 'id'>>;
+  moveMessage?: Resolver<ResolversTypes['MessagePlacement'], ParentType, ContextType, RequireFields<MutationMoveMessageArgs, 'id' | 'mailboxId'>>;
+  copyMessage?: Resolver<ResolversTypes['MessagePlacement'], ParentType, ContextType, RequireFields<MutationCopyMessageArgs, 'id' | 'mailboxId'>>;
+  deleteMessage?: Resolver<Maybe<ResolversTypes['MessagePlacement']>, ParentType, ContextType, RequireFields<MutationDeleteMessageArgs, 'id'>>;
+  batchMessages?: Resolver<ResolversTypes['BatchMessagesPayload'], ParentType, ContextType, RequireFields<MutationBatchMessagesArgs, 'input'>>;
 };
 
 export type QueryResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -651,6 +815,11 @@ export type Resolvers<ContextType = MercuriusContext> = {
   MessageEdge?: MessageEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Mailbox?: MailboxResolvers<ContextType>;
+  KeywordUpdate?: KeywordUpdateResolvers<ContextType>;
+  MessagePlacement?: MessagePlacementResolvers<ContextType>;
+  BatchMessagesPayload?: BatchMessagesPayloadResolvers<ContextType>;
+  BatchResult?: BatchResultResolvers<ContextType>;
+  BatchError?: BatchErrorResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   Address?: AddressResolvers<ContextType>;
   Attachment?: AttachmentResolvers<ContextType>;

@@ -15,11 +15,12 @@ export interface Problem {
   status: number
   detail: string
   code: ErrorCode
+  [extension: string]: unknown
 }
 
-export function problemOf (code: ErrorCode, detail?: string): Problem {
+export function problemOf (code: ErrorCode, detail?: string, extra: Record<string, unknown> = {}): Problem {
   const { status, title } = ERRORS[code]
-  return { type: problemType(code), title, status, detail: detail ?? title, code }
+  return { ...extra, type: problemType(code), title, status, detail: detail ?? title, code }
 }
 
 /** Retry-After in whole seconds (REST problems and GraphQL responses alike). */
@@ -40,7 +41,7 @@ export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyRep
   if (err.retryAfter !== undefined) reply.header('retry-after', retryAfterValue(err.retryAfter))
   if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="mail-gateway"')
   reply.code(err.status).type('application/problem+json; charset=utf-8')
-  return reply.send(problemOf(err.code, err.message))
+  return reply.send(problemOf(err.code, err.message, err.extra))
 }
 
 const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter' }

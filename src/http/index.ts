@@ -16,6 +16,7 @@ import { accountRoutes } from './routes/account.ts'
 import { downloadRoutes } from './routes/downloads.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
 import { messageRoutes } from './routes/messages.ts'
+import { messageWriteRoutes } from './routes/message-writes.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { sessionRoutes } from './routes/sessions.ts'
 import { createValidatorCompiler } from './validation.ts'
@@ -49,6 +50,7 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
     accountRoutes(rest, deps)
     mailboxRoutes(rest, deps)
     messageRoutes(rest, deps)
+    messageWriteRoutes(rest, deps)
     downloadRoutes(rest, deps)
     opsRoutes(rest, deps)
   })

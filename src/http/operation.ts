@@ -14,7 +14,7 @@ export interface HttpDeps {
   doc: OpenApiDocument
 }
 
-export type Method = 'GET' | 'POST' | 'DELETE'
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 
 export function operation<G extends RouteGenericInterface = RouteGenericInterface> (
   app: FastifyInstance,

@@ -12,8 +12,10 @@ export const ERRORS = {
   'not-found': { status: 404, title: 'Not found' },
   'mailbox-locked': { status: 409, title: 'Mailbox locked by another client' },
   'stale-id': { status: 410, title: 'Stale id' },
+  'precondition-failed': { status: 412, title: 'Changed since the version sent in If-Match' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   unsupported: { status: 422, title: 'Not supported by this account' },
+  'precondition-unavailable': { status: 428, title: 'If-Match cannot be honoured by this account' },
   'rate-limited': { status: 429, title: 'Rate limited' },
   internal: { status: 500, title: 'Internal error' },
   'upstream-unavailable': { status: 502, title: 'Mail server unavailable' },
@@ -27,6 +29,8 @@ export interface GatewayErrorOptions {
   /** Seconds, sent as Retry-After (429, 409, 503). */
   retryAfter?: number
   cause?: unknown
+  /** Extension members of the problem (REST) and `extensions` (GraphQL), e.g. a 412's current keywords. */
+  extra?: Record<string, unknown>
 }
 
 export class GatewayError extends Error {
@@ -34,6 +38,7 @@ export class GatewayError extends Error {
   readonly status: number
   readonly title: string
   readonly retryAfter: number | undefined
+  readonly extra: Record<string, unknown> | undefined
 
   /** `detail` is shown to callers: never put credentials or server secrets in it. */
   constructor (code: ErrorCode, detail?: string, options: GatewayErrorOptions = {}) {
@@ -43,6 +48,7 @@ export class GatewayError extends Error {
     this.status = ERRORS[code].status
     this.title = ERRORS[code].title
     this.retryAfter = options.retryAfter
+    this.extra = options.extra
   }
 }
 

@@ -65,6 +65,49 @@ export interface OpenOptions {
   notModified?: (etag: string) => boolean
 }
 
+/** A keyword merge-patch's outcome (PATCH /v1/messages/{id}). */
+export interface KeywordUpdate {
+  id: string
+  keywords: string[]
+  /** The message's keyword version after the change (CONDSTORE MODSEQ, decimal); null without CONDSTORE. */
+  modseq: string | null
+  /** Keywords the patch set that the server did not keep: reported, never claimed. */
+  dropped: string[]
+}
+
+export interface KeywordUpdateOptions {
+  /** The If-Match header as sent: `"<modseq>"`. */
+  ifMatch?: string
+}
+
+/** Where a moved, copied or trashed message is now; `id` null when the server did not say (no UIDPLUS). */
+export interface Placement {
+  id: string | null
+  mailboxId: string
+}
+
+export type BatchAction = 'update' | 'move' | 'copy' | 'delete'
+
+export interface BatchInput {
+  ids: string[]
+  action: BatchAction
+  /** update: the keyword patch (as sent: checked by the service). */
+  keywords?: unknown
+  /** move, copy: the target mailbox. */
+  mailboxId?: string
+  /** delete: for good instead of to Trash. */
+  permanent?: boolean
+}
+
+/** One id's outcome, in the order asked; `error` when `status` ≥ 400. */
+export interface BatchResult {
+  id: string
+  status: number
+  newId?: string | null
+  keywords?: string[]
+  error?: GatewayError
+}
+
 export interface ReadinessReport {
   ready: boolean
   cache: { backend: 'redis' | 'memory', status: 'ok' | 'degraded' }
@@ -83,6 +126,14 @@ export interface MailServiceApi {
   getMessages: (caller: Caller, messageIds: string[]) => Promise<Array<Message | GatewayError>>
   openRaw: (caller: Caller, messageId: string, opts?: OpenOptions) => Promise<Download>
   openAttachment: (caller: Caller, messageId: string, attachmentId: string, opts?: OpenOptions) => Promise<Download>
+  /** RFC 7396 on the keyword map; 412/428 with If-Match (contract §7). */
+  updateKeywords: (caller: Caller, messageId: string, keywords: unknown, opts?: KeywordUpdateOptions) => Promise<KeywordUpdate>
+  moveMessage: (caller: Caller, messageId: string, mailboxId: string) => Promise<Placement>
+  copyMessage: (caller: Caller, messageId: string, mailboxId: string) => Promise<Placement>
+  /** To Trash (the placement), or for good (null: 204). */
+  deleteMessage: (caller: Caller, messageId: string, opts?: { permanent?: boolean }) => Promise<Placement | null>
+  /** ≤ 1 000 ids, one result each, in order; partial failure is normal. */
+  batchMessages: (caller: Caller, input: BatchInput) => Promise<BatchResult[]>
   readiness: () => Promise<ReadinessReport>
   close: () => Promise<void>
 }

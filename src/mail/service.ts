@@ -1,7 +1,7 @@
 /**
  * The mail service: the one implementation behind REST and GraphQL, a facade
  * over the use cases cut by resource (sessions.ts, mailboxes.ts, messages.ts,
- * downloads.ts). Each resolves public ids inside the caller's own account,
+ * downloads.ts, message-writes.ts). Each resolves public ids inside the caller's own account,
  * checks what the account's protocol can do (422 `unsupported` instead of a
  * fake value) and reads through the cache; backends only ever see
  * protocol-native keys. Writes go through the one freshness module.
@@ -15,9 +15,11 @@ import { Freshness } from './freshness.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
+import { MessageWrites } from './message-writes.ts'
 import { Messages } from './messages.ts'
 import type {
-  Caller, CreateSessionInput, Download, GetMessageOptions, ListMessagesInput, MailServiceApi, MessagePageWithCursors, MessageResult, OpenOptions, ReadinessReport, SessionGrant,
+  BatchInput, BatchResult, Caller, CreateSessionInput, Download, GetMessageOptions, KeywordUpdate, KeywordUpdateOptions, ListMessagesInput, MailServiceApi,
+  MessagePageWithCursors, MessageResult, OpenOptions, Placement, ReadinessReport, SessionGrant,
 } from './service-types.ts'
 import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenSealer } from './tokens.ts'
@@ -45,6 +47,7 @@ export class MailService implements MailServiceApi {
   readonly #mailboxes: Mailboxes
   readonly #messages: Messages
   readonly #downloads: Downloads
+  readonly #writes: MessageWrites
 
   constructor (private readonly opts: MailServiceOptions) {
     const backendOf = (caller: Caller): MailBackend => opts.backends[caller.account.protocol]
@@ -54,6 +57,7 @@ export class MailService implements MailServiceApi {
     this.#mailboxes = new Mailboxes(backendOf, opts.cache, freshness, opts.stalenessMs)
     this.#messages = new Messages(backendOf, this.#mailboxes, this.#reader, new CursorCodec(opts.secret))
     this.#downloads = new Downloads(backendOf, opts.cache, this.#reader, opts.extractPart)
+    this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
@@ -74,6 +78,15 @@ export class MailService implements MailServiceApi {
   openAttachment (caller: Caller, messageId: string, attachmentId: string, opts?: OpenOptions): Promise<Download> {
     return this.#downloads.attachment(caller, messageId, attachmentId, opts)
   }
+
+  updateKeywords (caller: Caller, messageId: string, keywords: unknown, opts?: KeywordUpdateOptions): Promise<KeywordUpdate> {
+    return this.#writes.updateKeywords(caller, messageId, keywords, opts)
+  }
+
+  moveMessage (caller: Caller, messageId: string, mailboxId: string): Promise<Placement> { return this.#writes.moveMessage(caller, messageId, mailboxId) }
+  copyMessage (caller: Caller, messageId: string, mailboxId: string): Promise<Placement> { return this.#writes.copyMessage(caller, messageId, mailboxId) }
+  deleteMessage (caller: Caller, messageId: string, opts?: { permanent?: boolean }): Promise<Placement | null> { return this.#writes.deleteMessage(caller, messageId, opts) }
+  batchMessages (caller: Caller, input: BatchInput): Promise<BatchResult[]> { return this.#writes.batchMessages(caller, input) }
 
   /** Cache outcomes of message reads so far (debug stats; not part of MailServiceApi). */
   readerStats (): ReaderStats {

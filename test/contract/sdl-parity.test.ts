@@ -109,6 +109,13 @@ test('Message is REST MessageSummary ∪ Message', () => {
   assert.equal(String(summary.getFields().hasAttachment?.type), 'Boolean', 'nullable: POP3 list items')
 })
 
+test('message writes: KeywordUpdate, MessagePlacement and BatchResult match their REST schemas', () => {
+  compare('KeywordUpdate', ['KeywordUpdate'])
+  compare('MessagePlacement', ['MessagePlacement'])
+  const fields = sdlFields('BatchResult')
+  assert.deepEqual(Object.keys(fields).sort(), Object.keys(oasObject('BatchResult').props).sort())
+})
+
 test('CreateSessionInput matches the POST /v1/sessions body', () => {
   compare('CreateSessionInput', ['CreateSessionRequest'], { input: true })
 })

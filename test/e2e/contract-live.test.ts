@@ -87,6 +87,53 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
     })
   }
 
+  it('message writes and their errors (IMAP and POP3)', async () => {
+    const inject = (token: string, method: 'PATCH' | 'POST' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}) => gw.app.inject({
+      method, url, headers: { authorization: `Bearer ${token}`, ...headers }, ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+    })
+    const user = await gw.env.dovecot.createUser('live-writes')
+    for (const subject of ['a', 'b', 'c']) await gw.env.dovecot.deliver(user.username, Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`))
+    const { token } = await gw.login(user)
+    const boxes = (await gw.get('/v1/mailboxes', token)).json().items as Array<{ id: string, role: string | null }>
+    const inbox = boxes.find(m => m.role === 'inbox')!.id
+    const archive = boxes.find(m => m.role === 'archive')!.id
+    const [a, b, c] = ((await gw.get(`/v1/mailboxes/${inbox}/messages`, token)).json().items as Array<{ id: string }>).map(m => m.id)
+    const patched = await inject(token, 'PATCH', `/v1/messages/${a}`, { keywords: { $seen: true } })
+    assert.equal(patched.statusCode, 200, patched.body)
+    check(patched, 'PATCH', '/v1/messages/{messageId}')
+    const bad = await inject(token, 'PATCH', `/v1/messages/${a}`, { keywords: { 'a b': true } })
+    assert.equal(bad.statusCode, 400)
+    check(bad, 'PATCH', '/v1/messages/{messageId}')
+    const stale = await inject(token, 'PATCH', `/v1/messages/${a}`, { keywords: { $flagged: true } }, { 'if-match': '"1"' })
+    assert.equal(stale.statusCode, 412, stale.body)
+    check(stale, 'PATCH', '/v1/messages/{messageId}')
+    const copied = await inject(token, 'POST', `/v1/messages/${a}/copy`, { mailboxId: archive })
+    assert.equal(copied.statusCode, 201)
+    check(copied, 'POST', '/v1/messages/{messageId}/copy')
+    const moved = await inject(token, 'POST', `/v1/messages/${b}/move`, { mailboxId: archive })
+    assert.equal(moved.statusCode, 200)
+    check(moved, 'POST', '/v1/messages/{messageId}/move')
+    const gone = await inject(token, 'POST', `/v1/messages/${b}/move`, { mailboxId: archive })
+    assert.equal(gone.statusCode, 404)
+    check(gone, 'POST', '/v1/messages/{messageId}/move')
+    const batch = await inject(token, 'POST', '/v1/messages/batch', { ids: [a, b], action: 'update', keywords: { $flagged: true } })
+    assert.equal(batch.statusCode, 200)
+    check(batch, 'POST', '/v1/messages/batch')
+    const trashed = await inject(token, 'DELETE', `/v1/messages/${c}`)
+    assert.equal(trashed.statusCode, 200)
+    check(trashed, 'DELETE', '/v1/messages/{messageId}')
+    const purged = await inject(token, 'DELETE', `/v1/messages/${trashed.json().id}`)
+    assert.equal(purged.statusCode, 204)
+    check(purged, 'DELETE', '/v1/messages/{messageId}')
+
+    const pop = await gw.login(user, { protocol: 'pop3', security: 'none' })
+    const popInbox = (await gw.get('/v1/mailboxes', pop.token)).json().items[0].id as string
+    const popId = (await gw.get(`/v1/mailboxes/${popInbox}/messages`, pop.token)).json().items[0].id as string
+    const unsupported = await inject(pop.token, 'PATCH', `/v1/messages/${popId}`, { keywords: { $seen: true } })
+    assert.equal(unsupported.statusCode, 422)
+    check(unsupported, 'PATCH', '/v1/messages/{messageId}')
+  })
+
   it('ops endpoints', async () => {
     check(await gw.app.inject({ method: 'GET', url: '/healthz' }), 'GET', '/healthz')
     const ready = await gw.app.inject({ method: 'GET', url: '/readyz' })

@@ -5,7 +5,7 @@
  */
 import { GatewayError } from '../../src/mail/errors.ts'
 import type {
-  Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
+  BatchInput, BatchResult, KeywordUpdate, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
 } from '../../src/mail/service-types.ts'
 import type { Mailbox, Message, MessagePage } from '../../src/mail/types.ts'
 import { b64, imapData, IMAP_TOKEN, pop3Data, POP3_TOKEN, summaryOf, type AccountData } from './fake-data.ts'
@@ -127,6 +127,31 @@ export class FakeMailService implements MailServiceApi {
   async openAttachment (_caller: Caller, messageId: string, attachmentId: string): Promise<Download> {
     this.#enter('openAttachment', messageId, attachmentId)
     throw new GatewayError('not-found')
+  }
+
+  async updateKeywords (_caller: Caller, messageId: string, keywords: unknown): Promise<KeywordUpdate> {
+    this.#enter('updateKeywords', messageId, keywords)
+    throw new GatewayError('unsupported')
+  }
+
+  async moveMessage (_caller: Caller, messageId: string, mailboxId: string): Promise<Placement> {
+    this.#enter('moveMessage', messageId, mailboxId)
+    throw new GatewayError('unsupported')
+  }
+
+  async copyMessage (_caller: Caller, messageId: string, mailboxId: string): Promise<Placement> {
+    this.#enter('copyMessage', messageId, mailboxId)
+    throw new GatewayError('unsupported')
+  }
+
+  async deleteMessage (_caller: Caller, messageId: string): Promise<Placement | null> {
+    this.#enter('deleteMessage', messageId)
+    throw new GatewayError('unsupported')
+  }
+
+  async batchMessages (_caller: Caller, input: BatchInput): Promise<BatchResult[]> {
+    this.#enter('batchMessages', input)
+    throw new GatewayError('unsupported')
   }
 
   async readiness (): Promise<ReadinessReport> {

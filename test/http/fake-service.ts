@@ -5,7 +5,7 @@
  */
 import { PassThrough, Readable } from 'node:stream'
 import { GatewayError } from '../../src/mail/errors.ts'
-import type { Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant } from '../../src/mail/service-types.ts'
+import type { BatchInput, BatchResult, KeywordUpdate, KeywordUpdateOptions, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant } from '../../src/mail/service-types.ts'
 import type { Account, Mailbox, Message, MessagePage } from '../../src/mail/types.ts'
 
 export const GOOD_TOKEN = 'good-token'
@@ -154,6 +154,32 @@ export class FakeService implements MailServiceApi {
     const a = messageId === MESSAGE_ID ? message.attachments.find(x => x.id === attachmentId) : undefined
     if (a === undefined) throw new GatewayError('not-found', 'no such attachment in this message')
     return { stream: this.#stream(ATTACHMENT), contentType: a.contentType, filename: a.filename, size: a.size, etag: '"part-etag"' }
+  }
+
+  async updateKeywords (caller: Caller, messageId: string, keywords: unknown, opts?: KeywordUpdateOptions): Promise<KeywordUpdate> {
+    this.#enter('updateKeywords', caller, messageId, keywords, opts)
+    if (messageId !== MESSAGE_ID) throw new GatewayError('not-found', 'no such message in this account')
+    return { id: MESSAGE_ID, keywords: ['$seen'], modseq: '7', dropped: [] }
+  }
+
+  async moveMessage (caller: Caller, messageId: string, mailboxId: string): Promise<Placement> {
+    this.#enter('moveMessage', caller, messageId, mailboxId)
+    return { id: MESSAGE_ID, mailboxId }
+  }
+
+  async copyMessage (caller: Caller, messageId: string, mailboxId: string): Promise<Placement> {
+    this.#enter('copyMessage', caller, messageId, mailboxId)
+    return { id: null, mailboxId }
+  }
+
+  async deleteMessage (caller: Caller, messageId: string, opts?: { permanent?: boolean }): Promise<Placement | null> {
+    this.#enter('deleteMessage', caller, messageId, opts)
+    return null
+  }
+
+  async batchMessages (caller: Caller, input: BatchInput): Promise<BatchResult[]> {
+    this.#enter('batchMessages', caller, input)
+    return input.ids.map(id => id === MESSAGE_ID ? { id, status: 204 } : { id, status: 404, error: new GatewayError('not-found') })
   }
 
   async readiness (): Promise<ReadinessReport> {

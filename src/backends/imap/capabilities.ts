@@ -16,12 +16,14 @@ export function capabilitiesOf (client: ImapFlow): Capabilities {
     mailboxes: true,
     keywords: true,
     search: true,
-    move: has(caps, 'MOVE'),
+    // a move without MOVE is COPY + UID EXPUNGE of those UIDs (UIDPLUS); never a plain EXPUNGE
+    move: has(caps, 'MOVE') || has(caps, 'UIDPLUS'),
     idle: has(caps, 'IDLE'),
-    // writes: switched on as each lands behind the MailWriters seam
-    delete: false,
+    // writes: switched on as each lands behind the MailWriters seam. Delete moves to
+    // Trash (as a move does) or expunges by UID (UIDPLUS); copy is base IMAP.
+    delete: has(caps, 'MOVE') || has(caps, 'UIDPLUS'),
     append: false,
-    copy: false,
+    copy: true,
     manageMailboxes: false,
     condstore: has(caps, 'CONDSTORE') || has(caps, 'QRESYNC'),
     qresync: has(caps, 'QRESYNC'),

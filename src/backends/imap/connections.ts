@@ -13,8 +13,9 @@
  *   in again, so a password changed or an account locked on the server cuts
  *   off tokens that use it within that time.
  * - run(): an exclusive lease for one operation. If the connection drops
- *   under it (nothing has gone back to the caller yet), the operation is
- *   retried once on a NEW connection. Everything is bounded by deadlines.
+ *   under a read (nothing has gone back to the caller yet), the operation is
+ *   retried once on a NEW connection; a write is never retried. Everything is
+ *   bounded by deadlines.
  */
 import type { ImapFlow } from 'imapflow'
 import type { Logger } from 'pino'
@@ -156,7 +157,11 @@ export class ImapConnections {
     return Date.now() - (this.#born.get(client) ?? 0) >= this.#maxAgeMs
   }
 
-  async run<T> (settings: ConnectionSettings, fn: (session: ImapSession) => Promise<T>): Promise<T> {
+  /**
+   * `retry: false` for a write: a drop may come after the server acted, and a
+   * second attempt would then act twice or report the message as gone.
+   */
+  async run<T> (settings: ConnectionSettings, fn: (session: ImapSession) => Promise<T>, opts: { retry?: boolean } = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const lease = await this.acquire(settings, attempt > 0)
       try {
@@ -165,7 +170,7 @@ export class ImapConnections {
         return result
       } catch (err) {
         this.settle(lease, err)
-        if (attempt === 0 && isConnectionDrop(err)) {
+        if (attempt === 0 && opts.retry !== false && isConnectionDrop(err)) {
           this.#opts.logger?.debug('imap connection dropped under a request; retrying on a new one')
           continue
         }

@@ -20,6 +20,7 @@ import { listMailboxes } from './mailboxes.ts'
 import { openRaw } from './open-raw.ts'
 import { keywordsIn } from './revalidate.ts'
 import { mailboxValidator } from './validator.ts'
+import { imapWriters } from './writers.ts'
 
 export interface ImapBackendOptions {
   guard: HostGuard
@@ -87,6 +88,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     },
     mailboxValidator: (ctx, mailbox) => conns.run(ctx.settings, s => mailboxValidator(s, mailbox)),
     openRaw: (ctx, key) => openRaw(conns, ctx.settings, key),
+    writers: imapWriters(conns),
     release: (settings) => conns.drain(settings),
     close: () => conns.close(),
     stats: () => conns.stats(),

@@ -22,3 +22,10 @@ export function keywordsOf (flags: Iterable<string> | undefined): string[] {
   }
   return [...out].sort()
 }
+
+const FLAG_OF = new Map([...SYSTEM].map(([flag, keyword]) => [keyword, `\\${flag.slice(1, 2).toUpperCase()}${flag.slice(2)}`]))
+
+/** A JMAP keyword (lower-case, already checked by the core) → the IMAP flag that carries it. */
+export function flagOf (keyword: string): string {
+  return FLAG_OF.get(keyword) ?? keyword
+}

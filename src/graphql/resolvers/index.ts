@@ -2,7 +2,8 @@
 import type { Resolvers } from '../generated.ts'
 import { CapabilitiesType } from './account.ts'
 import { Mailbox, MessageType } from './message.ts'
+import { MessageWriteMutations } from './message-writes.ts'
 import { Mutation } from './mutation.ts'
 import { Query } from './query.ts'
 
-export const resolvers: Resolvers = { Query, Mutation, Mailbox, Message: MessageType, Capabilities: CapabilitiesType }
+export const resolvers: Resolvers = { Query, Mutation: { ...Mutation, ...MessageWriteMutations }, Mailbox, Message: MessageType, Capabilities: CapabilitiesType }
