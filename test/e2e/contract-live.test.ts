@@ -132,6 +132,9 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
     const unsupported = await inject(pop.token, 'PATCH', `/v1/messages/${popId}`, { keywords: { $seen: true } })
     assert.equal(unsupported.statusCode, 422)
     check(unsupported, 'PATCH', '/v1/messages/{messageId}')
+    const deleted = await inject(pop.token, 'DELETE', `/v1/messages/${popId}`)
+    assert.equal(deleted.statusCode, 204, deleted.body)
+    check(deleted, 'DELETE', '/v1/messages/{messageId}')
   })
 
   it('ops endpoints', async () => {

@@ -1,7 +1,8 @@
 /**
- * MailBackend for POP3: every call leases the maildrop's one session (see
- * sessions.ts) and runs a read operation on it (see read.ts). Nothing here
- * ever deletes mail.
+ * MailBackend for POP3: every read leases the maildrop's one session (see
+ * sessions.ts) and runs a read operation on it (see read.ts). The one write,
+ * delete, runs on an exclusive session and commits with QUIT (delete.ts);
+ * nothing else ever deletes mail.
  */
 import type { AccountContext, ListQuery, LoginOrigin, ListResult, MailBackend, MailboxRecord, MessageKey, MessageRecord, RawSource } from '../../mail/backend.ts'
 import { GatewayError } from '../../mail/errors.ts'
@@ -15,6 +16,8 @@ import { LoginBudget } from '../login-budget.ts'
 import { observeLogin, type LoginObserver } from '../login-outcome.ts'
 import { accountCapabilities } from './capabilities.ts'
 import { connectPop3, type Pop3Client, type Pop3Logger } from './client/index.ts'
+import { deleteMessages } from './delete.ts'
+import type { MailWriters } from '../../mail/writers.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
 import { MaildropSessions, type Lease, type LoginGate } from './sessions.ts'
 
@@ -49,11 +52,13 @@ export class Pop3Backend implements MailBackend {
   private readonly opts: Pop3BackendOptions
   private readonly budget: ByteBudget
   private readonly loginBudget: LoginBudget
+  readonly writers: MailWriters
 
   constructor (opts: Pop3BackendOptions) {
     this.opts = opts
     this.budget = opts.parseBudget ?? defaultParseBudget()
     this.loginBudget = opts.loginBudget ?? new LoginBudget()
+    this.writers = { remover: { remove: (ctx, keys) => deleteMessages(this.sessions, ctx, keys, opts.timeoutMs) } }
     this.sessions = new MaildropSessions({
       connect: (s) => observeLogin(opts.onLogin, this.connect(s)),
       idleQuitMs: opts.idleQuitMs ?? 1000,

@@ -14,8 +14,8 @@ export function accountCapabilities (caps: Pop3Capabilities): Capabilities {
     search: false,
     move: false,
     idle: false,
-    // POP3 can only delete (DELE, committed by QUIT); switched on with that write
-    delete: false,
+    // POP3 can only delete (DELE, committed by QUIT on a session of its own)
+    delete: true,
     append: false,
     copy: false,
     manageMailboxes: false,
