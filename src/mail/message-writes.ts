@@ -7,7 +7,7 @@
  */
 import type { MailBackend, MessageKey } from './backend.ts'
 import { GatewayError } from './errors.ts'
-import type { Freshness } from './freshness.ts'
+import type { Freshness, KeywordChange } from './freshness.ts'
 import { encodeMailboxId, encodeMessageId } from './ids.ts'
 import { parseKeywordPatch } from './keywords.ts'
 import type { Mailboxes } from './mailboxes.ts'
@@ -20,6 +20,8 @@ export const MAX_BATCH_IDS = 1000
 
 type Outcome<T> = T | GatewayError
 const failed = (v: unknown): v is GatewayError => v instanceof GatewayError
+/** The write may or may not have happened (the connection failed under it): what is cached of it is forgotten. */
+const doubtful = (v: unknown): boolean => failed(v) && (v.code === 'upstream-unavailable' || v.code === 'upstream-timeout')
 
 function unwrap<T> (v: Outcome<T> | undefined): T {
   if (v === undefined) throw new GatewayError('internal', 'a writer gave no answer for a message')
@@ -67,7 +69,11 @@ export class MessageWrites {
 
   async #keywords (caller: Caller, keys: MessageKey[], patch: KeywordPatch, opts: KeywordOptions = {}): Promise<PerKey<KeywordState>> {
     const results = await this.#writer(caller, 'keywords', 'change keywords').setKeywords(caller.ctx, keys, patch, opts)
-    const changed = keys.flatMap((key, i) => { const r = results[i]; return r === undefined || failed(r) ? [] : [{ key, keywords: r.keywords }] })
+    const changed = keys.flatMap((key, i): KeywordChange[] => {
+      const r = results[i]
+      if (doubtful(r)) return [{ key, keywords: null }]
+      return r === undefined || failed(r) ? [] : [{ key, keywords: r.keywords }]
+    })
     if (changed.length > 0) await this.freshness.keywordsChanged(caller.ctx, changed)
     return results
   }
@@ -79,7 +85,7 @@ export class MessageWrites {
     const results = acting.length === 0 ? [] : await writer[mode](caller.ctx, acting, target)
     const byKey = new Map(acting.map((k, i) => [k, results[i]]))
     const out = keys.map(k => byKey.has(k) ? unwrapOr(byKey.get(k)) : { key: k })
-    const moved = acting.filter((k, i) => results[i] !== undefined && !failed(results[i]))
+    const moved = acting.filter((k, i) => results[i] !== undefined && (!failed(results[i]) || (mode === 'move' && doubtful(results[i]))))
     if (mode === 'move' && moved.length > 0) await this.freshness.removed(caller.ctx, moved)
     else if (moved.length > 0) await this.freshness.added(caller.ctx)
     return out
@@ -99,7 +105,7 @@ export class MessageWrites {
       forGood.length === 0 ? [] : remover.remove(caller.ctx, forGood),
       toTrash.length === 0 || trash === null ? [] : this.#transfer(caller, toTrash, trash, 'move'),
     ])
-    const gone = forGood.filter((_, i) => removed[i] !== undefined && !failed(removed[i]))
+    const gone = forGood.filter((_, i) => removed[i] !== undefined && (!failed(removed[i]) || doubtful(removed[i])))
     if (gone.length > 0) await this.freshness.removed(caller.ctx, gone)
     const answers = new Map<MessageKey, Outcome<Placed | null> | undefined>([...forGood.map((k, i) => [k, removed[i]] as const), ...toTrash.map((k, i) => [k, trashed[i]] as const)])
     return keys.map(k => unwrapOr(answers.get(k)))

@@ -50,8 +50,10 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
-export async function startGateway (overrides: { redis?: boolean, metrics?: boolean, env?: Record<string, string> } = {}): Promise<Gateway> {
-  const env = await testEnv()
+export async function startGateway (overrides: { redis?: boolean, metrics?: boolean, env?: Record<string, string>, dovecot?: TestEnv['dovecot'] } = {}): Promise<Gateway> {
+  const shared = await testEnv()
+  // a private Dovecot (another config) in place of the run's
+  const env: TestEnv = overrides.dovecot === undefined ? shared : { ...shared, dovecot: overrides.dovecot }
   const config = loadConfig({
     GATEWAY_SECRET: 'test-secret-0123456789abcdef',
     MAIL_ALLOWED_HOSTS: '127.0.0.1,localhost',

@@ -31,8 +31,9 @@ async function mailOwner (): Promise<{ uid: number, gid: number }> {
 /**
  * Starts Dovecot (`dovecot -F`) with config, state, sockets, logs and Maildirs in a temp dir
  * (or `opts.dir`), on four free loopback ports. Resolves once every listener accepts.
+ * `configure` may rewrite the config (a server with fewer capabilities, no Trash, …).
  */
-export async function startDovecot (opts: { dir?: string } = {}): Promise<DovecotEnv> {
+export async function startDovecot (opts: { dir?: string, configure?: (conf: string) => string } = {}): Promise<DovecotEnv> {
   if (process.getuid?.() !== 0) throw new Error('the Dovecot harness runs as root (mail_uid=mail, listeners, chroots)')
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'mgw-dovecot-'))
   await mkdir(dir, { recursive: true })
@@ -55,7 +56,8 @@ export async function startDovecot (opts: { dir?: string } = {}): Promise<Doveco
       caFile: tls.caFile,
       ...paths
     }
-    await writeFile(info.configFile, renderDovecotConf(info, tls))
+    const conf = renderDovecotConf(info, tls)
+    await writeFile(info.configFile, opts.configure === undefined ? conf : opts.configure(conf))
     const proc = await spawnTethered('dovecot', ['-F', '-c', info.configFile],
       opts.dir === undefined ? { cleanupDir: dir } : {})
     try {

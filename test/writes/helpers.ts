@@ -90,3 +90,10 @@ export async function countCommands<T> (fn: () => Promise<T>): Promise<{ result:
     proto.exec = original
   }
 }
+
+/** A plain IMAP session of the gateway's through another port (a proxy in front of Dovecot). */
+export async function loginVia (gw: Gateway, port: number, user: TestUser): Promise<Send> {
+  const login = await gw.app.inject({ method: 'POST', url: '/v1/sessions', payload: { protocol: 'imap', host: '127.0.0.1', port, security: 'none', username: user.username, password: user.password } })
+  assert.equal(login.statusCode, 201, login.body)
+  return sender(gw, (login.json() as { token: string }).token)
+}
