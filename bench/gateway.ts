@@ -63,6 +63,13 @@ export async function getJson<T> (base: string, path: string, s: Session): Promi
   return await res.json() as T
 }
 
+/** A JSON write (PATCH, POST); throws on any status but 200/201. */
+export async function sendJson<T> (base: string, method: 'PATCH' | 'POST', path: string, s: Session, body: unknown): Promise<T> {
+  const res = await fetch(base + path, { method, headers: { ...s.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  if (res.status !== 200 && res.status !== 201) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return await res.json() as T
+}
+
 export async function mailboxId (base: string, s: Session, path: string): Promise<string> {
   const { items } = await getJson<{ items: Array<{ id: string, path: string }> }>(base, '/v1/mailboxes', s)
   const found = items.find(m => m.path === path)

@@ -144,6 +144,8 @@ async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
   r.listGql = await measure(gw, 'IMAP list page (first: 20), GraphQL', 16, () => s.listGraphql(c, 16))
   r.pageGql = await measure(gw, 'IMAP page of 20 with bodies, GraphQL (1 query)', 4, () => s.pageWithBodiesGraphql(c, 4))
   r.pageRest = await measure(gw, 'IMAP page of 20 with bodies, REST (list + 20 GETs)', 4, () => s.pageWithBodiesRest(c, 4))
+  r.kwOne = await measure(gw, 'IMAP keyword update, one message per PATCH', 4, () => s.keywordUpdates(c, rotating, 4))
+  r.kwBatch = await measure(gw, 'IMAP keyword update, batch of 100 (one UID STORE)', 2, () => s.keywordBatches(c, rotating, 2))
   return { ...r, ...prefixed('large', await largeReads(gw, c, 'IMAP', 30)) }
 }
 

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BODY_FIELDS, SUMMARY_FIELDS, getJson, graphql, listPage, pageQuery, type Session } from './gateway.ts'
+import { BODY_FIELDS, SUMMARY_FIELDS, getJson, graphql, listPage, pageQuery, sendJson, type Session } from './gateway.ts'
 import { cannon, drain, runOps, type Measured } from './load.ts'
 import { startNodeServer } from './procs.ts'
 
@@ -121,6 +121,27 @@ export async function attachmentDownloads (c: Ctx, workers: number, amount: numb
     op: async () => {
       const bytes = await drain(c.base + c.attachmentUrl, c.session.auth)
       if (bytes !== expectBytes) throw new Error(`attachment: ${bytes} bytes, expected ${expectBytes}`)
+    },
+  })
+}
+
+/** Keyword updates of one message each (PATCH, $flagged toggled), over `ids` in rotation. */
+export async function keywordUpdates (c: Ctx, ids: string[], workers: number): Promise<Measured> {
+  return await runOps({
+    workers,
+    durationMs: c.seconds * 1000,
+    op: async (i) => { await sendJson(c.base, 'PATCH', messagePath(ids[i % ids.length]!), c.session, { keywords: { $flagged: i % 2 === 0 } }) },
+  })
+}
+
+/** Batches of keyword updates of all `ids` (≤ 1 000) in one request: one UID STORE per mailbox upstream. */
+export async function keywordBatches (c: Ctx, ids: string[], workers: number): Promise<Measured> {
+  return await runOps({
+    workers,
+    durationMs: c.seconds * 1000,
+    op: async (i) => {
+      const { results } = await sendJson<{ results: Array<{ status: number }> }>(c.base, 'POST', '/v1/messages/batch', c.session, { ids, action: 'update', keywords: { $flagged: i % 2 === 0 } })
+      if (results.some(r => r.status !== 200)) throw new Error('a keyword update in the batch failed')
     },
   })
 }
