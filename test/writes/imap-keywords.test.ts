@@ -120,4 +120,29 @@ describe('keyword writes (IMAP)', { timeout: 120_000 }, () => {
     const gone = await send('PATCH', `/v1/messages/${id}`, { keywords: { $seen: true } })
     assert.equal(gone.statusCode, 404, gone.body)
   })
+
+  it('an id from before the mailbox was recreated (new UIDVALIDITY) is 410 stale-id, and the new message there is untouched', async () => {
+    await gw.env.dovecot.deliver(user.username, mail('old life'), { mailbox: 'Projects' })
+    const boxes = await mailboxIds(send)
+    const old = (await messageIds(send, boxes.get('Projects')!)).get('old life')!
+    const session = await raw(gw, user)
+    try {
+      await session.run('DELETE Projects')
+      await session.run('CREATE Projects')
+    } finally {
+      session.close()
+    }
+    await gw.env.dovecot.deliver(user.username, mail('new life'), { mailbox: 'Projects' })
+    const res = await send('PATCH', `/v1/messages/${old}`, { keywords: { $flagged: true } })
+    assert.equal(res.statusCode, 410, res.body)
+    const moved = await send('POST', `/v1/messages/${old}/move`, { mailboxId: boxes.get('INBOX') })
+    assert.equal(moved.statusCode, 410, moved.body)
+    const check = await raw(gw, user)
+    try {
+      assert.deepEqual([...(await flagsIn(check, 'Projects')).values()], [[]])
+      assert.deepEqual([...(await subjectsIn(check, 'Projects')).keys()], ['new life'])
+    } finally {
+      check.close()
+    }
+  })
 })
