@@ -18,6 +18,9 @@ import type { KeywordOptions, KeywordPatch, KeywordState, MessageRemover, Messag
 
 export const MAX_BATCH_IDS = 1000
 
+/** A message moved to Trash: where it is now, its key there when the server said. */
+type Trashed = Placed & { mailbox: string }
+
 type Outcome<T> = T | GatewayError
 const failed = (v: unknown): v is GatewayError => v instanceof GatewayError
 /** The write may or may not have happened (the connection failed under it): what is cached of it is forgotten. */
@@ -92,7 +95,7 @@ export class MessageWrites {
   }
 
   /** To Trash (placed), or for good (null). No Trash: 422 — never a silent permanent delete. */
-  async #delete (caller: Caller, keys: MessageKey[], permanent: boolean): Promise<PerKey<Placed | null>> {
+  async #delete (caller: Caller, keys: MessageKey[], permanent: boolean): Promise<PerKey<Trashed | null>> {
     const remover = this.#remover(caller)
     let trash: string | null = null
     if (caller.account.capabilities.mailboxes === true && !permanent) {
@@ -103,11 +106,11 @@ export class MessageWrites {
     const toTrash = keys.filter(k => trash !== null && k.mailbox !== trash)
     const [removed, trashed] = await Promise.all([
       forGood.length === 0 ? [] : remover.remove(caller.ctx, forGood),
-      toTrash.length === 0 || trash === null ? [] : this.#transfer(caller, toTrash, trash, 'move'),
+      toTrash.length === 0 || trash === null ? [] : this.#transfer(caller, toTrash, trash, 'move').then(r => r.map(p => failed(p) ? p : { ...p, mailbox: trash })),
     ])
     const gone = forGood.filter((_, i) => removed[i] !== undefined && (!failed(removed[i]) || doubtful(removed[i])))
     if (gone.length > 0) await this.freshness.removed(caller.ctx, gone)
-    const answers = new Map<MessageKey, Outcome<Placed | null> | undefined>([...forGood.map((k, i) => [k, removed[i]] as const), ...toTrash.map((k, i) => [k, trashed[i]] as const)])
+    const answers = new Map<MessageKey, Outcome<Trashed | null> | undefined>([...forGood.map((k, i) => [k, removed[i]] as const), ...toTrash.map((k, i) => [k, trashed[i]] as const)])
     return keys.map(k => unwrapOr(answers.get(k)))
   }
 
@@ -140,7 +143,7 @@ export class MessageWrites {
   async deleteMessage (caller: Caller, messageId: string, opts: { permanent?: boolean } = {}): Promise<Placement | null> {
     const key = messageKey(caller, messageId)
     const placed = unwrap((await this.#delete(caller, [key], opts.permanent === true))[0])
-    return placed === null ? null : { id: placed.key === null ? null : this.#id(caller, placed.key), mailboxId: encodeMailboxId(caller.account.id, placed.key?.mailbox ?? '') }
+    return placed === null ? null : this.#placement(caller, placed, placed.mailbox)
   }
 
   /**

@@ -8,7 +8,9 @@
  *   since the server acted — and the next read goes to the server, not to
  *   what was cached;
  * - a server that silently drops a keyword (the proxy strips `dropme` from the
- *   STORE): the keyword is reported, never claimed.
+ *   STORE): the keyword is reported, never claimed;
+ * - a server that does not say where a message went (MOVE without UIDPLUS, so
+ *   no COPYUID): a delete to Trash answers the Trash mailbox and a null id.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -27,7 +29,7 @@ describe('faults staged by a proxy', { timeout: 120_000 }, () => {
     gw = await startGateway()
     proxy = await startProxy(gw.env.dovecot.ports.imap)
     user = await gw.env.dovecot.createUser('proxied')
-    await gw.env.dovecot.deliverMany(user.username, [{ raw: mail('in flight') }, { raw: mail('labelled') }])
+    await gw.env.dovecot.deliverMany(user.username, [{ raw: mail('in flight') }, { raw: mail('labelled') }, { raw: mail('unplaced') }])
   })
   after(async () => {
     proxy?.close()
@@ -74,6 +76,24 @@ describe('faults staged by a proxy', { timeout: 120_000 }, () => {
     try {
       const uid = (await subjectsIn(session, 'INBOX')).get('labelled')!
       assert.deepEqual((await flagsIn(session, 'INBOX')).get(uid), ['\\Seen'])
+    } finally {
+      session.close()
+    }
+  })
+
+  it('without UIDPLUS (no COPYUID) a delete to Trash answers the Trash mailbox and a null id', async () => {
+    proxy.cutAfter = () => false
+    // a server with MOVE but without UIDPLUS: it never says where a message went
+    proxy.toClient = (chunk) => Buffer.from(chunk.toString('latin1').replace(/\[COPYUID [^\]]*\] ?/g, '').replace(/ UIDPLUS(?=[ \]\r])/g, ''), 'latin1')
+    const send = await loginVia(gw, proxy.port, user)
+    const boxes = await mailboxIds(send)
+    const id = (await messageIds(send, boxes.get('INBOX')!)).get('unplaced')!
+    const res = await send('DELETE', `/v1/messages/${id}`)
+    assert.equal(res.statusCode, 200, res.body)
+    assert.deepEqual(res.json(), { id: null, mailboxId: boxes.get('Trash') })
+    const session = await raw(gw, user)
+    try {
+      assert.equal((await subjectsIn(session, 'Trash')).has('unplaced'), true)
     } finally {
       session.close()
     }
