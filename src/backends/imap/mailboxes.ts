@@ -33,7 +33,7 @@ function recordOf (entry: ListResponse): MailboxRecord {
     role: roleOf(entry),
     totalEmails: entry.status?.messages ?? 0,
     unreadEmails: entry.status?.unseen ?? 0,
-    isSubscribed: entry.subscribed,
+    isSubscribed: entry.subscribed === true,
   }
 }
 
