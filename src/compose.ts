@@ -73,6 +73,7 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
       perAccount: config.loginRatePerAccount,
       windowMs: config.loginRateWindowMs,
     }),
+    appendLimit: config.appendLimit,
     onClose: () => cache.close(),
   })
   registerSampled(metrics, {

@@ -27,6 +27,8 @@ export interface Config {
   allowedHosts: string[] | null
   tlsCa: Buffer | null
   bodyLimit: number
+  /** Largest message an APPEND accepts (APPEND_LIMIT, octets; default 25 MiB). */
+  appendLimit: number
   imapMaxPerAccount: number
   imapMaxTotal: number
   /** A pooled IMAP connection or a POP3 session logs in again after this long (ms). */
@@ -104,6 +106,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     allowedHosts: hosts === undefined || hosts.length === 0 ? null : hosts,
     tlsCa: env.MAIL_TLS_CA_FILE ? caBundle(env.MAIL_TLS_CA_FILE) : null,
     bodyLimit: bytes(env, 'BODY_LIMIT', 1024 * 1024),
+    appendLimit: bytes(env, 'APPEND_LIMIT', 25 * 1024 * 1024, 1),
     imapMaxPerAccount: int(env, 'IMAP_MAX_CONNECTIONS_PER_ACCOUNT', 3, 1),
     imapMaxTotal: int(env, 'IMAP_MAX_CONNECTIONS', 200, 1),
     connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_MS', DEFAULT_MAX_AGE_MS, 1000),

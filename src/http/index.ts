@@ -15,6 +15,7 @@ import { registerRateLimit } from './rate-limit.ts'
 import { accountRoutes } from './routes/account.ts'
 import { downloadRoutes } from './routes/downloads.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
+import { mailboxWriteRoutes } from './routes/mailbox-writes.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { messageWriteRoutes } from './routes/message-writes.ts'
 import { opsRoutes } from './routes/ops.ts'
@@ -49,6 +50,7 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
     sessionRoutes(rest, deps)
     accountRoutes(rest, deps)
     mailboxRoutes(rest, deps)
+    mailboxWriteRoutes(rest, deps)
     messageRoutes(rest, deps)
     messageWriteRoutes(rest, deps)
     downloadRoutes(rest, deps)

@@ -11,6 +11,8 @@ export const ERRORS = {
   'host-not-allowed': { status: 403, title: 'Mail host not allowed' },
   'not-found': { status: 404, title: 'Not found' },
   'mailbox-locked': { status: 409, title: 'Mailbox locked by another client' },
+  'already-exists': { status: 409, title: 'A mailbox of that name already exists' },
+  'mailbox-not-empty': { status: 409, title: 'Mailbox not empty' },
   'stale-id': { status: 410, title: 'Stale id' },
   'precondition-failed': { status: 412, title: 'Changed since the version sent in If-Match' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
@@ -21,6 +23,7 @@ export const ERRORS = {
   'upstream-unavailable': { status: 502, title: 'Mail server unavailable' },
   'upstream-timeout': { status: 504, title: 'Mail server timeout' },
   unavailable: { status: 503, title: 'Temporarily unavailable' },
+  'over-quota': { status: 507, title: 'Mailbox over quota' },
 } as const satisfies Record<string, { status: number, title: string }>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import type { AccountContext, LoginOrigin } from './backend.ts'
 import type { Account, ConnectionSettings, Mailbox, Message, MessageFilter, MessagePage } from './types.ts'
 import type { GatewayError } from './errors.ts'
+import type { AppendRequest, CreateMailboxInput, NewMessage, UpdateMailboxInput } from './mailbox-writes.ts'
 
 export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
   port?: number
@@ -120,6 +121,12 @@ export interface MailServiceApi {
   revokeSession: (caller: Caller) => Promise<void>
   listMailboxes: (caller: Caller) => Promise<Mailbox[]>
   getMailbox: (caller: Caller, mailboxId: string) => Promise<Mailbox>
+  createMailbox: (caller: Caller, input: CreateMailboxInput) => Promise<Mailbox>
+  /** A rename or move answers the mailbox under its new id. */
+  updateMailbox: (caller: Caller, mailboxId: string, input: UpdateMailboxInput) => Promise<Mailbox>
+  deleteMailbox: (caller: Caller, mailboxId: string, opts?: { force?: boolean }) => Promise<void>
+  /** APPEND, the body streamed to the server. */
+  appendMessage: (caller: Caller, mailboxId: string, req: AppendRequest) => Promise<NewMessage>
   listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>
   getMessage: (caller: Caller, messageId: string, opts?: GetMessageOptions) => Promise<MessageResult>
   /** Batched read for GraphQL body fields; one entry per id, in order. */

@@ -14,6 +14,7 @@ import type { GatewayError } from './errors.ts'
 import { Freshness } from './freshness.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
+import { type AppendRequest, type CreateMailboxInput, MailboxWrites, type NewMessage, type UpdateMailboxInput } from './mailbox-writes.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { MessageWrites } from './message-writes.ts'
 import { Messages } from './messages.ts'
@@ -37,9 +38,14 @@ export interface MailServiceOptions {
   extractPart: PartExtractor
   /** Rate limit of session creation per client and per account (none when absent). */
   loginThrottle?: LoginThrottle
+  /** APPEND_LIMIT: the largest message accepted (octets; the server's APPENDLIMIT may be lower). */
+  appendLimit?: number
   /** Extra resources to close with the service (cache connections, …). */
   onClose?: () => Promise<void>
 }
+
+/** 25 MiB (APPEND_LIMIT's default). */
+export const DEFAULT_APPEND_LIMIT = 25 * 1024 * 1024
 
 export class MailService implements MailServiceApi {
   readonly #sessions: Sessions
@@ -48,6 +54,7 @@ export class MailService implements MailServiceApi {
   readonly #messages: Messages
   readonly #downloads: Downloads
   readonly #writes: MessageWrites
+  readonly #mailboxWrites: MailboxWrites
 
   constructor (private readonly opts: MailServiceOptions) {
     const backendOf = (caller: Caller): MailBackend => opts.backends[caller.account.protocol]
@@ -58,6 +65,7 @@ export class MailService implements MailServiceApi {
     this.#messages = new Messages(backendOf, this.#mailboxes, this.#reader, new CursorCodec(opts.secret))
     this.#downloads = new Downloads(backendOf, opts.cache, this.#reader, opts.extractPart)
     this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
+    this.#mailboxWrites = new MailboxWrites(backendOf, this.#mailboxes, freshness, opts.appendLimit ?? DEFAULT_APPEND_LIMIT)
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
@@ -66,6 +74,10 @@ export class MailService implements MailServiceApi {
 
   listMailboxes (caller: Caller): Promise<Mailbox[]> { return this.#mailboxes.list(caller) }
   getMailbox (caller: Caller, mailboxId: string): Promise<Mailbox> { return this.#mailboxes.get(caller, mailboxId) }
+  createMailbox (caller: Caller, input: CreateMailboxInput): Promise<Mailbox> { return this.#mailboxWrites.create(caller, input) }
+  updateMailbox (caller: Caller, mailboxId: string, input: UpdateMailboxInput): Promise<Mailbox> { return this.#mailboxWrites.update(caller, mailboxId, input) }
+  deleteMailbox (caller: Caller, mailboxId: string, opts?: { force?: boolean }): Promise<void> { return this.#mailboxWrites.remove(caller, mailboxId, opts) }
+  appendMessage (caller: Caller, mailboxId: string, req: AppendRequest): Promise<NewMessage> { return this.#mailboxWrites.append(caller, mailboxId, req) }
 
   listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePageWithCursors> {
     return this.#messages.list(caller, mailboxId, input)

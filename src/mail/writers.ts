@@ -72,9 +72,13 @@ export interface MailboxChange {
   isSubscribed?: boolean
 }
 
-/** Mailbox create / rename / move / subscribe / delete (IMAP). */
+/**
+ * Mailbox create / rename / move / subscribe / delete (IMAP). Names are
+ * Unicode; only the backend knows the hierarchy separator, so it builds the
+ * path and refuses a name that holds one (`bad-request`).
+ */
 export interface MailboxWriter {
-  create: (ctx: AccountContext, path: string) => Promise<MailboxRecord>
+  create: (ctx: AccountContext, parentPath: string | null, name: string) => Promise<MailboxRecord>
   update: (ctx: AccountContext, path: string, change: MailboxChange) => Promise<MailboxRecord>
   remove: (ctx: AccountContext, path: string, opts: { force: boolean }) => Promise<void>
 }

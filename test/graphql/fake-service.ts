@@ -3,6 +3,7 @@
  * REST-like paging and errors (GatewayError), a record of every call, and
  * failures on demand: `fake.failWith('listMailboxes', new Error('boom'))`.
  */
+import type { NewMessage } from '../../src/mail/mailbox-writes.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import type {
   BatchInput, BatchResult, KeywordUpdate, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
@@ -153,6 +154,12 @@ export class FakeMailService implements MailServiceApi {
     this.#enter('batchMessages', input)
     throw new GatewayError('unsupported')
   }
+
+  // mailbox writes and APPEND are exercised against the real Dovecot (test/e2e/mailbox-writes.test.ts)
+  async createMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
+  async updateMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
+  async deleteMailbox (): Promise<void> { throw new GatewayError('unsupported', 'not in the fake') }
+  async appendMessage (): Promise<NewMessage> { throw new GatewayError('unsupported', 'not in the fake') }
 
   async readiness (): Promise<ReadinessReport> {
     return { ready: true, cache: { backend: 'memory', status: 'ok' } }

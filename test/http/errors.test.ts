@@ -30,6 +30,8 @@ const expected: Record<ErrorCode, number> = {
   'host-not-allowed': 403,
   'not-found': 404,
   'mailbox-locked': 409,
+  'already-exists': 409,
+  'mailbox-not-empty': 409,
   'stale-id': 410,
   'precondition-failed': 412,
   'payload-too-large': 413,
@@ -40,6 +42,7 @@ const expected: Record<ErrorCode, number> = {
   'upstream-unavailable': 502,
   'upstream-timeout': 504,
   unavailable: 503,
+  'over-quota': 507,
 }
 
 test('the status table covers the whole catalogue', () => {

@@ -3,6 +3,7 @@
  * on demand (`fake.failWith('getMessage', err)`), and a record of every call.
  * Token "good-token" authenticates; anything else is unauthorized.
  */
+import type { NewMessage } from '../../src/mail/mailbox-writes.ts'
 import { PassThrough, Readable } from 'node:stream'
 import { GatewayError } from '../../src/mail/errors.ts'
 import type { BatchInput, BatchResult, KeywordUpdate, KeywordUpdateOptions, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant } from '../../src/mail/service-types.ts'
@@ -181,6 +182,12 @@ export class FakeService implements MailServiceApi {
     this.#enter('batchMessages', caller, input)
     return input.ids.map(id => id === MESSAGE_ID ? { id, status: 204 } : { id, status: 404, error: new GatewayError('not-found') })
   }
+
+  // mailbox writes and APPEND are exercised against the real Dovecot (test/e2e/mailbox-writes.test.ts)
+  async createMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
+  async updateMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
+  async deleteMailbox (): Promise<void> { throw new GatewayError('unsupported', 'not in the fake') }
+  async appendMessage (): Promise<NewMessage> { throw new GatewayError('unsupported', 'not in the fake') }
 
   async readiness (): Promise<ReadinessReport> {
     this.#enter('readiness')

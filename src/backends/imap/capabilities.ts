@@ -20,11 +20,12 @@ export function capabilitiesOf (client: ImapFlow): Capabilities {
     move: has(caps, 'MOVE') || has(caps, 'UIDPLUS'),
     idle: has(caps, 'IDLE'),
     // writes: switched on as each lands behind the MailWriters seam. Delete moves to
-    // Trash (as a move does) or expunges by UID (UIDPLUS); copy is base IMAP.
+    // Trash (as a move does) or expunges by UID (UIDPLUS); copy, APPEND and mailbox
+    // management are base IMAP.
     delete: has(caps, 'MOVE') || has(caps, 'UIDPLUS'),
-    append: false,
+    append: true,
     copy: true,
-    manageMailboxes: false,
+    manageMailboxes: true,
     condstore: has(caps, 'CONDSTORE') || has(caps, 'QRESYNC'),
     qresync: has(caps, 'QRESYNC'),
     specialUse: has(caps, 'SPECIAL-USE'),

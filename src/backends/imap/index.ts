@@ -21,6 +21,8 @@ import { openRaw } from './open-raw.ts'
 import { keywordsIn } from './revalidate.ts'
 import { mailboxValidator } from './validator.ts'
 import { imapWriters } from './writers.ts'
+import { appendMessage } from './append.ts'
+import { imapMailboxWriter } from './mailbox-writer.ts'
 
 export interface ImapBackendOptions {
   guard: HostGuard
@@ -88,7 +90,11 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     },
     mailboxValidator: (ctx, mailbox) => conns.run(ctx.settings, s => mailboxValidator(s, mailbox)),
     openRaw: (ctx, key) => openRaw(conns, ctx.settings, key),
-    writers: imapWriters(conns),
+    writers: {
+      ...imapWriters(conns),
+      appender: { append: (ctx, mailbox, input) => appendMessage(conns, ctx, mailbox, input, opts.timeoutMs) },
+      mailboxes: imapMailboxWriter(conns),
+    },
     release: (settings) => conns.drain(settings),
     close: () => conns.close(),
     stats: () => conns.stats(),
