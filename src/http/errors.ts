@@ -41,7 +41,7 @@ export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyRep
   if (err.retryAfter !== undefined) reply.header('retry-after', retryAfterValue(err.retryAfter))
   if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="mail-gateway"')
   reply.code(err.status).type('application/problem+json; charset=utf-8')
-  return reply.send(problemOf(err.code, err.message, err.extra))
+  return reply.send({ ...problemOf(err.code, err.message, err.extra), status: err.status })
 }
 
 const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter' }

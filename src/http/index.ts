@@ -16,6 +16,7 @@ import { accountRoutes } from './routes/account.ts'
 import { downloadRoutes } from './routes/downloads.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
 import { mailboxWriteRoutes } from './routes/mailbox-writes.ts'
+import { registerIdempotency } from './idempotency.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { messageWriteRoutes } from './routes/message-writes.ts'
 import { opsRoutes } from './routes/ops.ts'
@@ -47,6 +48,7 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
   await app.register(async (rest) => {
     rest.setValidatorCompiler(createValidatorCompiler())
     registerAuth(rest, service)
+    registerIdempotency(rest, service)
     sessionRoutes(rest, deps)
     accountRoutes(rest, deps)
     mailboxRoutes(rest, deps)

@@ -13,6 +13,8 @@ export const ERRORS = {
   'mailbox-locked': { status: 409, title: 'Mailbox locked by another client' },
   'already-exists': { status: 409, title: 'A mailbox of that name already exists' },
   'mailbox-not-empty': { status: 409, title: 'Mailbox not empty' },
+  /** 409 while the first request with the key runs; 422 when the key is reused with another body. */
+  'idempotency-conflict': { status: 409, title: 'Idempotency key conflict', altStatus: 422 },
   'stale-id': { status: 410, title: 'Stale id' },
   'precondition-failed': { status: 412, title: 'Changed since the version sent in If-Match' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
@@ -24,9 +26,15 @@ export const ERRORS = {
   'upstream-timeout': { status: 504, title: 'Mail server timeout' },
   unavailable: { status: 503, title: 'Temporarily unavailable' },
   'over-quota': { status: 507, title: 'Mailbox over quota' },
-} as const satisfies Record<string, { status: number, title: string }>
+} as const satisfies Record<string, { status: number, title: string, altStatus?: number }>
 
 export type ErrorCode = keyof typeof ERRORS
+
+/** Every status a code may be answered with (most have one). */
+export function statusesOf (code: ErrorCode): number[] {
+  const entry: { status: number, altStatus?: number } = ERRORS[code]
+  return entry.altStatus === undefined ? [entry.status] : [entry.status, entry.altStatus]
+}
 
 export interface GatewayErrorOptions {
   /** Seconds, sent as Retry-After (429, 409, 503). */
@@ -34,6 +42,8 @@ export interface GatewayErrorOptions {
   cause?: unknown
   /** Extension members of the problem (REST) and `extensions` (GraphQL), e.g. a 412's current keywords. */
   extra?: Record<string, unknown>
+  /** The catalogue's other status for a code that has one (`altStatus`). */
+  altStatus?: boolean
 }
 
 export class GatewayError extends Error {
@@ -48,7 +58,8 @@ export class GatewayError extends Error {
     super(detail ?? ERRORS[code].title, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'GatewayError'
     this.code = code
-    this.status = ERRORS[code].status
+    const entry: { status: number, altStatus?: number } = ERRORS[code]
+    this.status = options.altStatus === true ? entry.altStatus ?? entry.status : entry.status
     this.title = ERRORS[code].title
     this.retryAfter = options.retryAfter
     this.extra = options.extra

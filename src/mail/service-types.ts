@@ -7,6 +7,7 @@ import type { AccountContext, LoginOrigin } from './backend.ts'
 import type { Account, ConnectionSettings, Mailbox, Message, MessageFilter, MessagePage } from './types.ts'
 import type { GatewayError } from './errors.ts'
 import type { AppendRequest, CreateMailboxInput, NewMessage, UpdateMailboxInput } from './mailbox-writes.ts'
+import type { IdempotencyRecords } from './idempotency.ts'
 
 export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
   port?: number
@@ -127,6 +128,8 @@ export interface MailServiceApi {
   deleteMailbox: (caller: Caller, mailboxId: string, opts?: { force?: boolean }) => Promise<void>
   /** APPEND, the body streamed to the server. */
   appendMessage: (caller: Caller, mailboxId: string, req: AppendRequest) => Promise<NewMessage>
+  /** Answers to POST writes kept for retries (Idempotency-Key); absent: the header is refused. */
+  readonly idempotency?: IdempotencyRecords
   listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>
   getMessage: (caller: Caller, messageId: string, opts?: GetMessageOptions) => Promise<MessageResult>
   /** Batched read for GraphQL body fields; one entry per id, in order. */

@@ -15,6 +15,7 @@ import { Freshness } from './freshness.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
 import { type AppendRequest, type CreateMailboxInput, MailboxWrites, type NewMessage, type UpdateMailboxInput } from './mailbox-writes.ts'
+import { IdempotencyRecords } from './idempotency.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { MessageWrites } from './message-writes.ts'
 import { Messages } from './messages.ts'
@@ -55,6 +56,7 @@ export class MailService implements MailServiceApi {
   readonly #downloads: Downloads
   readonly #writes: MessageWrites
   readonly #mailboxWrites: MailboxWrites
+  readonly idempotency: IdempotencyRecords
 
   constructor (private readonly opts: MailServiceOptions) {
     const backendOf = (caller: Caller): MailBackend => opts.backends[caller.account.protocol]
@@ -66,6 +68,7 @@ export class MailService implements MailServiceApi {
     this.#downloads = new Downloads(backendOf, opts.cache, this.#reader, opts.extractPart)
     this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
     this.#mailboxWrites = new MailboxWrites(backendOf, this.#mailboxes, freshness, opts.appendLimit ?? DEFAULT_APPEND_LIMIT)
+    this.idempotency = new IdempotencyRecords(opts.cache)
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }

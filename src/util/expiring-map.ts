@@ -31,6 +31,10 @@ export class ExpiringMap<V> {
     return undefined
   }
 
+  delete (key: string): void {
+    this.#entries.delete(key)
+  }
+
   has (key: string): boolean {
     return this.get(key) !== undefined
   }

@@ -32,6 +32,7 @@ const expected: Record<ErrorCode, number> = {
   'mailbox-locked': 409,
   'already-exists': 409,
   'mailbox-not-empty': 409,
+  'idempotency-conflict': 409,
   'stale-id': 410,
   'precondition-failed': 412,
   'payload-too-large': 413,
