@@ -141,6 +141,29 @@ export type MessageFilter = {
   before?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A message APPEND placed: `id` null when the server did not name it (no UIDPLUS). */
+export type NewMessage = {
+  __typename?: 'NewMessage';
+  id?: Maybe<Scalars['ID']['output']>;
+  mailboxId: Scalars['ID']['output'];
+};
+
+/** POST /v1/mailboxes body. */
+export type CreateMailboxInput = {
+  /** One level of the hierarchy: a name holding the server's separator is refused (bad-request). */
+  name: Scalars['String']['input'];
+  /** Created under this mailbox; absent or null: at the top. */
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** PATCH /v1/mailboxes/{mailboxId} body: only the fields given change. */
+export type UpdateMailboxInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** The new parent; an explicit null moves the mailbox to the top. */
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+  isSubscribed?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 /** GET /v1/mailboxes/{mailboxId}. POP3 accounts have exactly one: INBOX. */
 export type Mailbox = {
   __typename?: 'Mailbox';
@@ -343,6 +366,21 @@ export type Mutation = {
    * Always true; failures are errors.
    */
   revokeSession: Scalars['Boolean']['output'];
+  /** POST /v1/mailboxes (IMAP): already-exists when the name is taken. */
+  createMailbox: Mailbox;
+  /**
+   * PATCH /v1/mailboxes/{mailboxId} (IMAP). A rename or move changes the mailbox's id
+   * (and its messages' ids): the answer carries the new one. INBOX cannot be renamed.
+   */
+  updateMailbox: Mailbox;
+  /** DELETE /v1/mailboxes/{mailboxId} (IMAP): mailbox-not-empty unless force. Always true; failures are errors. */
+  deleteMailbox: Scalars['Boolean']['output'];
+  /**
+   * POST /v1/mailboxes/{mailboxId}/messages (IMAP APPEND) of a message given as text,
+   * within the GraphQL request's size limit (BODY_LIMIT); larger or binary messages go
+   * through REST, which streams them.
+   */
+  appendMessage: NewMessage;
   /**
    * PATCH /v1/messages/{id}: RFC 7396 on the keyword map. `set` keywords are set,
    * `clear` ones cleared, others left as they are. JMAP names ($seen $flagged
@@ -371,6 +409,31 @@ export type Mutation = {
 
 export type MutationCreateSessionArgs = {
   input: CreateSessionInput;
+};
+
+
+export type MutationCreateMailboxArgs = {
+  input: CreateMailboxInput;
+};
+
+
+export type MutationUpdateMailboxArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateMailboxInput;
+};
+
+
+export type MutationDeleteMailboxArgs = {
+  id: Scalars['ID']['input'];
+  force?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationAppendMessageArgs = {
+  mailboxId: Scalars['ID']['input'];
+  raw: Scalars['String']['input'];
+  keywords?: InputMaybe<Array<Scalars['String']['input']>>;
+  receivedAt?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -573,6 +636,9 @@ export type ResolversTypes = {
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   MessageFilter: MessageFilter;
+  NewMessage: ResolverTypeWrapper<NewMessage>;
+  CreateMailboxInput: CreateMailboxInput;
+  UpdateMailboxInput: UpdateMailboxInput;
   Mailbox: ResolverTypeWrapper<MailboxModel>;
   MailboxRole: MailboxRole;
   KeywordUpdate: ResolverTypeWrapper<KeywordUpdate>;
@@ -606,6 +672,9 @@ export type ResolversParentTypes = {
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   PageInfo: PageInfo;
   MessageFilter: MessageFilter;
+  NewMessage: NewMessage;
+  CreateMailboxInput: CreateMailboxInput;
+  UpdateMailboxInput: UpdateMailboxInput;
   Mailbox: MailboxModel;
   KeywordUpdate: KeywordUpdate;
   MessagePlacement: MessagePlacement;
@@ -692,6 +761,11 @@ export type MessageEdgeResolvers<ContextType = MercuriusContext, ParentType exte
 export type PageInfoResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type NewMessageResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['NewMessage'] = ResolversParentTypes['NewMessage']> = {
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  mailboxId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type MailboxResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Mailbox'] = ResolversParentTypes['Mailbox']> = {
@@ -787,6 +861,10 @@ export type HeaderResolvers<ContextType = MercuriusContext, ParentType extends R
 export type MutationResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createSession?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'input'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createMailbox?: Resolver<ResolversTypes['Mailbox'], ParentType, ContextType, RequireFields<MutationCreateMailboxArgs, 'input'>>;
+  updateMailbox?: Resolver<ResolversTypes['Mailbox'], ParentType, ContextType, RequireFields<MutationUpdateMailboxArgs, 'id' | 'input'>>;
+  deleteMailbox?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteMailboxArgs, 'id' | 'force'>>;
+  appendMessage?: Resolver<ResolversTypes['NewMessage'], ParentType, ContextType, RequireFields<MutationAppendMessageArgs, 'mailboxId' | 'raw'>>;
   updateMessageKeywords?: Resolver<ResolversTypes['KeywordUpdate'], ParentType, ContextType, RequireFields<MutationUpdateMessageKeywordsArgs, 'id'>>;
   moveMessage?: Resolver<ResolversTypes['MessagePlacement'], ParentType, ContextType, RequireFields<MutationMoveMessageArgs, 'id' | 'mailboxId'>>;
   copyMessage?: Resolver<ResolversTypes['MessagePlacement'], ParentType, ContextType, RequireFields<MutationCopyMessageArgs, 'id' | 'mailboxId'>>;
@@ -814,6 +892,7 @@ export type Resolvers<ContextType = MercuriusContext> = {
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  NewMessage?: NewMessageResolvers<ContextType>;
   Mailbox?: MailboxResolvers<ContextType>;
   KeywordUpdate?: KeywordUpdateResolvers<ContextType>;
   MessagePlacement?: MessagePlacementResolvers<ContextType>;

@@ -120,6 +120,12 @@ test('CreateSessionInput matches the POST /v1/sessions body', () => {
   compare('CreateSessionInput', ['CreateSessionRequest'], { input: true })
 })
 
+test('the mailbox writes: NewMessage and the create / update inputs match their REST schemas', () => {
+  compare('NewMessage', ['NewMessage'])
+  compare('CreateMailboxInput', ['CreateMailboxRequest'], { input: true })
+  compare('UpdateMailboxInput', ['UpdateMailboxRequest'], { input: true })
+})
+
 test('Capabilities: REST\'s always-present keys are non-null Booleans; the SDL\'s extras are nullable', () => {
   const { props, required } = oasObject('Capabilities')
   const fields = sdlFields('Capabilities')

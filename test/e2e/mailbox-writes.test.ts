@@ -111,4 +111,30 @@ describe('mailbox management (IMAP)', { timeout: 120_000 }, () => {
     const empty = (await call('POST', '/v1/mailboxes', { name: 'Empty' })).json() as Mailbox
     assert.equal((await call('DELETE', `/v1/mailboxes/${empty.id}`)).statusCode, 204)
   })
+
+  it('GraphQL: the same writes as mutations, with the same codes', async () => {
+    const gql = async (query: string, variables: Record<string, unknown> = {}) =>
+      (await gw.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${token}` }, payload: { query, variables } })).json() as { data?: any, errors?: Array<{ extensions: { code: string } }> }
+    const made = await gql('mutation($n: String!) { createMailbox(input: { name: $n }) { id path isSubscribed } }', { n: 'Ωmega' })
+    assert.equal(made.data.createMailbox.path, 'Ωmega')
+    assert.ok((await wireList()).all.includes(imapMailbox('Ωmega')))
+    const taken = await gql('mutation { createMailbox(input: { name: "Ωmega" }) { id } }')
+    assert.equal(taken.errors?.[0]?.extensions.code, 'already-exists')
+    const renamed = await gql('mutation($id: ID!) { updateMailbox(id: $id, input: { name: "Alpha" }) { id path } }', { id: made.data.createMailbox.id })
+    assert.equal(renamed.data.updateMailbox.path, 'Alpha')
+    const raw = 'From: a@example.com\r\nSubject: via graphql\r\n\r\nbody\r\n'
+    const appended = await gql('mutation($m: ID!, $raw: String!) { appendMessage(mailboxId: $m, raw: $raw, keywords: ["$seen"]) { id mailboxId } }', { m: renamed.data.updateMailbox.id, raw })
+    assert.equal(appended.data.appendMessage.mailboxId, renamed.data.updateMailbox.id)
+    assert.equal(typeof appended.data.appendMessage.id, 'string')
+    const wire = await imapSession(gw.env.dovecot.ports.imap, user)
+    try {
+      const status = (await wire.run('STATUS "Alpha" (MESSAGES UNSEEN)')).find(l => l.startsWith('* STATUS'))
+      assert.match(status ?? '', /MESSAGES 1 UNSEEN 0/)
+    } finally { wire.close() }
+    const refused = await gql('mutation($id: ID!) { deleteMailbox(id: $id) }', { id: renamed.data.updateMailbox.id })
+    assert.equal(refused.errors?.[0]?.extensions.code, 'mailbox-not-empty')
+    const gone = await gql('mutation($id: ID!) { deleteMailbox(id: $id, force: true) }', { id: renamed.data.updateMailbox.id })
+    assert.equal(gone.data.deleteMailbox, true)
+    assert.ok(!(await wireList()).all.includes('"Alpha"'))
+  })
 })

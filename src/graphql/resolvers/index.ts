@@ -2,8 +2,15 @@
 import type { Resolvers } from '../generated.ts'
 import { CapabilitiesType } from './account.ts'
 import { Mailbox, MessageType } from './message.ts'
+import { MailboxWriteMutations } from './mailbox-writes.ts'
 import { MessageWriteMutations } from './message-writes.ts'
 import { Mutation } from './mutation.ts'
 import { Query } from './query.ts'
 
-export const resolvers: Resolvers = { Query, Mutation: { ...Mutation, ...MessageWriteMutations }, Mailbox, Message: MessageType, Capabilities: CapabilitiesType }
+export const resolvers: Resolvers = {
+  Query,
+  Mutation: { ...Mutation, ...MessageWriteMutations, ...MailboxWriteMutations },
+  Mailbox,
+  Message: MessageType,
+  Capabilities: CapabilitiesType,
+}
