@@ -18,11 +18,13 @@ describe('APPEND (POST /v1/mailboxes/{id}/messages)', { timeout: 120_000 }, () =
   let ids: Record<string, string>
 
   before(async () => {
-    gw = await startGateway({ env: { APPEND_LIMIT: '64KB' } })
+    gw = await startGateway({ env: { APPEND_LIMIT: '64KB', CACHE_MAX_STALENESS_MS: '60000' } })
     user = await gw.env.dovecot.createUser('append')
     token = (await gw.login(user)).token
-    const list = (await gw.get('/v1/mailboxes', token)).json() as { items: Array<{ id: string, path: string }> }
+    // the list (with its counts) is now cached for a minute: an APPEND must show in it at once
+    const list = (await gw.get('/v1/mailboxes', token)).json() as { items: Array<{ id: string, path: string, totalEmails: number }> }
     ids = Object.fromEntries(list.items.map(m => [m.path, m.id]))
+    assert.equal(list.items.find(m => m.path === 'Archive')?.totalEmails, 0)
   })
   after(async () => { await gw?.close() })
 

@@ -71,6 +71,8 @@ describe('mailbox management (IMAP)', { timeout: 120_000 }, () => {
     await gw.env.dovecot.deliver(user.username, Buffer.from('From: a@example.com\r\nSubject: s\r\n\r\nb\r\n'), { mailbox: 'Old/Kid' })
     const page = (await gw.get(`/v1/mailboxes/${child.id}/messages`, token)).json() as { items: Array<{ id: string }> }
     const oldMessageId = page.items[0]!.id
+    // read once, so the message is cached (for a minute) under its old id
+    assert.equal((await gw.get(`/v1/messages/${oldMessageId}`, token)).statusCode, 200)
     const res = await call('PATCH', `/v1/mailboxes/${made.id}`, { name: 'Neu', isSubscribed: false })
     assert.equal(res.statusCode, 200, res.body)
     const renamed = res.json() as Mailbox
