@@ -14,6 +14,7 @@ import type { Message } from '../src/mail/types.ts'
 import { ATTACHMENT_BYTES } from './corpus.ts'
 import { startBenchEnv, type BenchEnv, type BenchUser } from './env.ts'
 import { imapFloor } from './floor.ts'
+import { appendLarge, appendSmall } from './appends.ts'
 import { getJson, listAll, login, mailboxId, productionNodeArgs, startGatewayProc, type GatewayProc, type Session } from './gateway.ts'
 import type { Measured } from './load.ts'
 import { machine, table, targets, type Row } from './report.ts'
@@ -146,6 +147,9 @@ async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
   r.pageRest = await measure(gw, 'IMAP page of 20 with bodies, REST (list + 20 GETs)', 4, () => s.pageWithBodiesRest(c, 4))
   r.kwOne = await measure(gw, 'IMAP keyword update, one message per PATCH', 4, () => s.keywordUpdates(c, rotating, 4))
   r.kwBatch = await measure(gw, 'IMAP keyword update, batch of 100 (one UID STORE)', 2, () => s.keywordBatches(c, rotating, 2))
+  const drafts = await mailboxId(gw.url, c.session, 'Drafts')
+  r.append = await measure(gw, 'IMAP APPEND of a 1 MB message, 40 in all', 4, () => appendSmall(gw.url, c.session, drafts, 4, 40), { note: 'streamed into the IMAP literal' })
+  r.appendLarge = await measure(gw, 'IMAP APPEND, 10 concurrent 20 MB uploads', 10, () => appendLarge(gw.url, c.session, drafts, 10), { note: 'peak RSS: nothing held whole' })
   return { ...r, ...prefixed('large', await largeReads(gw, c, 'IMAP', 30)) }
 }
 
