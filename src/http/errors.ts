@@ -69,7 +69,7 @@ export function fromFastifyError (err: FastifyError): GatewayError | null {
   if (err.validation !== undefined) return new GatewayError('bad-request', validationDetail(err))
   const code = err.code ?? ''
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new GatewayError('payload-too-large', 'Request body is over the limit')
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new GatewayError('bad-request', 'Content-Type must be application/json')
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new GatewayError('bad-request', 'Content-Type must be application/json (message/rfc822 to add a message)')
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new GatewayError('bad-request', 'Request body is empty')
   if (code.startsWith('FST_ERR_CTP_') || err instanceof SyntaxError) return new GatewayError('bad-request', 'Malformed JSON body')
   const status = err.statusCode ?? 500

@@ -76,6 +76,16 @@ describe('APPEND (POST /v1/mailboxes/{id}/messages)', { timeout: 120_000 }, () =
     assert.deepEqual(await uidsIn('Drafts'), before)
   })
 
+  it('a body without a Content-Length, or not sent as message/rfc822 → 400, nothing appended', async () => {
+    const raw = message('framing')
+    const chunked = await append('Sent', Readable.from([raw]))
+    assert.equal(chunked.statusCode, 400, chunked.body)
+    assert.match(chunked.json().detail, /Content-Length/)
+    const typed = await append('Sent', raw, '', { 'content-type': 'text/plain' })
+    assert.equal(typed.statusCode, 400, typed.body)
+    assert.deepEqual(await uidsIn('Sent'), [])
+  })
+
   it('over APPEND_LIMIT → 413 before anything is sent; an invalid keyword → 400', async () => {
     const big = message('big', 'y'.repeat(70 * 1024))
     const res = await append('Drafts', big)

@@ -3,8 +3,9 @@
  * to the service as the request stream itself: nothing here reads it, so it
  * flows to the mail server as it arrives.
  */
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import { GatewayError } from '../../mail/errors.ts'
 import type { CreateMailboxInput, UpdateMailboxInput } from '../../mail/mailbox-writes.ts'
 import { callerOf } from '../auth.ts'
 import { operation } from '../operation.ts'
@@ -31,10 +32,12 @@ export function mailboxWriteRoutes (app: FastifyInstance, { service, doc }: Http
 
   operation<{ Params: { mailboxId: string }, Querystring: { keywords?: string, receivedAt?: string } }>(
     app, doc, 'POST', '/v1/mailboxes/{mailboxId}/messages', async (request, reply) => {
+      // another type fastify parses itself (JSON, text) arrives parsed: not a message upload
+      if (!(request.body instanceof Readable)) throw new GatewayError('bad-request', `Content-Type must be ${MESSAGE_TYPE}`)
       const length = request.headers['content-length']
       const { keywords, receivedAt } = request.query
       const placed = await service.appendMessage(callerOf(request), request.params.mailboxId, {
-        body: request.body as Readable,
+        body: request.body,
         size: length === undefined || !/^\d{1,15}$/.test(length) ? null : Number(length),
         keywords: keywords === undefined || keywords === '' ? [] : keywords.split(',').map(k => k.trim()),
         ...(receivedAt === undefined ? {} : { receivedAt }),
