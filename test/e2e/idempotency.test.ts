@@ -84,6 +84,21 @@ describe('Idempotency-Key', { timeout: 120_000 }, () => {
     assert.equal(plain.statusCode, 409)
   })
 
+  it('a retried move (another route, same hook) answers the first result and moves once', async () => {
+    const archive = ((await gw.get('/v1/mailboxes', token)).json() as { items: Array<{ id: string, path: string }> }).items.find(m => m.path === 'Archive')!.id
+    await gw.env.dovecot.deliver(user.username, message('to move'), { mailbox: 'Junk' })
+    const junk = ((await gw.get('/v1/mailboxes', token)).json() as { items: Array<{ id: string, path: string }> }).items.find(m => m.path === 'Junk')!.id
+    const id = ((await gw.get(`/v1/mailboxes/${junk}/messages`, token)).json() as { items: Array<{ id: string }> }).items[0]!.id
+    const move = () => gw.app.inject({ method: 'POST', url: `/v1/messages/${id}/move`, headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'k-move' }, payload: { mailboxId: archive } })
+    const first = await move()
+    assert.equal(first.statusCode, 200, first.body)
+    const retry = await move()
+    assert.equal(retry.statusCode, 200, retry.body)
+    assert.deepEqual(retry.json(), first.json())
+    assert.equal(await count('Junk'), 0)
+    assert.equal(await count('Archive'), 1)
+  })
+
   it('keys are per account: another account\'s identical key is a fresh request', async () => {
     const other = await gw.env.dovecot.createUser('idem2')
     const otherToken = (await gw.login(other)).token
