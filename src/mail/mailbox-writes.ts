@@ -10,10 +10,11 @@ import type { MailBackend, MailboxRecord } from './backend.ts'
 import { GatewayError } from './errors.ts'
 import type { Freshness } from './freshness.ts'
 import { encodeMailboxId, encodeMessageId } from './ids.ts'
+import { isKeyword } from './keywords.ts'
 import { type Mailboxes, SOLE_MAILBOX } from './mailboxes.ts'
 import { checkedMessage } from './message-head.ts'
 import { presentMailbox } from './present.ts'
-import type { Caller } from './service-types.ts'
+import type { Caller, Placement } from './service-types.ts'
 import type { Mailbox } from './types.ts'
 import type { MailWriters } from './writers.ts'
 
@@ -28,24 +29,15 @@ export interface AppendRequest {
   receivedAt?: string
 }
 
-/** Where a new, moved or copied message is; `id` null when the server did not say (no UIDPLUS). */
-export interface NewMessage {
-  id: string | null
-  mailboxId: string
-}
-
 export interface CreateMailboxInput { name: string, parentId?: string | null }
 export interface UpdateMailboxInput { name?: string, parentId?: string | null, isSubscribed?: boolean }
 
-/** RFC 8621 §4.1.1: a keyword is 1–255 of %x21–%x7E except ( ) { ] % * " \ (case-insensitive). */
-const KEYWORD = /^[\x21-\x7e]{1,255}$/
-const KEYWORD_EXCLUDED = /[(){\]%*"\\]/
-
+/** JMAP keyword names (keywords.ts), lower-cased, without duplicates. */
 export function appendKeywords (names: string[]): string[] {
   const out = new Set<string>()
   for (const raw of names) {
     const name = raw.toLowerCase()
-    if (!KEYWORD.test(name) || KEYWORD_EXCLUDED.test(name)) throw new GatewayError('bad-request', `"${raw.slice(0, 64)}" is not a keyword name IMAP can carry`)
+    if (!isKeyword(name)) throw new GatewayError('bad-request', `"${raw.slice(0, 64)}" is not a keyword name IMAP can carry`)
     out.add(name)
   }
   return [...out]
@@ -63,7 +55,7 @@ export class MailboxWrites {
     return this.backendOf(caller).writers ?? {}
   }
 
-  async append (caller: Caller, mailboxId: string, req: AppendRequest): Promise<NewMessage> {
+  async append (caller: Caller, mailboxId: string, req: AppendRequest): Promise<Placement> {
     const path = this.mailboxes.path(caller, mailboxId)
     const appender = this.#writers(caller).appender
     if (caller.account.capabilities.append !== true || appender === undefined) {

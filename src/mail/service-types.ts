@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import type { AccountContext, LoginOrigin } from './backend.ts'
 import type { Account, ConnectionSettings, Mailbox, Message, MessageFilter, MessagePage } from './types.ts'
 import type { GatewayError } from './errors.ts'
-import type { AppendRequest, CreateMailboxInput, NewMessage, UpdateMailboxInput } from './mailbox-writes.ts'
+import type { AppendRequest, CreateMailboxInput, UpdateMailboxInput } from './mailbox-writes.ts'
 import type { IdempotencyRecords } from './idempotency.ts'
 
 export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
@@ -127,7 +127,7 @@ export interface MailServiceApi {
   updateMailbox: (caller: Caller, mailboxId: string, input: UpdateMailboxInput) => Promise<Mailbox>
   deleteMailbox: (caller: Caller, mailboxId: string, opts?: { force?: boolean }) => Promise<void>
   /** APPEND, the body streamed to the server. */
-  appendMessage: (caller: Caller, mailboxId: string, req: AppendRequest) => Promise<NewMessage>
+  appendMessage: (caller: Caller, mailboxId: string, req: AppendRequest) => Promise<Placement>
   /** Answers to POST writes kept for retries (Idempotency-Key); absent: the header is refused. */
   readonly idempotency?: IdempotencyRecords
   listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>

@@ -14,7 +14,7 @@ import type { GatewayError } from './errors.ts'
 import { Freshness } from './freshness.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
-import { type AppendRequest, type CreateMailboxInput, MailboxWrites, type NewMessage, type UpdateMailboxInput } from './mailbox-writes.ts'
+import { type AppendRequest, type CreateMailboxInput, MailboxWrites, type UpdateMailboxInput } from './mailbox-writes.ts'
 import { IdempotencyRecords } from './idempotency.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { MessageWrites } from './message-writes.ts'
@@ -80,7 +80,7 @@ export class MailService implements MailServiceApi {
   createMailbox (caller: Caller, input: CreateMailboxInput): Promise<Mailbox> { return this.#mailboxWrites.create(caller, input) }
   updateMailbox (caller: Caller, mailboxId: string, input: UpdateMailboxInput): Promise<Mailbox> { return this.#mailboxWrites.update(caller, mailboxId, input) }
   deleteMailbox (caller: Caller, mailboxId: string, opts?: { force?: boolean }): Promise<void> { return this.#mailboxWrites.remove(caller, mailboxId, opts) }
-  appendMessage (caller: Caller, mailboxId: string, req: AppendRequest): Promise<NewMessage> { return this.#mailboxWrites.append(caller, mailboxId, req) }
+  appendMessage (caller: Caller, mailboxId: string, req: AppendRequest): Promise<Placement> { return this.#mailboxWrites.append(caller, mailboxId, req) }
 
   listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePageWithCursors> {
     return this.#messages.list(caller, mailboxId, input)

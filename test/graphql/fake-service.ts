@@ -3,7 +3,6 @@
  * REST-like paging and errors (GatewayError), a record of every call, and
  * failures on demand: `fake.failWith('listMailboxes', new Error('boom'))`.
  */
-import type { NewMessage } from '../../src/mail/mailbox-writes.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import type {
   BatchInput, BatchResult, KeywordUpdate, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
@@ -159,7 +158,7 @@ export class FakeMailService implements MailServiceApi {
   async createMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
   async updateMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
   async deleteMailbox (): Promise<void> { throw new GatewayError('unsupported', 'not in the fake') }
-  async appendMessage (): Promise<NewMessage> { throw new GatewayError('unsupported', 'not in the fake') }
+  async appendMessage (): Promise<Placement> { throw new GatewayError('unsupported', 'not in the fake') }
 
   async readiness (): Promise<ReadinessReport> {
     return { ready: true, cache: { backend: 'memory', status: 'ok' } }

@@ -3,7 +3,6 @@
  * on demand (`fake.failWith('getMessage', err)`), and a record of every call.
  * Token "good-token" authenticates; anything else is unauthorized.
  */
-import type { NewMessage } from '../../src/mail/mailbox-writes.ts'
 import { PassThrough, Readable } from 'node:stream'
 import { GatewayError } from '../../src/mail/errors.ts'
 import type { BatchInput, BatchResult, KeywordUpdate, KeywordUpdateOptions, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant } from '../../src/mail/service-types.ts'
@@ -187,7 +186,7 @@ export class FakeService implements MailServiceApi {
   async createMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
   async updateMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
   async deleteMailbox (): Promise<void> { throw new GatewayError('unsupported', 'not in the fake') }
-  async appendMessage (): Promise<NewMessage> { throw new GatewayError('unsupported', 'not in the fake') }
+  async appendMessage (): Promise<Placement> { throw new GatewayError('unsupported', 'not in the fake') }
 
   async readiness (): Promise<ReadinessReport> {
     this.#enter('readiness')

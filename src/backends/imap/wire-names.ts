@@ -7,6 +7,7 @@
 import iconv from 'iconv-lite'
 import type { ImapFlow } from 'imapflow'
 import { GatewayError } from '../../mail/errors.ts'
+import { isRefusal, refusalCode } from './exec.ts'
 
 const SYSTEM_FLAGS = new Map([['$seen', '\\Seen'], ['$flagged', '\\Flagged'], ['$answered', '\\Answered'], ['$draft', '\\Draft']])
 
@@ -21,23 +22,10 @@ export function encodeMailboxPath (client: ImapFlow, path: string): string {
   return iconv.encode(path, 'utf-7-imap').toString('latin1')
 }
 
-interface Refusal {
-  responseStatus?: string
-  serverResponseCode?: string
-  response?: { attributes?: Array<{ section?: Array<{ value?: unknown }> }> }
-}
-
-/** The response code of a tagged NO/BAD (upper-case), '' when there is none or it was no refusal. */
-export function refusalCode (err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as Refusal
-  if (e.responseStatus !== 'NO' && e.responseStatus !== 'BAD') return ''
-  const section = e.response?.attributes?.[0]?.section
-  return String(section?.[0]?.value ?? e.serverResponseCode ?? '').toUpperCase()
-}
-
 /** A refusal the catalogue has a code for (quota, size, name taken, no such mailbox); null for the rest. */
 export function refusalOf (err: unknown): GatewayError | null {
   const cause = { cause: err }
+  if (!isRefusal(err)) return null
   switch (refusalCode(err)) {
     case 'OVERQUOTA': return new GatewayError('over-quota', 'the mailbox is over its quota', cause)
     case 'TOOBIG': case 'LIMIT': return new GatewayError('payload-too-large', 'the mail server refused the message as too large', cause)
