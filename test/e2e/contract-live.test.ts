@@ -137,6 +137,61 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
     check(deleted, 'DELETE', '/v1/messages/{messageId}')
   })
 
+  it('APPEND, mailbox writes and their errors (IMAP and POP3)', async () => {
+    const send = (token: string, method: 'PATCH' | 'POST' | 'DELETE', url: string, body?: Buffer | Record<string, unknown>, headers: Record<string, string> = {}) => gw.app.inject({
+      method, url, headers: { authorization: `Bearer ${token}`, ...headers }, ...(body === undefined ? {} : { payload: body }),
+    })
+    const raw = Buffer.from('From: a@example.com\r\nSubject: appended\r\n\r\nbody\r\n')
+    const rfc822 = { 'content-type': 'message/rfc822', 'content-length': String(raw.length) }
+    const user = await gw.env.dovecot.createUser('live-mailboxes')
+    const { token } = await gw.login(user)
+    const inbox = ((await gw.get('/v1/mailboxes', token)).json().items as Array<{ id: string, role: string | null }>).find(m => m.role === 'inbox')!.id
+
+    const created = await send(token, 'POST', '/v1/mailboxes', { name: 'Live' }, { 'idempotency-key': 'live-1' })
+    assert.equal(created.statusCode, 201, created.body)
+    check(created, 'POST', '/v1/mailboxes')
+    const reused = await send(token, 'POST', '/v1/mailboxes', { name: 'Other' }, { 'idempotency-key': 'live-1' })
+    assert.equal(reused.statusCode, 422, reused.body)
+    check(reused, 'POST', '/v1/mailboxes')
+    const taken = await send(token, 'POST', '/v1/mailboxes', { name: 'Live' })
+    assert.equal(taken.statusCode, 409)
+    check(taken, 'POST', '/v1/mailboxes')
+    const slash = await send(token, 'POST', '/v1/mailboxes', { name: 'a/b' })
+    assert.equal(slash.statusCode, 400)
+    check(slash, 'POST', '/v1/mailboxes')
+
+    const renamed = await send(token, 'PATCH', `/v1/mailboxes/${created.json().id as string}`, { name: 'Live2' })
+    assert.equal(renamed.statusCode, 200, renamed.body)
+    check(renamed, 'PATCH', '/v1/mailboxes/{mailboxId}')
+    const inboxRename = await send(token, 'PATCH', `/v1/mailboxes/${inbox}`, { name: 'Elsewhere' })
+    assert.equal(inboxRename.statusCode, 422)
+    check(inboxRename, 'PATCH', '/v1/mailboxes/{mailboxId}')
+    const box = renamed.json().id as string
+
+    const appended = await send(token, 'POST', `/v1/mailboxes/${box}/messages?keywords=$seen`, raw, rfc822)
+    assert.equal(appended.statusCode, 201, appended.body)
+    check(appended, 'POST', '/v1/mailboxes/{mailboxId}/messages')
+    const notMessage = await send(token, 'POST', `/v1/mailboxes/${box}/messages`, Buffer.from('no header\r\n'), { 'content-type': 'message/rfc822' })
+    assert.equal(notMessage.statusCode, 400)
+    check(notMessage, 'POST', '/v1/mailboxes/{mailboxId}/messages')
+
+    const notEmpty = await send(token, 'DELETE', `/v1/mailboxes/${box}`)
+    assert.equal(notEmpty.statusCode, 409)
+    check(notEmpty, 'DELETE', '/v1/mailboxes/{mailboxId}')
+    const deleted = await send(token, 'DELETE', `/v1/mailboxes/${box}?force=true`)
+    assert.equal(deleted.statusCode, 204)
+    check(deleted, 'DELETE', '/v1/mailboxes/{mailboxId}')
+    const inboxDelete = await send(token, 'DELETE', `/v1/mailboxes/${inbox}`)
+    assert.equal(inboxDelete.statusCode, 422)
+    check(inboxDelete, 'DELETE', '/v1/mailboxes/{mailboxId}')
+
+    const pop = await gw.login(user, { protocol: 'pop3', security: 'none' })
+    const popInbox = (await gw.get('/v1/mailboxes', pop.token)).json().items[0].id as string
+    const popAppend = await send(pop.token, 'POST', `/v1/mailboxes/${popInbox}/messages`, raw, rfc822)
+    assert.equal(popAppend.statusCode, 422)
+    check(popAppend, 'POST', '/v1/mailboxes/{mailboxId}/messages')
+  })
+
   it('ops endpoints', async () => {
     check(await gw.app.inject({ method: 'GET', url: '/healthz' }), 'GET', '/healthz')
     const ready = await gw.app.inject({ method: 'GET', url: '/readyz' })
