@@ -25,9 +25,13 @@ export const MAX_FILTER_TEXT = 1000
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d+)?([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** Proleptic Gregorian, every year 0000–9999 (Date.UTC would read years 0–99 as 19xx). */
 function validDay (year: number, month: number, day: number): boolean {
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  return month >= 1 && month <= 12 && day >= 1 && day <= days
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = (MONTH_DAYS[month - 1] ?? 0) + (month === 2 && leap ? 1 : 0)
+  return day >= 1 && day <= days
 }
 
 /** An RFC 3339 full-date (midnight UTC) or date-time, else null. */

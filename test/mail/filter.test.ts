@@ -24,6 +24,12 @@ describe('parseMessageFilter (both faces\' list filters)', () => {
     assert.equal(parseIsoDate('2024-08-01t12:00:00z')?.toISOString(), '2024-08-01T12:00:00.000Z')
   })
 
+  it('reads years 0000–0099 as themselves, with their own leap days', () => {
+    assert.equal(parseIsoDate('0000-02-29')?.toISOString(), '0000-02-29T00:00:00.000Z')
+    assert.equal(parseIsoDate('0096-02-29')?.getUTCFullYear(), 96)
+    for (const bad of ['0100-02-29', '0099-02-29', '1900-02-29']) assert.equal(parseIsoDate(bad), null, bad)
+  })
+
   it('search texts are 1–1000 characters', () => {
     assert.throws(() => parseMessageFilter({ from: '' }), { code: 'bad-request' })
     assert.throws(() => parseMessageFilter({ text: 'x'.repeat(1001) }), { code: 'bad-request' })

@@ -9,6 +9,12 @@
  *   one SEARCH with the days widened (a superset), one with them narrowed
  *   (certain matches), and a FETCH of INTERNALDATE for the few messages in
  *   between, checked exactly. Without date filters it is one SEARCH.
+ * - A SEARCH date is a day of years 1970–9999 at most: IMAP dates have four-digit
+ *   years, and servers refuse days too far back (Dovecot: before 1890). A bound
+ *   outside that range is dropped from the superset SEARCH or clamped into the
+ *   certain one, so messages near or beyond it go through the exact check: a
+ *   `before=9999-12-31` or `since=1753-01-01` answers what it means, never a
+ *   refused search.
  * - With ESEARCH the result comes back as a compact sequence set and is paged
  *   without ever being expanded.
  */
@@ -23,8 +29,48 @@ const DAY = 24 * 3600 * 1000
 /** Messages within the day margins around a date bound that are checked one by one. */
 const MAX_BOUNDARY = 200_000
 
-function utcMidnight (d: Date, shiftDays: number): Date {
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) + shiftDays * DAY)
+/** The first and last day a SEARCH may name (UTC midnights). */
+export const SEARCH_FIRST_DAY = Date.UTC(1970, 0, 1)
+export const SEARCH_LAST_DAY = Date.UTC(9999, 11, 31)
+
+/** Midnight UTC of d's day, moved by whole days (arithmetic: Date.UTC reads years 0–99 as 19xx). */
+function utcMidnight (d: Date, shiftDays: number): number {
+  return Math.floor(d.getTime() / DAY) * DAY + shiftDays * DAY
+}
+
+/** A day for SEARCH, or null when it lies outside what a SEARCH can say. */
+function searchDay (t: number): Date | null {
+  return t < SEARCH_FIRST_DAY || t > SEARCH_LAST_DAY ? null : new Date(t)
+}
+
+interface DayBounds { since?: Date, before?: Date, empty?: true }
+
+/**
+ * SEARCH day bounds for the superset (`wide`: a bound that cannot be said is
+ * dropped, or moved outward onto the range's edge) and for the certain matches
+ * (`sure`: moved inward onto the edge, or nothing is certain).
+ */
+export function dayBounds (since: Date | undefined, before: Date | undefined): { wide: DayBounds, sure: DayBounds } {
+  const wide: DayBounds = {}
+  const sure: DayBounds = {}
+  if (since !== undefined) {
+    const w = utcMidnight(since, -1)
+    const s = utcMidnight(since, 2)
+    if (w > SEARCH_LAST_DAY) wide.since = new Date(SEARCH_LAST_DAY)
+    else if (w >= SEARCH_FIRST_DAY) wide.since = new Date(w)
+    if (s > SEARCH_LAST_DAY) sure.empty = true
+    else sure.since = searchDay(s) ?? new Date(SEARCH_FIRST_DAY)
+  }
+  if (before !== undefined) {
+    const w = utcMidnight(before, 2)
+    const s = utcMidnight(before, -1)
+    if (w < SEARCH_FIRST_DAY) wide.before = new Date(SEARCH_FIRST_DAY)
+    else if (w <= SEARCH_LAST_DAY) wide.before = new Date(w)
+    if (s < SEARCH_FIRST_DAY) sure.empty = true
+    else sure.before = searchDay(s) ?? new Date(SEARCH_LAST_DAY)
+  }
+  if (sure.since !== undefined && sure.before !== undefined && sure.since >= sure.before) sure.empty = true
+  return { wide, sure }
 }
 
 export function baseCriteria (filter: MessageFilter): SearchObject {
@@ -63,19 +109,10 @@ export async function matchingUids (session: ImapSession, filter: MessageFilter)
   const { since, before } = filter
   if (since === undefined && before === undefined) return searchUids(session, base)
 
-  const wide: SearchObject = { ...base }
-  const sure: SearchObject = { ...base }
-  if (since !== undefined) {
-    wide.since = utcMidnight(since, -1)
-    sure.since = utcMidnight(since, 2)
-  }
-  if (before !== undefined) {
-    wide.before = utcMidnight(before, 2)
-    sure.before = utcMidnight(before, -1)
-  }
-  const sureEmpty = sure.since instanceof Date && sure.before instanceof Date && sure.since >= sure.before
+  const days = dayBounds(since, before)
+  const wide: SearchObject = { ...base, ...days.wide }
   const candidates = await searchUids(session, wide)
-  const certain = sureEmpty ? UidSet.fromList([]) : await searchUids(session, sure)
+  const certain = days.sure.empty === true ? UidSet.fromList([]) : await searchUids(session, { ...base, ...days.sure })
   let boundary: number[]
   try {
     boundary = candidates.minusList(certain, MAX_BOUNDARY)
