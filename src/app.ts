@@ -13,6 +13,8 @@ import { MAX_ID_CHARS } from './mail/ids.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
 import { instrumentRequests, registerMetricsRoute } from './metrics/http.ts'
 import type { PrometheusMetrics } from './metrics/prometheus.ts'
+import type { RouteEntry } from './http/methods.ts'
+import { clientErrorHandler } from './http/client-error.ts'
 import { requestIdleBoundMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
 
@@ -25,10 +27,7 @@ export interface BuildAppOptions {
   metrics?: PrometheusMetrics | null
 }
 
-export interface RouteEntry {
-  method: string
-  url: string
-}
+export type { RouteEntry } from './http/methods.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,7 +44,9 @@ export async function buildApp ({ config, service, logger, metrics }: BuildAppOp
     requestIdHeader: false,
     bodyLimit: config.bodyLimit,
     trustProxy: false,
-    exposeHeadRoutes: false,
+    // RFC 9110 §9.3.2: every GET route answers HEAD
+    exposeHeadRoutes: true,
+    clientErrorHandler,
     // Receiving a request is quick; waiting on a mail server may take several upstream timeouts.
     requestTimeout: 30_000,
     connectionTimeout: Math.max(60_000, requestIdleBoundMs(config.upstreamTimeoutMs)),

@@ -4,6 +4,7 @@
  * destroyed as soon as the client goes away; an upstream error after the
  * headers aborts the response (fastify destroys the socket) instead of hanging.
  */
+import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Download } from '../mail/service-types.ts'
 import { ifNoneMatchHits } from './conditional.ts'
@@ -70,6 +71,12 @@ export function sendDownload (request: FastifyRequest, reply: FastifyReply, down
   if (opts.disposition === true) reply.header('content-disposition', contentDisposition(download.filename))
   if (download.size !== null && Number.isSafeInteger(download.size) && download.size >= 0) {
     reply.header('content-length', download.size)
+  }
+  if (request.method === 'HEAD') {
+    // the headers of the GET, and the upstream stream given back unread (an empty
+    // stream keeps the Content-Length above; fastify would count an empty body as 0)
+    release()
+    return reply.send(Readable.from([]))
   }
   return reply.send(stream)
 }

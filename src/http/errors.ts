@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS, GatewayError, isGatewayError, problemType } from '../mail/errors.ts'
 import type { ErrorCode } from '../mail/errors.ts'
+import { methodNotAllowed } from './methods.ts'
 
 export interface Problem {
   type: string
@@ -31,6 +32,8 @@ export function retryAfterValue (seconds: number): string {
 /** Headers a half-prepared download may have set that must not travel with a problem. */
 const DOWNLOAD_HEADERS = ['etag', 'cache-control', 'content-disposition', 'content-length', 'content-type']
 
+export const WWW_AUTHENTICATE = 'Bearer realm="mail-gateway"'
+
 export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyReply {
   if (!reply.raw.headersSent) {
     for (const name of DOWNLOAD_HEADERS) {
@@ -39,7 +42,8 @@ export function sendProblem (reply: FastifyReply, err: GatewayError): FastifyRep
     }
   }
   if (err.retryAfter !== undefined) reply.header('retry-after', retryAfterValue(err.retryAfter))
-  if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="mail-gateway"')
+  // RFC 9110 §15.5.2: every 401 names its scheme (a rejected login too)
+  if (err.status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE)
   reply.code(err.status).type('application/problem+json; charset=utf-8')
   return reply.send({ ...problemOf(err.code, err.message, err.extra), status: err.status })
 }
@@ -69,12 +73,13 @@ export function fromFastifyError (err: FastifyError): GatewayError | null {
   if (err.validation !== undefined) return new GatewayError('bad-request', validationDetail(err))
   const code = err.code ?? ''
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new GatewayError('payload-too-large', 'Request body is over the limit')
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new GatewayError('bad-request', 'Content-Type must be application/json (message/rfc822 to add a message)')
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new GatewayError('unsupported-media-type', 'Content-Type must be application/json (message/rfc822 to add a message)')
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new GatewayError('bad-request', 'Request body is empty')
   if (code.startsWith('FST_ERR_CTP_') || err instanceof SyntaxError) return new GatewayError('bad-request', 'Malformed JSON body')
   const status = err.statusCode ?? 500
   if (status === 413) return new GatewayError('payload-too-large', 'Request body is over the limit')
   if (status === 404) return new GatewayError('not-found')
+  if (status === 415) return new GatewayError('unsupported-media-type', 'Content-Type must be application/json')
   if (status >= 400 && status < 500) return new GatewayError('bad-request', 'The request could not be understood')
   return null
 }
@@ -97,8 +102,13 @@ export function errorHandler (error: FastifyError, request: FastifyRequest, repl
   return sendProblem(reply, gateway)
 }
 
-export function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function notFoundHandler (request: FastifyRequest, reply: FastifyReply, allowed: (path: string) => string[]): FastifyReply {
   const path = request.url.split('?')[0] ?? ''
+  const wrongMethod = methodNotAllowed(request, reply, allowed(path))
+  if (wrongMethod !== null) {
+    request.log.info({ code: wrongMethod.code, method: request.method, path }, 'method not allowed')
+    return sendProblem(reply, wrongMethod)
+  }
   request.log.info({ code: 'not-found', method: request.method, path }, 'no such route')
   return sendProblem(reply, new GatewayError('not-found', `No route ${request.method} ${path}`))
 }

@@ -7,8 +7,10 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import { registerAuth } from './auth.ts'
+import { restContentTypes } from './content-types.ts'
 import { registerDocs } from './docs.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
+import { allowedMethods } from './methods.ts'
 import { loadOpenApi } from './openapi.ts'
 import type { HttpDeps } from './operation.ts'
 import { registerRateLimit } from './rate-limit.ts'
@@ -38,7 +40,8 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
   const deps: HttpDeps = { service, config, doc: loadOpenApi() }
 
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler(notFoundHandler)
+  const allowed = allowedMethods(() => app.registeredRoutes())
+  app.setNotFoundHandler((request, reply) => notFoundHandler(request, reply, allowed))
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
@@ -47,6 +50,7 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
 
   await app.register(async (rest) => {
     rest.setValidatorCompiler(createValidatorCompiler())
+    restContentTypes(rest)
     registerAuth(rest, service)
     registerIdempotency(rest, service)
     sessionRoutes(rest, deps)

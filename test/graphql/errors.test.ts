@@ -77,8 +77,8 @@ test('malformed requests → bad-request (400)', async (t) => {
 test('fastify\'s own refusals on /graphql carry the catalogue\'s code and status, as on REST', async (t) => {
   const { app } = await build(t)
   const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/xml' }, payload: '<q/>' })
-  assert.equal(res.statusCode, 400)
-  assert.deepEqual(res.json().errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['bad-request'])
+  assert.equal(res.statusCode, 415)
+  assert.deepEqual(res.json().errors.map((e: { extensions: { code: string } }) => e.extensions.code), ['unsupported-media-type'])
 })
 
 test('the bearer header is read by the same rules as REST: a malformed one never reaches the service', async (t) => {

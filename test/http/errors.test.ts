@@ -29,6 +29,7 @@ const expected: Record<ErrorCode, number> = {
   'auth-failed': 401,
   'host-not-allowed': 403,
   'not-found': 404,
+  'method-not-allowed': 405,
   'mailbox-locked': 409,
   'already-exists': 409,
   'mailbox-not-empty': 409,
@@ -36,9 +37,11 @@ const expected: Record<ErrorCode, number> = {
   'stale-id': 410,
   'precondition-failed': 412,
   'payload-too-large': 413,
+  'unsupported-media-type': 415,
   unsupported: 422,
   'precondition-unavailable': 428,
   'rate-limited': 429,
+  'headers-too-large': 431,
   internal: 500,
   'upstream-unavailable': 502,
   'upstream-timeout': 504,
@@ -111,10 +114,10 @@ test('malformed JSON → 400 bad-request, without echoing the body', async (t) =
   assert.equal(body.detail, 'Malformed JSON body')
 })
 
-test('a non-JSON content type → 400 bad-request', async (t) => {
+test('a non-JSON content type → 415 unsupported-media-type', async (t) => {
   const { app } = await setup(t)
   const res = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'content-type': 'text/plain' }, payload: 'hello' })
-  assertProblem(res, 400, 'bad-request')
+  assertProblem(res, 415, 'unsupported-media-type')
 })
 
 test('an empty JSON body → 400 bad-request', async (t) => {
@@ -179,10 +182,10 @@ test('malformed ids → 400 bad-request', async (t) => {
   assert.equal(service.calls.filter(c => c.method !== 'authenticate').length, 0)
 })
 
-test('an unknown route → 404 problem+json; a wrong method too', async (t) => {
+test('an unknown route → 404 problem+json; a wrong method → 405', async (t) => {
   const { app } = await setup(t)
   assertProblem(await app.inject({ url: '/v1/nothing-here' }), 404, 'not-found')
-  assertProblem(await app.inject({ method: 'PUT', url: '/v1/account', headers: auth }), 404, 'not-found')
+  assertProblem(await app.inject({ method: 'PUT', url: '/v1/account', headers: auth }), 405, 'method-not-allowed')
 })
 
 test('an unexpected error → 500 internal; no message or stack leaks, it is logged', async (t) => {
