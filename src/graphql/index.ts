@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import mercurius from 'mercurius'
 import { Source, type DocumentNode, type Token } from 'graphql'
 import type { Config } from '../config.ts'
+import { WWW_AUTHENTICATE } from '../http/errors.ts'
 import { GatewayError } from '../mail/errors.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import { limitAnonymous } from './anonymous-limit.ts'
@@ -50,6 +51,17 @@ async function graphiqlCsp (request: FastifyRequest, reply: FastifyReply, payloa
   if (request.url === '/graphiql' || request.url.startsWith('/graphiql/')) {
     reply.header('content-security-policy', GRAPHIQL_CSP)
   }
+  return payload
+}
+
+/**
+ * Every /graphql answer is personal (createSession's carries a token): no
+ * cache keeps one. A 401 names its scheme (RFC 9110 §15.5.2), as REST's do.
+ */
+async function graphqlHeaders (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (request.routeOptions.url !== '/graphql') return payload
+  reply.header('cache-control', 'no-store')
+  if (reply.statusCode === 401) reply.header('www-authenticate', WWW_AUTHENTICATE)
   return payload
 }
 
@@ -177,6 +189,7 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       const answer = key === null ? undefined : introspection.get(key)
       if (answer !== undefined) return reply.send(answer)
     })
+    scope.addHook('onSend', graphqlHeaders)
     if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
     await scope.register(mercurius, {
       schema,
