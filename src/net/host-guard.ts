@@ -10,8 +10,14 @@
  *   list   → host names (exact), `*.domain` (any sub-domain), IPs and CIDRs.
  *            A name entry allows whatever that name resolves to; an IP/CIDR
  *            entry allows addresses of any name that resolves inside it.
+ *
+ * Names are compared, resolved and dialled in their ASCII form (IDNA, UTS #46
+ * as in URLs): `bücher.example` and `xn--bcher-kva.example` are one host, in a
+ * request and in the list alike; `host` (the TLS servername) is the ASCII form,
+ * as certificates carry it.
  */
 import { lookup as dnsLookup } from 'node:dns/promises'
+import { domainToASCII } from 'node:url'
 import ipaddr from 'ipaddr.js'
 import { GatewayError } from '../mail/errors.ts'
 
@@ -35,20 +41,26 @@ interface Rules {
   cidrs: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>
 }
 
+/** A host name's ASCII (punycode) form, lower-case; an IP literal as it is; '' when not a valid name. */
+export function asciiHost (host: string): string {
+  const trimmed = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return ipaddr.isValid(trimmed) ? trimmed : domainToASCII(trimmed)
+}
+
 function parseRules (entries: string[]): Rules {
   const rules: Rules = { names: new Set(), suffixes: [], cidrs: [] }
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase()
     if (entry === '') continue
     if (entry.startsWith('*.')) {
-      rules.suffixes.push(entry.slice(1))
+      rules.suffixes.push('.' + asciiHost(entry.slice(2)))
     } else if (entry.includes('/')) {
       rules.cidrs.push(ipaddr.parseCIDR(entry))
     } else if (ipaddr.isValid(entry)) {
       const addr = ipaddr.parse(entry)
       rules.cidrs.push([addr, addr.kind() === 'ipv4' ? 32 : 128])
     } else {
-      rules.names.add(entry)
+      rules.names.add(asciiHost(entry))
     }
   }
   return rules
@@ -91,7 +103,7 @@ export function createHostGuard (allowed: string[] | null, lookup: Lookup = (h) 
   const rules = allowed === null ? null : parseRules(allowed)
 
   return async function guard (hostIn: string): Promise<ResolvedTarget> {
-    const host = hostIn.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
+    const host = asciiHost(hostIn)
     if (!validHostname(host)) throw new GatewayError('bad-request', 'host is not a valid host name or IP address')
     const byName = rules !== null && nameAllowed(host, rules)
     // With only names on the list, an unlisted name is refused without a DNS query.

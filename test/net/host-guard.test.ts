@@ -130,3 +130,34 @@ describe('host guard with MAIL_ALLOWED_HOSTS', () => {
     }
   })
 })
+
+describe('host guard with Unicode (IDN) host names', () => {
+  const asked: string[] = []
+  const idnDns = async (host: string): Promise<Array<{ address: string, family: number }>> => {
+    asked.push(host)
+    return await fakeDns({ 'xn--bcher-kva.example': ['93.184.216.35'], 'imap.xn--mnchen-3ya.example': ['10.9.9.9'] })(host)
+  }
+
+  it('resolves and dials the ASCII form, and gives it as the TLS name', async () => {
+    asked.length = 0
+    const guard = createHostGuard(null, idnDns)
+    assert.deepEqual(await guard('Bücher.example'), { host: 'xn--bcher-kva.example', address: '93.184.216.35', family: 4 })
+    assert.deepEqual(asked, ['xn--bcher-kva.example'])
+  })
+
+  it('matches an allow-list written in either form, names and *.domain alike', async () => {
+    for (const list of [['bücher.example'], ['xn--bcher-kva.example'], ['*.München.example', 'bücher.example']]) {
+      const guard = createHostGuard(list, idnDns)
+      assert.equal((await guard('bücher.example')).address, '93.184.216.35', list.join())
+      assert.equal((await guard('xn--bcher-kva.example')).address, '93.184.216.35', list.join())
+    }
+    const guard = createHostGuard(['*.münchen.example'], idnDns)
+    assert.equal((await guard('imap.münchen.example')).host, 'imap.xn--mnchen-3ya.example')
+    await assert.rejects(guard('bücher.example'), { code: 'host-not-allowed' })
+  })
+
+  it('still refuses what is no host name in any form', async () => {
+    const guard = createHostGuard(null, idnDns)
+    for (const host of ['exa mple.com', 'a..b', 'xn--zz.example', '']) await assert.rejects(guard(host), { code: 'bad-request' }, host)
+  })
+})

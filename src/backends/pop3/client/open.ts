@@ -37,7 +37,7 @@ async function capa (conn: Pop3Connection, fallback: Pop3Capabilities): Promise<
 
 export async function connectPop3 (opts: Pop3ConnectOptions): Promise<Pop3Client> {
   const ca = opts.tlsCa ?? null
-  const { socket, readyEvent } = await openSocket(opts.guard, opts.host, opts.port, opts.security === 'tls', ca)
+  const { socket, readyEvent, host } = await openSocket(opts.guard, opts.host, opts.port, opts.security === 'tls', ca)
   const conn = new Pop3Connection(socket, readyEvent, opts.timeoutMs, opts.logger ?? null)
   try {
     const greeting = await conn.greeting()
@@ -48,7 +48,7 @@ export async function connectPop3 (opts: Pop3ConnectOptions): Promise<Pop3Client
       if (reply.status.kind !== 'ok') {
         throw new GatewayError('upstream-unavailable', 'The POP3 server does not offer STLS')
       }
-      await conn.upgrade({ host: opts.host, ca })
+      await conn.upgrade({ host, ca })
       // RFC 2595 §4: forget what was learnt before TLS.
       caps = await capa(conn, UNKNOWN_CAPABILITIES)
     }

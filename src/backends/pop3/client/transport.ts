@@ -30,17 +30,19 @@ export interface OpenedSocket {
   socket: net.Socket
   /** The event that means "ready for the greeting". */
   readyEvent: 'connect' | 'secureConnect'
+  /** The host name as the guard checked it (ASCII): the name to verify a certificate against. */
+  host: string
 }
 
 /** Resolves through the guard and starts connecting; errors surface as socket 'error'. */
 export async function openSocket (guard: HostGuard, host: string, port: number, implicitTls: boolean, ca: Buffer | null): Promise<OpenedSocket> {
   const target = await guard(host)
   if (implicitTls) {
-    const socket = tls.connect({ host: target.address, port, ...tlsOptions({ host, ca }) })
-    return { socket, readyEvent: 'secureConnect' }
+    const socket = tls.connect({ host: target.address, port, ...tlsOptions({ host: target.host, ca }) })
+    return { socket, readyEvent: 'secureConnect', host: target.host }
   }
   const socket = net.connect({ host: target.address, port })
-  return { socket, readyEvent: 'connect' }
+  return { socket, readyEvent: 'connect', host: target.host }
 }
 
 /** Wraps a connected plain socket in TLS (after `+OK` to STLS). */
