@@ -84,6 +84,12 @@ export function fromFastifyError (err: FastifyError): GatewayError | null {
   return null
 }
 
+/** The system or library code of what caused a failure (ECONNREFUSED, ERR_SSL_…), if any. */
+function causeCode (err: GatewayError): string | undefined {
+  const code = (err.cause as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' ? code.slice(0, 64) : undefined
+}
+
 export function errorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const gateway = isGatewayError(error) ? error : fromFastifyError(error)
   if (gateway === null) {
@@ -92,8 +98,12 @@ export function errorHandler (error: FastifyError, request: FastifyRequest, repl
   }
   // Never the raw error object for client faults: its message may quote the request.
   const fields = { code: gateway.code, status: gateway.status, detail: gateway.message, ...(gateway === error ? {} : { fastifyCode: error.code }) }
-  if (gateway.status >= 500) {
+  if (gateway.code === 'internal') {
     request.log.error({ ...fields, err: isGatewayError(error) ? error : undefined }, 'request failed')
+  } else if (gateway.status >= 500) {
+    // the mail server's side or the caller's settings (no such host, wrong port, TLS
+    // mismatch), never the gateway's own fault: a warning, with the cause's code, no stack
+    request.log.warn({ ...fields, cause: causeCode(gateway) }, 'request failed upstream')
   } else if (gateway.code === 'auth-failed' || gateway.code === 'rate-limited' || gateway.code === 'host-not-allowed') {
     request.log.warn(fields, 'request refused')
   } else {

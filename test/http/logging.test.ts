@@ -50,20 +50,27 @@ test('query strings are not logged (search terms), only the path', async (t) => 
   assert.doesNotMatch(logs(), /very-private-subject/)
 })
 
-test('4xx are logged below error level, 5xx at error', async (t) => {
+test('4xx are logged below error level, upstream 5xx at warn, only the gateway\'s own faults at error', async (t) => {
   const { app, service, logs } = await setup(t)
   service.failWith('getMailbox', new GatewayError('not-found', 'nope'))
   service.failWith('listMailboxes', new GatewayError('upstream-timeout', 'slow server'))
+  service.failWith('getMessage', new Error('a bug'))
   const notFound = await app.inject({ url: `/v1/mailboxes/${INBOX_ID}`, headers: auth })
   const timeout = await app.inject({ url: '/v1/mailboxes', headers: auth })
-  const lines = logs().trim().split('\n').map(l => JSON.parse(l) as { level: number, reqId: string, code?: string })
+  const bug = await app.inject({ url: '/v1/messages/AQKqqqqqqqoAAAABAAAAB0lOQk9Y', headers: auth })
+  const lines = logs().trim().split('\n').map(l => JSON.parse(l) as { level: number, reqId: string, code?: string, err?: { stack?: string } })
   const of = (id: unknown, code: string) => lines.filter(l => l.reqId === id && l.code === code)
   const nf = of(notFound.headers['x-request-id'], 'not-found')
   const to = of(timeout.headers['x-request-id'], 'upstream-timeout')
+  const internal = lines.filter(l => l.reqId === bug.headers['x-request-id'] && l.level >= 50)
   assert.equal(nf.length, 1)
   assert.ok(nf[0]!.level < 50)
   assert.equal(to.length, 1)
-  assert.equal(to[0]!.level, 50)
+  assert.equal(to[0]!.level, 40)
+  assert.equal(to[0]!.err, undefined, 'no stack for an upstream failure')
+  assert.equal(internal.length, 1)
+  assert.equal(internal[0]!.level, 50)
+  assert.ok(internal[0]!.err?.stack, 'the gateway\'s own fault keeps its stack')
 })
 
 test('the logger redacts credential-shaped fields anywhere they are logged', () => {
