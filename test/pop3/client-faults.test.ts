@@ -95,7 +95,8 @@ test('a stall mid-message → upstream-timeout within the timeout; the stream er
 })
 
 test('a silent server → greeting timeout', async (t) => {
-  const silent = net.createServer(s => s.on('error', () => {}))
+  // reads (a plain connection that stays silent is probed for TLS on a second one) but never answers
+  const silent = net.createServer(s => s.on('error', () => {}).resume())
   await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
   t.after(() => new Promise(resolve => silent.close(resolve)))
   const port = (silent.address() as net.AddressInfo).port

@@ -11,7 +11,7 @@
  * - The 'error' listener is attached before connect(): imapflow emits socket
  *   failures there and an unhandled 'error' would crash the process.
  */
-import { isIP } from 'node:net'
+import { isIP, type Socket } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { ImapFlow } from 'imapflow'
 import type { ImapFlowOptions, Logger as ImapLogger } from 'imapflow'
@@ -22,6 +22,7 @@ import { trustContext } from '../../net/tls-trust.ts'
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../../version.ts'
 import { withDeadline } from '../deadline.ts'
 import { GatewayError } from '../../mail/errors.ts'
+import { explainTlsFailure, isHandshakeProtocolError, watchGreeting, type PortTarget } from '../port-sniff.ts'
 import { toGatewayError } from './errors.ts'
 
 export interface ConnectDeps {
@@ -111,19 +112,33 @@ export async function buildOptions (settings: ConnectionSettings, deps: ConnectD
 
 /** A logged-in client, or a GatewayError. `onClose` runs once when the connection ends. */
 export async function openImap (settings: ConnectionSettings, deps: ConnectDeps, onClose?: (client: ImapFlow) => void): Promise<ImapFlow> {
-  const client = new ImapFlow(await buildOptions(settings, deps))
+  const options = await buildOptions(settings, deps)
+  const client = new ImapFlow(options)
   client.on('error', (err: Error) => {
     deps.logger?.debug({ code: (err as { code?: string }).code }, 'imap connection error')
   })
   if (onClose !== undefined) client.once('close', () => onClose(client))
   const abandon = (): void => { client.close() }
   deps.signal?.addEventListener('abort', abandon, { once: true })
+  const target: PortTarget = { address: options.host ?? '', port: settings.port, protocol: 'imap', security: settings.security, timeoutMs: deps.timeoutMs }
+  let wrongPort: GatewayError | undefined
   try {
     if (deps.signal?.aborted === true) throw new GatewayError('upstream-unavailable', 'the gateway is shutting down')
     // connectionTimeout and greetingTimeout bound the first steps; this bounds the whole login
-    await withDeadline(client.connect(), deps.timeoutMs * 3, () => client.close())
+    const connecting = client.connect()
+    // imapflow opens its socket synchronously in connect() (no proxy is configured)
+    const socket = (client as unknown as { socket?: Socket }).socket
+    if (socket !== undefined) {
+      watchGreeting(socket, options.secure === true ? 'secureConnect' : 'connect', target, (err) => {
+        wrongPort = err
+        client.close()
+      })
+    }
+    await withDeadline(connecting, deps.timeoutMs * 3, () => client.close())
   } catch (err) {
     client.close()
+    if (wrongPort !== undefined) throw wrongPort
+    if (settings.security === 'tls' && isHandshakeProtocolError(err)) throw (await explainTlsFailure(target)) ?? toGatewayError(err)
     throw toGatewayError(err)
   } finally {
     deps.signal?.removeEventListener('abort', abandon)

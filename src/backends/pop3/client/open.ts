@@ -12,6 +12,7 @@ import { Pop3Client } from './client.ts'
 import { Pop3Connection, type Pop3Logger } from './connection.ts'
 import { errorFor } from './status.ts'
 import { openSocket } from './transport.ts'
+import { explainTlsFailure, isHandshakeProtocolError, watchGreeting, type PortTarget } from '../../port-sniff.ts'
 
 export interface Pop3ConnectOptions extends Credentials {
   guard: HostGuard
@@ -37,8 +38,10 @@ async function capa (conn: Pop3Connection, fallback: Pop3Capabilities): Promise<
 
 export async function connectPop3 (opts: Pop3ConnectOptions): Promise<Pop3Client> {
   const ca = opts.tlsCa ?? null
-  const { socket, readyEvent, host } = await openSocket(opts.guard, opts.host, opts.port, opts.security === 'tls', ca)
+  const { socket, readyEvent, host, address } = await openSocket(opts.guard, opts.host, opts.port, opts.security === 'tls', ca)
   const conn = new Pop3Connection(socket, readyEvent, opts.timeoutMs, opts.logger ?? null)
+  const target: PortTarget = { address, port: opts.port, protocol: 'pop3', security: opts.security, timeoutMs: opts.timeoutMs }
+  watchGreeting(socket, readyEvent, target, (err) => conn.destroy(err))
   try {
     const greeting = await conn.greeting()
     if (greeting.status.kind !== 'ok') throw errorFor(greeting.status, 'greeting', null)
@@ -66,6 +69,8 @@ export async function connectPop3 (opts: Pop3ConnectOptions): Promise<Pop3Client
     return new Pop3Client(conn, merged, method, opts.maxListBytes ?? DEFAULT_MAX_LIST_BYTES)
   } catch (err) {
     conn.destroy(err instanceof GatewayError ? err : new GatewayError('upstream-unavailable', 'POP3 login failed', { cause: err }))
+    const cause = err instanceof GatewayError ? err.cause : err
+    if (opts.security === 'tls' && isHandshakeProtocolError(cause)) throw (await explainTlsFailure(target)) ?? err
     throw err
   }
 }

@@ -32,6 +32,8 @@ export interface OpenedSocket {
   readyEvent: 'connect' | 'secureConnect'
   /** The host name as the guard checked it (ASCII): the name to verify a certificate against. */
   host: string
+  /** The address dialled. */
+  address: string
 }
 
 /** Resolves through the guard and starts connecting; errors surface as socket 'error'. */
@@ -39,10 +41,10 @@ export async function openSocket (guard: HostGuard, host: string, port: number, 
   const target = await guard(host)
   if (implicitTls) {
     const socket = tls.connect({ host: target.address, port, ...tlsOptions({ host: target.host, ca }) })
-    return { socket, readyEvent: 'secureConnect', host: target.host }
+    return { socket, readyEvent: 'secureConnect', host: target.host, address: target.address }
   }
   const socket = net.connect({ host: target.address, port })
-  return { socket, readyEvent: 'connect', host: target.host }
+  return { socket, readyEvent: 'connect', host: target.host, address: target.address }
 }
 
 /** Wraps a connected plain socket in TLS (after `+OK` to STLS). */
