@@ -6,7 +6,9 @@ const NEEDED: Record<string, string[]> = {
   dovecot: ['dovecot-imapd', 'dovecot-pop3d'],
   doveconf: ['dovecot-core'],
   'redis-server': ['redis-server'],
-  openssl: ['openssl']
+  openssl: ['openssl'],
+  // the browser tests (test/env/browser.ts): Debian's Chromium, never a downloaded build
+  chromium: ['chromium'],
 }
 
 function has (command: string): boolean {
@@ -20,11 +22,12 @@ function has (command: string): boolean {
  * Installs (apt-get, non-interactive) whatever the harness needs and is missing. The
  * packages' own system services are kept from starting with a temporary policy-rc.d.
  */
-export function ensurePackages (): void {
+export function ensurePackages (commands: string[] = Object.keys(NEEDED)): void {
   if (!(process.env.PATH ?? '').split(':').includes('/usr/sbin')) {
     process.env.PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`
   }
-  const missing = [...new Set(Object.entries(NEEDED).filter(([cmd]) => !has(cmd)).flatMap(([, pkgs]) => pkgs))]
+  const wanted = Object.entries(NEEDED).filter(([cmd]) => commands.includes(cmd))
+  const missing = [...new Set(wanted.filter(([cmd]) => !has(cmd)).flatMap(([, pkgs]) => pkgs))]
   if (missing.length === 0) return
   if (process.getuid?.() !== 0) {
     throw new Error(`missing packages ${missing.join(' ')}: install them (apt-get install -y ${missing.join(' ')})`)
