@@ -9,6 +9,7 @@ import { DEFAULT_MAX_AGE_MS } from './backends/imap/connections.ts'
 import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
 import { DEFAULT_LOGIN_THROTTLE } from './mail/login-throttle.ts'
+import { parseCorsOrigins } from './http/cors.ts'
 import { checkCaBundle } from './net/tls-trust.ts'
 import { DEFAULT_PARSE_BUDGET_BYTES } from './util/byte-budget.ts'
 
@@ -64,6 +65,8 @@ export interface Config {
   shutdownGraceMs: number
   /** GraphQL requests without a valid token per client address and minute; 0 = unlimited. */
   graphqlAnonymousPerMinute: number
+  /** CORS_ORIGINS: browser origins allowed to call the gateway ('*': any); null = CORS off. */
+  corsOrigins: string[] | '*' | null
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -129,6 +132,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0) : null,
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 8000, 0),
     graphqlAnonymousPerMinute: int(env, 'GRAPHQL_ANONYMOUS_PER_MINUTE', 120),
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
   }
 }
 

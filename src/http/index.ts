@@ -8,6 +8,7 @@ import type { Config } from '../config.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import { registerAuth } from './auth.ts'
 import { restContentTypes } from './content-types.ts'
+import { registerCors } from './cors.ts'
 import { registerDocs } from './docs.ts'
 import { errorHandler, notFoundHandler } from './errors.ts'
 import { allowedMethods } from './methods.ts'
@@ -47,6 +48,7 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
     reply.header('x-content-type-options', 'nosniff')
   })
   if (config.rateLimitPerMinute !== null) registerRateLimit(app, config.rateLimitPerMinute)
+  if (config.corsOrigins !== null) await registerCors(app, config.corsOrigins)
 
   await app.register(async (rest) => {
     rest.setValidatorCompiler(createValidatorCompiler())

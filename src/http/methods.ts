@@ -30,6 +30,7 @@ export function allowedMethods (routes: () => RouteEntry[]): (path: string) => s
   const compile = (): Pattern[] => {
     const byUrl = new Map<string, Set<string>>()
     for (const { method, url } of routes()) {
+      if (url === '*') continue // a catch-all (CORS preflights) says nothing about a path
       const set = byUrl.get(url) ?? new Set<string>()
       set.add(method)
       byUrl.set(url, set)
