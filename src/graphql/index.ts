@@ -15,6 +15,7 @@ import type { ByteBudget } from '../util/byte-budget.ts'
 import { DEFAULT_RESPONSE_BUDGET_BYTES, responseBudget } from './body-allowance.ts'
 import { buildContext } from './context.ts'
 import { errorFormatter } from './errors.ts'
+import { registerGraphiqlAssets } from './graphiql-assets.ts'
 import { IntrospectionCache, introspectionKey, onlyIntrospection } from './introspection-cache.ts'
 import { costCheck, DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
 import { resolvers } from './resolvers/index.ts'
@@ -33,15 +34,15 @@ export interface GraphqlOptions {
 }
 
 /**
- * GraphiQL loads React and GraphiQL from unpkg.com (mercurius' static page), and
- * has an inline style: relax the CSP for its pages only.
+ * GraphiQL's pages: its assets come from the gateway (graphiql-assets.ts), but
+ * the page has an inline style: the CSP is relaxed for its pages only.
  */
 const GRAPHIQL_CSP = [
   "default-src 'self'",
-  "script-src 'self' https://unpkg.com",
-  "style-src 'self' 'unsafe-inline' https://unpkg.com",
-  "img-src 'self' data: https://unpkg.com",
-  "font-src 'self' data: https://unpkg.com",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
   "connect-src 'self'",
   "worker-src 'self'",
   "frame-ancestors 'none'",
@@ -190,7 +191,10 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       if (answer !== undefined) return reply.send(answer)
     })
     scope.addHook('onSend', graphqlHeaders)
-    if (config.graphiql) scope.addHook('onSend', graphiqlCsp)
+    if (config.graphiql) {
+      scope.addHook('onSend', graphiqlCsp)
+      registerGraphiqlAssets(scope)
+    }
     await scope.register(mercurius, {
       schema,
       resolvers: resolvers as mercurius.IResolvers,
