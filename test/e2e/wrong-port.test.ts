@@ -43,6 +43,9 @@ describe('wrong security or protocol for the port', { timeout: 120_000 }, () => 
       MAIL_ALLOWED_HOSTS: '127.0.0.1,localhost,no-such-host.invalid',
       MAIL_TLS_CA_FILE: env.dovecot.caFile,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      // every case here is a failed login of one account: the login throttle is not under test
+      LOGIN_RATE_PER_CLIENT: '0',
+      LOGIN_RATE_PER_ACCOUNT: '0',
     })
     const sink = new Writable({ write (c: Buffer, _e, done) { lines.push(...c.toString('utf8').split('\n').filter(Boolean)); done() } })
     const logger = createLogger('debug', sink)
