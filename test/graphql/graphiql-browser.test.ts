@@ -11,7 +11,7 @@ import { setup } from '../http/helpers.ts'
 
 const missing = chromiumMissing()
 
-test('/graphiql renders offline, from the gateway\'s own assets', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
+test('/graphiql renders offline, from the gateway\'s own assets', { skip: missing ?? false, timeout: 120_000 }, async (t) => {
   const { app } = await setup(t, { GRAPHIQL: 'true' })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -29,7 +29,7 @@ test('/graphiql renders offline, from the gateway\'s own assets', { skip: missin
   const errors: string[] = []
   page.on('pageerror', e => errors.push(e.message))
   await page.goto(`${origin}/graphiql`)
-  await page.waitForSelector('.graphiql-container', { timeout: 30_000 })
+  await page.waitForSelector('.graphiql-container', { timeout: 90_000 })
   assert.deepEqual(elsewhere, [], 'nothing is loaded from another host')
   assert.deepEqual(errors, [])
 })

@@ -58,13 +58,13 @@ async function callFromPage (t: TestContext, origin: string, api: string): Promi
   })(${JSON.stringify(api)}, ${JSON.stringify(GOOD_TOKEN)})`)
 }
 
-test('a page on an allowed origin calls REST and /graphql; preflights pass', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
+test('a page on an allowed origin calls REST and /graphql; preflights pass', { skip: missing ?? false, timeout: 120_000 }, async (t) => {
   const origin = await pageOrigin(t)
   const api = await gateway(t, { CORS_ORIGINS: `https://other.example, ${origin}` })
   assert.deepEqual(await callFromPage(t, origin, api), { rest: '200 alice id=true', graphql: '200 alice' })
 })
 
-test('CORS_ORIGINS=* lets any page call, never with credentials', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
+test('CORS_ORIGINS=* lets any page call, never with credentials', { skip: missing ?? false, timeout: 120_000 }, async (t) => {
   const origin = await pageOrigin(t)
   const api = await gateway(t, { CORS_ORIGINS: '*' })
   assert.deepEqual(await callFromPage(t, origin, api), { rest: '200 alice id=true', graphql: '200 alice' })
@@ -74,7 +74,7 @@ test('CORS_ORIGINS=* lets any page call, never with credentials', { skip: missin
   assert.equal(preflight.headers.get('access-control-allow-credentials'), null)
 })
 
-test('CORS off (the default), or another origin listed: the browser refuses', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
+test('CORS off (the default), or another origin listed: the browser refuses', { skip: missing ?? false, timeout: 120_000 }, async (t) => {
   const origin = await pageOrigin(t)
   const refused = { rest: 'refused: TypeError', graphql: 'refused: TypeError' }
   assert.deepEqual(await callFromPage(t, origin, await gateway(t, {})), refused)

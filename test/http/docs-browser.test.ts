@@ -13,7 +13,7 @@ import { setup } from './helpers.ts'
 const HOST = 'mail-gateway.internal.example'
 const missing = chromiumMissing()
 
-test('/docs renders over plain HTTP under a non-loopback name, without errors', { skip: missing ?? false, timeout: 60_000 }, async (t) => {
+test('/docs renders over plain HTTP under a non-loopback name, without errors', { skip: missing ?? false, timeout: 120_000 }, async (t) => {
   const { app } = await setup(t)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as AddressInfo).port
@@ -28,7 +28,7 @@ test('/docs renders over plain HTTP under a non-loopback name, without errors', 
   page.on('request', r => requested.push(r.url()))
 
   await page.goto(`http://${HOST}:${port}/docs`)
-  await page.waitForSelector('.opblock', { timeout: 20_000 })
+  await page.waitForSelector('.opblock', { timeout: 90_000 })
   const operations = await page.locator('.opblock').count()
   assert.equal(operations, listOperations(loadOpenApi()).length, 'every operation is rendered')
   // Swagger UI's own complaints about the document (red boxes) and its load errors
