@@ -55,7 +55,7 @@ test('a method a path does not serve is 405 with Allow; an unknown path stays 40
   const cases: Array<[string, string, string]> = [
     ['PUT', '/v1/account', 'GET, HEAD'],
     ['POST', '/healthz', 'GET, HEAD'],
-    ['DELETE', `/v1/messages/${MESSAGE_ID}`, 'GET, HEAD'],
+    ['PUT', '/v1/mailboxes', 'GET, HEAD'],
     ['GET', '/v1/sessions', 'POST'],
     ['POST', '/v1/sessions/current', 'DELETE'],
     ['PATCH', '/graphql', 'GET, HEAD, POST'],
