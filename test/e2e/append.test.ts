@@ -76,13 +76,13 @@ describe('APPEND (POST /v1/mailboxes/{id}/messages)', { timeout: 120_000 }, () =
     assert.deepEqual(await uidsIn('Drafts'), before)
   })
 
-  it('a body without a Content-Length, or not sent as message/rfc822 → 400, nothing appended', async () => {
+  it('a body without a Content-Length → 400, one not sent as message/rfc822 → 415, nothing appended', async () => {
     const raw = message('framing')
     const chunked = await append('Sent', Readable.from([raw]))
     assert.equal(chunked.statusCode, 400, chunked.body)
     assert.match(chunked.json().detail, /Content-Length/)
     const typed = await append('Sent', raw, '', { 'content-type': 'text/plain' })
-    assert.equal(typed.statusCode, 400, typed.body)
+    assert.equal(typed.statusCode, 415, typed.body)
     assert.deepEqual(await uidsIn('Sent'), [])
   })
 

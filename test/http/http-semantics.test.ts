@@ -55,11 +55,11 @@ test('a method a path does not serve is 405 with Allow; an unknown path stays 40
   const cases: Array<[string, string, string]> = [
     ['PUT', '/v1/account', 'GET, HEAD'],
     ['POST', '/healthz', 'GET, HEAD'],
-    ['PUT', '/v1/mailboxes', 'GET, HEAD'],
+    ['PUT', '/v1/mailboxes', 'GET, HEAD, POST'],
     ['GET', '/v1/sessions', 'POST'],
     ['POST', '/v1/sessions/current', 'DELETE'],
     ['PATCH', '/graphql', 'GET, HEAD, POST'],
-    ['OPTIONS', '/v1/mailboxes', 'GET, HEAD'],
+    ['OPTIONS', '/v1/mailboxes', 'GET, HEAD, POST'],
   ]
   for (const [method, url, allow] of cases) {
     const res = await app.inject({ method: method as 'PUT', url, headers: auth })
@@ -80,7 +80,7 @@ test('a body that is not JSON is 415 and says so', async (t) => {
   for (const [type, payload] of bodies) {
     const res = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'content-type': type }, payload })
     const body = assertProblem(res, 415, 'unsupported-media-type')
-    assert.equal(body.detail, 'Content-Type must be application/json', type)
+    assert.match(body.detail, /^Content-Type must be application\/json/, type)
   }
   assert.equal(service.callsTo('createSession').length, 0)
 })
