@@ -80,7 +80,7 @@ test('a body that is not JSON is 415 and says so', async (t) => {
   for (const [type, payload] of bodies) {
     const res = await app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'content-type': type }, payload })
     const body = assertProblem(res, 415, 'unsupported-media-type')
-    assert.match(body.detail, /^Content-Type must be application\/json/, type)
+    assert.match(String(body.detail), /^Content-Type must be application\/json/, type)
   }
   assert.equal(service.callsTo('createSession').length, 0)
 })
