@@ -40,6 +40,6 @@ test('SIGKILL of a process holding a private env stops Dovecot and Redis and rem
   assert.ok(existsSync(held.dir))
   for (const port of ports) assert.equal(await canConnect(port), true)
   child.kill('SIGKILL')
-  assert.ok(await waitFor(async () => !existsSync(held.dir), 8000), `${held.dir} still exists`)
+  assert.ok(await waitFor(async () => !existsSync(held.dir), 20_000), `${held.dir} still exists`)
   for (const port of ports) assert.ok(await waitFor(async () => !await canConnect(port), 3000), `port ${port} still open`)
 })
