@@ -3,6 +3,9 @@
  * (from the harness, test/env/redis.ts: these tests kill and restart it), and
  * the list of store factories every suite loops over.
  */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
 import { waitFor } from '../env/wait.ts'
 import type { CacheLogger, CacheStore } from '../../src/cache/cache.ts'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
@@ -31,3 +34,17 @@ export function storeFactories (redisUrl: () => string): StoreFactory[] {
 }
 
 export { waitFor }
+
+/** Caps Redis at 4 MB under `volatile-lru` (the recommended policy); `memoryPressure` then fills it. */
+export async function limitMemory (admin: Redis): Promise<void> {
+  await admin.config('SET', 'maxmemory', String(4 * 1024 * 1024))
+  await admin.config('SET', 'maxmemory-policy', 'volatile-lru')
+}
+
+/** Cache traffic far beyond maxmemory, every entry with a TTL as the cache writes them; asserts Redis evicted. */
+export async function memoryPressure (admin: Redis, store: CacheStore): Promise<void> {
+  const filler = randomBytes(16 * 1024)
+  for (let i = 0; i < 1000; i++) await store.set(`mg:v1:{filler}:msg:${i}`, filler, 600)
+  const info = await admin.info('stats')
+  assert.ok(Number(/evicted_keys:(\d+)/.exec(info)?.[1]) > 0, 'Redis did evict')
+}

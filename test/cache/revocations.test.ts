@@ -13,7 +13,7 @@ import { RedisRevocationList } from '../../src/cache/redis-revocations.ts'
 import type { RedisStore } from '../../src/cache/redis-store.ts'
 import { createRevocations } from '../../src/cache/revocations.ts'
 import type { Revocations } from '../../src/cache/revocations.ts'
-import { connectedRedisStore, startRedis, waitFor } from './helpers.ts'
+import { connectedRedisStore, limitMemory, memoryPressure, startRedis, waitFor } from './helpers.ts'
 import type { TestRedis } from './helpers.ts'
 
 const secret = randomBytes(32)
@@ -130,15 +130,10 @@ describe('revocations across instances', () => {
     const admin = new Redis(own.url)
     const a = await instance(own.url)
     try {
-      await admin.config('SET', 'maxmemory', String(4 * 1024 * 1024))
-      await admin.config('SET', 'maxmemory-policy', 'volatile-lru')
+      await limitMemory(admin)
       const revoked = Array.from({ length: 20 }, () => randomUUID())
       for (const t of revoked) await a.rev.revoke(t, Date.now() + 600_000)
-      // cache traffic far beyond maxmemory, every entry with a TTL as the cache writes them
-      const filler = randomBytes(16 * 1024)
-      for (let i = 0; i < 1000; i++) await a.store.set(`mg:v1:{filler}:msg:${i}`, filler, 600)
-      const info = await admin.info('stats')
-      assert.ok(Number(/evicted_keys:(\d+)/.exec(info)?.[1]) > 0, 'Redis did evict')
+      await memoryPressure(admin, a.store)
       // a fresh instance: no local list, only what Redis kept
       const fresh = await instance(own.url)
       try {
