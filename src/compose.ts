@@ -63,6 +63,7 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     backends: { imap, pop3 },
     cache: { forAccount: (id) => cache.sealed.forAccount(id), status: () => cache.status() },
     revocations: cache.revocations,
+    sharedIdempotency: cache.idempotency,
     secret: config.secret,
     sessionTtlMax: config.sessionTtlMax,
     stalenessMs: config.cacheMaxStalenessMs,

@@ -1,18 +1,20 @@
 /**
  * Cache wiring: one CacheStore (Redis when a URL is given, else in-process),
  * the account-scoped sealed API over it, and revocations (durable: never in
- * the evictable cache).
+ * the evictable cache), as are Idempotency-Key records.
  */
 import { silentLogger } from './cache.ts'
 import type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
 import { MemoryStore } from './memory-store.ts'
 import { watchDurability } from './redis-durability.ts'
+import { RedisIdempotencyRecords } from './redis-idempotency.ts'
 import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
 import { createRevocations } from './revocations.ts'
 import type { Revocations } from './revocations.ts'
 import { createSealedCache } from './sealed.ts'
 import type { SealedCache } from './sealed.ts'
+import type { SharedIdempotencyRecords } from '../mail/idempotency.ts'
 
 export type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
 export type { AccountCache, SealedCache } from './sealed.ts'
@@ -37,6 +39,8 @@ export interface Cache {
   store: CacheStore
   sealed: SealedCache
   revocations: Revocations
+  /** Idempotency-Key records every instance shares; null: in-process only. */
+  idempotency: SharedIdempotencyRecords | null
   /** For /readyz. */
   status: () => CacheStatus
   close: () => Promise<void>
@@ -52,6 +56,7 @@ export function createCache (opts: CacheOptions): Cache {
     sealed: createSealedCache(store, opts.secret),
     // durable state: in Redis where eviction cannot reach it, or this process's own
     revocations: createRevocations(redis === null ? null : new RedisRevocationList(redis), opts.secret),
+    idempotency: redis === null ? null : new RedisIdempotencyRecords(redis, opts.secret),
     status: () => store.status(),
     close: () => store.close(),
   }

@@ -74,8 +74,8 @@ export function verdict (d: RedisDurability): Verdict {
   }
   const facts = `policy=${d.policy ?? 'unknown'} aof=${d.aof ?? 'unknown'} snapshots=${d.snapshots ?? 'unknown'}`
   return problems.length === 0
-    ? { level: 'info', message: `cache: redis keeps durable state (revocations): ${facts}` }
-    : { level: 'warn', message: `cache: redis may lose durable state (revocations): ${problems.join('; ')} (${facts})` }
+    ? { level: 'info', message: `cache: redis keeps durable state (revocations, idempotency records): ${facts}` }
+    : { level: 'warn', message: `cache: redis may lose durable state (revocations, idempotency records): ${problems.join('; ')} (${facts})` }
 }
 
 /** Inspect on every 'ready' and log the verdict (a failure to inspect is itself logged). */

@@ -3,17 +3,14 @@
  * account and key, either "running" (the first request has not answered) or
  * the first answer with the fingerprint of the request that produced it.
  *
- * Durable state, not a cache entry: like token revocations, each record is
- * kept both in the shared cache (sealed per account, so every instance
- * sharing it sees it) and in this process's own bounded map, which no cache
- * eviction can reach. A record lives 24 h at least.
- *
- * Limitation: the shared store has no atomic set-if-absent, so two instances
- * receiving the same new key in the same few milliseconds may both run; one
- * instance never does (the local map is checked and set synchronously).
+ * Durable state, not a cache entry: with Redis the records live where
+ * revocations do, in keys without a TTL that no `volatile-*` eviction
+ * reaches (src/cache/redis-idempotency.ts), and a key is claimed there
+ * atomically, so of several instances receiving the same new key at once
+ * exactly one runs it. This process's own bounded map is consulted first
+ * and, without Redis, is the store. A record lives 24 h at least.
  */
 import { ExpiringMap } from '../util/expiring-map.ts'
-import type { CachePort } from './cache-port.ts'
 import { GatewayError } from './errors.ts'
 
 export interface StoredAnswer {
@@ -28,11 +25,23 @@ type Entry =
 
 export type Begun = { state: 'new' } | { state: 'done', fingerprint: string, answer: StoredAnswer }
 
-const KIND = 'idem'
-/** 27 h: the shared cache may shorten a TTL by a tenth, and a record must outlive 24 h. */
-const DONE_TTL_SECONDS = 27 * 3600
+/**
+ * Records every instance shares (implemented in src/cache). Values are opaque
+ * strings kept until `untilMs` (ms since epoch); every method rejects when the
+ * store cannot be reached.
+ */
+export interface SharedIdempotencyRecords {
+  /** Stores `value` unless a live record is there: null when this call claimed the key, else that record. */
+  claim: (accountId: string, key: string, value: string, untilMs: number) => Promise<string | null>
+  put: (accountId: string, key: string, value: string, untilMs: number) => Promise<void>
+  get: (accountId: string, key: string) => Promise<string | null>
+  delete: (accountId: string, key: string) => Promise<void>
+}
+
+/** 24 h and a minute of clock skew between instances. */
+const DONE_MS = (24 * 3600 + 60) * 1000
 /** A first request that never finishes (the instance died) frees its key after this. */
-const RUNNING_TTL_SECONDS = 15 * 60
+const RUNNING_MS = 15 * 60 * 1000
 /** The draft leaves the syntax to the resource: visible ASCII, bounded. */
 const KEY = /^[\x21-\x7e]{1,255}$/
 
@@ -45,7 +54,8 @@ export function checkIdempotencyKey (key: string): string {
 export class IdempotencyRecords {
   readonly #local: ExpiringMap<Entry>
 
-  constructor (private readonly cache: CachePort, maxLocal = 100_000) {
+  /** `shared` null: no shared store (in-process cache), the local map is the store. */
+  constructor (private readonly shared: SharedIdempotencyRecords | null, maxLocal = 100_000) {
     this.#local = new ExpiringMap<Entry>(maxLocal)
   }
 
@@ -53,54 +63,64 @@ export class IdempotencyRecords {
     return `${accountId}\n${key}`
   }
 
-  async #get (accountId: string, key: string): Promise<Entry | null> {
-    const local = this.#local.get(this.#id(accountId, key))
-    if (local !== undefined) return local
-    return await this.cache.forAccount(accountId).getJson<Entry>(KIND, [key])
-  }
-
-  async #set (accountId: string, key: string, entry: Entry, ttlSeconds: number): Promise<void> {
-    this.#local.set(this.#id(accountId, key), entry, ttlSeconds * 1000)
-    await this.cache.forAccount(accountId).setJson(KIND, [key], entry, ttlSeconds)
-  }
-
   /**
    * Claims the key for a first request ('new'), or hands back the first
    * answer ('done'; the caller compares fingerprints). 409 while the first
-   * request with this key still runs.
+   * request with this key still runs; 503 when the shared store cannot be
+   * reached (running the request then could run it twice).
    */
   async begin (accountId: string, key: string): Promise<Begun> {
     const id = this.#id(accountId, key)
     const local = this.#local.get(id)
+    if (local?.state === 'running') throw running()
+    if (local?.state === 'done') return local
     // claimed before the first await: a second request in this process sees it at once
-    if (local === undefined) this.#local.set(id, { state: 'running', at: Date.now() }, RUNNING_TTL_SECONDS * 1000)
-    const found = local ?? await this.cache.forAccount(accountId).getJson<Entry>(KIND, [key])
-    if (found?.state === 'running') {
+    const claim: Entry = { state: 'running', at: Date.now() }
+    this.#local.set(id, claim, RUNNING_MS)
+    if (this.shared === null) return { state: 'new' }
+    let found: Entry
+    try {
+      const current = await this.shared.claim(accountId, key, JSON.stringify(claim), Date.now() + RUNNING_MS)
+      if (current === null) return { state: 'new' }
+      found = JSON.parse(current) as Entry
+    } catch (err) {
+      this.#local.delete(id)
+      throw new GatewayError('unavailable', 'Idempotency-Key records cannot be reached; repeat the request', { retryAfter: 1, cause: err })
+    }
+    if (found.state === 'running') {
       // another instance's first request: not ours to remember as running
-      if (local === undefined) this.#local.delete(id)
-      throw new GatewayError('idempotency-conflict', 'a request with this Idempotency-Key is still being processed', { retryAfter: 1 })
+      this.#local.delete(id)
+      throw running()
     }
-    if (found?.state === 'done') {
-      this.#local.set(id, found, DONE_TTL_SECONDS * 1000)
-      return found
-    }
-    await this.#set(accountId, key, { state: 'running', at: Date.now() }, RUNNING_TTL_SECONDS)
-    return { state: 'new' }
+    this.#local.set(id, found, DONE_MS)
+    return found
   }
 
   /** The first answer, kept for retries. */
   async finish (accountId: string, key: string, fingerprint: string, answer: StoredAnswer): Promise<void> {
-    await this.#set(accountId, key, { state: 'done', fingerprint, answer }, DONE_TTL_SECONDS)
+    const entry: Entry = { state: 'done', fingerprint, answer }
+    this.#local.set(this.#id(accountId, key), entry, DONE_MS)
+    // the answer is on its way whatever happens here; unshared, other instances
+    // answer 409 until the claim lapses, never run the request again
+    await this.shared?.put(accountId, key, JSON.stringify(entry), Date.now() + DONE_MS).catch(() => {})
   }
 
   /** The first request failed in a way a retry may mend (5xx, or its body was never read whole): free the key. */
   async abandon (accountId: string, key: string): Promise<void> {
     this.#local.delete(this.#id(accountId, key))
-    await this.cache.forAccount(accountId).del(KIND, [key])
+    // not freed there: the claim lapses after RUNNING_MS
+    await this.shared?.delete(accountId, key).catch(() => {})
   }
 
   /** For tests and diagnostics. */
   async peek (accountId: string, key: string): Promise<Entry | null> {
-    return await this.#get(accountId, key)
+    const local = this.#local.get(this.#id(accountId, key))
+    if (local !== undefined || this.shared === null) return local ?? null
+    const shared = await this.shared.get(accountId, key)
+    return shared === null ? null : JSON.parse(shared) as Entry
   }
+}
+
+function running (): GatewayError {
+  return new GatewayError('idempotency-conflict', 'a request with this Idempotency-Key is still being processed', { retryAfter: 1 })
 }

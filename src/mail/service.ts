@@ -15,7 +15,7 @@ import { Freshness } from './freshness.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
 import { type AppendRequest, type CreateMailboxInput, MailboxWrites, type UpdateMailboxInput } from './mailbox-writes.ts'
-import { IdempotencyRecords } from './idempotency.ts'
+import { IdempotencyRecords, type SharedIdempotencyRecords } from './idempotency.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
 import { MessageWrites } from './message-writes.ts'
 import { Messages } from './messages.ts'
@@ -33,6 +33,8 @@ export interface MailServiceOptions {
   backends: Record<Protocol, MailBackend>
   cache: CachePort
   revocations: RevocationStore
+  /** Idempotency-Key records shared by every instance (Redis); absent: this process's own. */
+  sharedIdempotency?: SharedIdempotencyRecords | null
   secret: Buffer
   sessionTtlMax: number
   stalenessMs: number
@@ -68,7 +70,7 @@ export class MailService implements MailServiceApi {
     this.#downloads = new Downloads(backendOf, opts.cache, this.#reader, opts.extractPart)
     this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
     this.#mailboxWrites = new MailboxWrites(backendOf, this.#mailboxes, freshness, opts.appendLimit ?? DEFAULT_APPEND_LIMIT)
-    this.idempotency = new IdempotencyRecords(opts.cache)
+    this.idempotency = new IdempotencyRecords(opts.sharedIdempotency ?? null)
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
