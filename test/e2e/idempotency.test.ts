@@ -107,3 +107,41 @@ describe('Idempotency-Key', { timeout: 120_000 }, () => {
     assert.notEqual(res.headers['idempotent-replayed'], 'true')
   })
 })
+
+describe('Idempotency-Key across two gateway instances sharing Redis', { timeout: 120_000 }, () => {
+  let a: Gateway
+  let b: Gateway
+
+  before(async () => { [a, b] = [await startGateway({ redis: true }), await startGateway({ redis: true })] })
+  after(async () => { await Promise.all([a?.close(), b?.close()]) })
+
+  it('the same new key sent to both at once appends once; a retry on either replays the first answer', async () => {
+    const user = await a.env.dovecot.createUser('idem-two')
+    const token = (await a.login(user)).token
+    const drafts = ((await a.get('/v1/mailboxes', token)).json() as { items: Array<{ id: string, path: string }> }).items.find(m => m.path === 'Drafts')!.id
+    const raw = message('twice sent')
+    const append = (gw: Gateway, key: string) => gw.app.inject({
+      method: 'POST',
+      url: `/v1/mailboxes/${drafts}/messages`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'message/rfc822', 'content-length': String(raw.length), 'idempotency-key': key },
+      payload: raw,
+    })
+    const rounds = 4
+    for (let round = 0; round < rounds; round++) {
+      const key = `k-two-${round}`
+      const answers = await Promise.all([append(a, key), append(b, key)])
+      const created = answers.filter(r => r.statusCode === 201 && r.headers['idempotent-replayed'] !== 'true')
+      assert.equal(created.length, 1, answers.map(r => `${r.statusCode} ${r.body}`).join(' | '))
+      for (const r of answers) assert.ok(r.statusCode === 201 || r.statusCode === 409, r.body)
+      const retry = await append(round % 2 === 0 ? b : a, key)
+      assert.equal(retry.statusCode, 201, retry.body)
+      assert.equal(retry.headers['idempotent-replayed'], 'true')
+      assert.deepEqual(retry.json(), created[0]!.json())
+    }
+    const status = await imapSession(a.env.dovecot.ports.imap, user)
+    try {
+      const line = (await status.run('STATUS "Drafts" (MESSAGES)')).find(l => l.startsWith('* STATUS'))!
+      assert.equal(Number(/MESSAGES (\d+)/.exec(line)![1]), rounds, 'one APPEND per key on the server')
+    } finally { status.close() }
+  })
+})
