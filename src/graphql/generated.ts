@@ -287,6 +287,8 @@ export type Message = {
   size: Scalars['Int']['output'];
   /** JMAP keyword names (RFC 8621); null = unknown (POP3). */
   keywords?: Maybe<Array<Scalars['String']['output']>>;
+  /** The keyword version (CONDSTORE MODSEQ, decimal), the `ifMatch` of updateMessageKeywords; null without CONDSTORE (POP3). */
+  modseq?: Maybe<Scalars['String']['output']>;
   /**
    * True when any attachment has disposition "attachment" or is an attached message.
    * null on a POP3 list item, where it cannot be told without downloading the message
@@ -823,6 +825,7 @@ export type MessageResolvers<ContextType = MercuriusContext, ParentType extends 
   receivedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   keywords?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  modseq?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasAttachment?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   sender?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
   bcc?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;

@@ -81,13 +81,22 @@ export interface SummaryRecord extends HeaderFields {
   receivedAt: string | null
   size: number
   keywords: string[] | null
+  /** CONDSTORE MODSEQ (decimal); null without CONDSTORE (and on POP3). Mutable with the keywords. */
+  modseq: string | null
   hasAttachment: boolean | null
+}
+
+/** What of a message can change: its keywords and, with CONDSTORE, its MODSEQ (they move together). */
+export interface MutableState {
+  keywords: string[] | null
+  modseq: string | null
 }
 
 export interface MessageRecord extends ParsedMessage {
   key: MessageKey
   receivedAt: string | null
   keywords: string[] | null
+  modseq: string | null
 }
 
 export interface ListQuery {
@@ -133,10 +142,10 @@ export interface MailBackend {
   openRaw: (ctx: AccountContext, key: MessageKey) => Promise<RawSource>
   /**
    * Cheap freshness check for cached messages (IMAP: UID FETCH FLAGS; POP3: UIDL).
-   * One entry per key: the current keywords, or null when the message is gone.
+   * One entry per key: the current keywords and MODSEQ, or null when the message is gone.
    * Optional: without it the service refetches stale entries in full.
    */
-  revalidate?: (ctx: AccountContext, keys: MessageKey[]) => Promise<Array<{ keywords: string[] | null } | null>>
+  revalidate?: (ctx: AccountContext, keys: MessageKey[]) => Promise<Array<MutableState | null>>
   /**
    * A cheap token of the mailbox's mutable state that changes whenever any
    * message's keywords change or a message is expunged (IMAP: STATUS with

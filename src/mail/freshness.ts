@@ -14,7 +14,7 @@
  * One small shared-cache read per request buys that.
  */
 import { randomUUID } from 'node:crypto'
-import type { AccountContext, MessageKey, MessageRecord } from './backend.ts'
+import type { AccountContext, MessageKey, MessageRecord, MutableState } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
 import { MailboxValidators } from './mailbox-validators.ts'
 import { MessageStore } from './message-store.ts'
@@ -45,7 +45,8 @@ const DEFAULT_MEMO_BYTES = 8 * 1024 * 1024
 
 export interface KeywordChange {
   key: MessageKey
-  keywords: string[] | null
+  /** null: unknown (the outcome was in doubt), so the entry is forgotten. */
+  state: MutableState | null
 }
 
 export class Freshness {
@@ -72,14 +73,14 @@ export class Freshness {
     return (await this.#state(ctx))?.epoch ?? null
   }
 
-  /** Messages whose keywords changed: their entries carry the new keywords (null: unknown, so forgotten). */
+  /** Messages whose keywords changed: their entries carry the new keywords and modseq (null: unknown, so forgotten). */
   async keywordsChanged (ctx: AccountContext, changes: KeywordChange[]): Promise<void> {
     const epoch = randomUUID()
-    await Promise.all(changes.map(async ({ key, keywords }) => {
-      if (keywords === null) return await this.store.del(ctx, key)
+    await Promise.all(changes.map(async ({ key, state }) => {
+      if (state === null) return await this.store.del(ctx, key)
       const entry = await this.store.get(ctx, key, null, true)
       if (entry === null) return
-      const record: MessageRecord = { ...entry.record, keywords }
+      const record: MessageRecord = { ...entry.record, keywords: state.keywords, modseq: state.modseq }
       // the mailbox validator moved with the change: this entry is vouched for by its time alone
       await this.store.set(ctx, key, { record, checkedAt: Date.now(), validator: null }, epoch)
     }))

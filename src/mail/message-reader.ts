@@ -3,7 +3,7 @@
  *
  * Content at a MessageKey never changes (IMAP mailbox+UIDVALIDITY+UID, POP3
  * UIDL), so a parsed message is cached for a long time. What can change —
- * keywords, and whether the message still exists — is rechecked with a cheap
+ * keywords with their modseq, and whether the message still exists — is rechecked with a cheap
  * backend call once the entry is older than the staleness bound, so nothing
  * mutable is ever served staler than that bound.
  *
@@ -116,14 +116,14 @@ export class MessageReader {
             return
           }
           const validator = validators.get(keys[i]!.mailbox) ?? null
-          if (sameKeywords(entry.record.keywords, state.keywords)) {
+          if (sameKeywords(entry.record.keywords, state.keywords) && entry.record.modseq === state.modseq) {
             // Unchanged: the same record (its presented form stays memoised) and only
             // the confirmation time moves, in process; the shared copy is not rewritten.
             results[i] = entry.record
             this.#store.touch(ctx, keys[i]!, { record: entry.record, checkedAt: Date.now(), validator }, view.epoch)
             return
           }
-          const record = { ...entry.record, keywords: state.keywords }
+          const record = { ...entry.record, keywords: state.keywords, modseq: state.modseq }
           results[i] = record
           await save(keys[i]!, record, validator)
         }))

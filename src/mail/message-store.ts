@@ -29,8 +29,11 @@ export interface CachedMessage {
 const CONTENT_TTL_SECONDS = 24 * 3600
 /** Shared-cache reads of parsed messages at once (see MessageStore). */
 const SHARED_READS = 4
-/** The shared-cache kind of parsed messages: a normaliser change makes a new kind, never a stale read. */
-const MESSAGE_KIND = `msg-v${NORMALISER_VERSION}`
+/**
+ * The shared-cache kind of parsed messages: a normaliser or record change makes
+ * a new kind, never a stale read (`m`: records carry their modseq).
+ */
+const MESSAGE_KIND = `msg-v${NORMALISER_VERSION}m`
 /** Parsed messages above this (characters of text + html) are not cached. */
 const MAX_CACHED_CHARS = 4 * 1024 * 1024
 

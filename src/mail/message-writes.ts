@@ -74,8 +74,8 @@ export class MessageWrites {
     const results = await this.#writer(caller, 'keywords', 'change keywords').setKeywords(caller.ctx, keys, patch, opts)
     const changed = keys.flatMap((key, i): KeywordChange[] => {
       const r = results[i]
-      if (doubtful(r)) return [{ key, keywords: null }]
-      return r === undefined || failed(r) ? [] : [{ key, keywords: r.keywords }]
+      if (doubtful(r)) return [{ key, state: null }]
+      return r === undefined || failed(r) ? [] : [{ key, state: { keywords: r.keywords, modseq: r.modseq } }]
     })
     if (changed.length > 0) await this.freshness.keywordsChanged(caller.ctx, changed)
     return results

@@ -34,6 +34,7 @@ export function presentSummary (accountId: string, protocol: Protocol, r: Summar
     receivedAt: r.receivedAt,
     size: r.size,
     keywords: r.keywords,
+    modseq: r.modseq,
     hasAttachment: r.hasAttachment,
   }
 }
@@ -91,12 +92,12 @@ export function presentMessageOnce (accountId: string, protocol: Protocol, r: Me
 }
 
 /**
- * Weak: the JSON carries mutable keywords next to immutable content. A
+ * Weak: the JSON carries mutable keywords and modseq next to immutable content. A
  * representation cut at a maxBodyBytes (`cap`) differs from the whole one and
  * from other cuts, so the cap is part of its tag.
  */
 export function messageEtag (message: Message, cap?: number): string {
-  const h = createHash('sha256').update(message.id).update('\0').update((message.keywords ?? ['-']).join(' '))
+  const h = createHash('sha256').update(message.id).update('\0').update((message.keywords ?? ['-']).join(' ')).update(`\0${message.modseq ?? '-'}`)
   if (cap !== undefined) h.update(`\0cap:${cap}`)
   return `W/"${h.digest('base64url').slice(0, 22)}"`
 }

@@ -84,6 +84,8 @@ export interface MessageSummary {
   size: number
   /** JMAP keyword names; null = unknown (POP3). */
   keywords: string[] | null
+  /** The version for If-Match: CONDSTORE MODSEQ as a decimal string; null without CONDSTORE (POP3). */
+  modseq: string | null
   /** null only where the protocol cannot tell without downloading the message (POP3 lists). */
   hasAttachment: boolean | null
 }

@@ -39,9 +39,9 @@ function rawMatches (raw: Buffer, server: Buffer): boolean {
   return raw.equals(server) || (server.subarray(-2).toString() === '\r\n' && raw.equals(server.subarray(0, -2)))
 }
 
-/** Fields both protocols provide (receivedAt and keywords have protocol-specific sources). */
+/** Fields both protocols provide (receivedAt, keywords and modseq have protocol-specific sources). */
 function shared (m: Message): unknown {
-  const { id, mailboxId, protocol, receivedAt, keywords, attachments, ...rest } = m
+  const { id, mailboxId, protocol, receivedAt, keywords, modseq, attachments, ...rest } = m
   return { ...rest, attachments: attachments.map(({ url, ...a }) => a) }
 }
 

@@ -85,6 +85,7 @@ function message (acct: Account, path: string, uid: number): Message {
     receivedAt: uid % 11 === 0 ? null : `2024-08-${day}T14:30:07Z`,
     size: 1000 + uid * 17,
     keywords: protocol === 'pop3' ? null : uid % 2 === 0 ? ['$seen'] : uid % 4 === 1 ? ['$flagged'] : [],
+    modseq: protocol === 'pop3' ? null : String(100 + uid),
     hasAttachment: withFile,
     sender: [],
     bcc: [],
@@ -105,9 +106,9 @@ function message (acct: Account, path: string, uid: number): Message {
 }
 
 export function summaryOf (m: Message, protocol: Protocol): MessageSummary {
-  const { id, mailboxId, messageId, subject, from, to, cc, sentAt, receivedAt, size, keywords } = m
+  const { id, mailboxId, messageId, subject, from, to, cc, sentAt, receivedAt, size, keywords, modseq } = m
   // POP3 lists cannot tell hasAttachment without downloading the message.
-  return { id, mailboxId, protocol, messageId, subject, from, to, cc, sentAt, receivedAt, size, keywords, hasAttachment: protocol === 'pop3' ? null : m.hasAttachment }
+  return { id, mailboxId, protocol, messageId, subject, from, to, cc, sentAt, receivedAt, size, keywords, modseq, hasAttachment: protocol === 'pop3' ? null : m.hasAttachment }
 }
 
 export interface AccountData {

@@ -143,7 +143,7 @@ test('message(id) returns every REST Message field', async (t) => {
   assert.ok(m)
   const res = await gql(app, `query ($id: ID!) { message(id: $id) {
     id mailboxId protocol messageId subject from { name email } to { name email } cc { name email }
-    sentAt receivedAt size keywords hasAttachment sender { name email } bcc { name email } replyTo { name email }
+    sentAt receivedAt size keywords modseq hasAttachment sender { name email } bcc { name email } replyTo { name email }
     inReplyTo references preview text html textTruncated htmlTruncated
     attachments { id filename contentType size disposition contentId url } headers { name value }
   } }`, { token: IMAP_TOKEN, variables: { id: m.id } })

@@ -41,6 +41,7 @@ export const message: Message = {
   receivedAt: '2024-08-24T14:30:07Z',
   size: RAW.length,
   keywords: ['$seen'],
+  modseq: '42',
   hasAttachment: true,
   sender: [],
   bcc: [],

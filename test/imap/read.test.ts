@@ -169,10 +169,11 @@ test('getMessages reads small and large messages in one batch; a missing UID is 
   assert.equal(got[3]?.subject, 'first')
   assert.equal(got[3]?.text?.trim(), 'hello body')
   assert.deepEqual(got[3]?.keywords, ['$seen'])
+  assert.match(got[3]?.modseq ?? '', /^\d+$/, 'CONDSTORE: the MODSEQ as a decimal string')
   assert.deepEqual(got[3]?.key, keys[3])
   await assert.rejects(backend.getMessages(ctx, [{ ...keys[3]!, validity: '1' }]), isCode('stale-id'))
   const states = await backend.revalidate!(ctx, [keys[3]!, keys[1]!])
-  assert.deepEqual(states, [{ keywords: ['$seen'] }, null])
+  assert.deepEqual(states, [{ keywords: ['$seen'], modseq: got[3]?.modseq }, null])
 })
 
 test('getMessages: messages around the first-FETCH prefix (256 KiB) and more UIDs than one FETCH carries arrive whole', async () => {

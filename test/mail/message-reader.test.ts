@@ -19,7 +19,7 @@ function fakeBackend (store: Map<string, string[]>) {
     },
     async revalidate (_ctx: AccountContext, keys: MessageKey[]) {
       calls.revalidate++
-      return keys.map(k => store.has(k.key) ? { keywords: store.get(k.key)! } : null)
+      return keys.map(k => store.has(k.key) ? { keywords: store.get(k.key)!, modseq: null } : null)
     },
   } as unknown as MailBackend
   return { backend, calls }

@@ -53,7 +53,7 @@ describe('MessageStore and the normaliser version', () => {
   it('stores parsed messages under a kind that names the normaliser version, so an older parse is not served', async () => {
     const { port, data } = countingCache()
     await new MessageStore(port, 1024 * 1024).set(ctx('a'), key, { record, checkedAt: 1 })
-    assert.deepEqual([...data.keys()], [['a', `msg-v${NORMALISER_VERSION}`, ...keyParts(key)].join('|')])
+    assert.deepEqual([...data.keys()], [['a', `msg-v${NORMALISER_VERSION}m`, ...keyParts(key)].join('|')])
     // an entry written by the code before versioning (kind "msg") is a miss for a fresh process
     data.set(['a', 'msg', 'INBOX', '1', '8'].join('|'), encodeEntry({ record, checkedAt: 1 }))
     assert.equal(await new MessageStore(port, 1024 * 1024).get(ctx('a'), { ...key, key: '8' }), null)

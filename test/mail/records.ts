@@ -5,6 +5,7 @@ export function record (key: MessageKey, keywords: string[], extra: Partial<Mess
   return {
     key,
     keywords,
+    modseq: null,
     receivedAt: null,
     size: 10,
     preview: 'p',

@@ -84,6 +84,7 @@ describe('POP3 backend on Dovecot', () => {
         subjects.push(...page.items.map(m => m.subject ?? ''))
         for (const m of page.items) {
           assert.equal(m.keywords, null)
+          assert.equal(m.modseq, null)
           assert.equal(m.receivedAt, '2024-10-02T06:00:00Z', 'topmost Received: date')
           assert.equal(m.sentAt, '2024-10-01T14:00:00+02:00')
         }
@@ -97,6 +98,7 @@ describe('POP3 backend on Dovecot', () => {
       assert.equal(full?.text?.trim(), 'Hello e')
       assert.equal(full?.messageId, 'e@example.com')
       assert.equal(full?.keywords, null)
+      assert.equal(full?.modseq, null)
     } finally { await backend.close() }
   })
 

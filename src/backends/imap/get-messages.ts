@@ -24,7 +24,7 @@ import { GatewayError } from '../../mail/errors.ts'
 import { parseFootprint, parseMessage } from '../../mail/normalise/index.ts'
 import type { Permit } from '../../util/byte-budget.ts'
 import type { BudgetShort } from '../budget-wait.ts'
-import { keywordsOf } from './keywords.ts'
+import { keywordsOf, modseqOf } from './keywords.ts'
 import { utcIso } from './list-messages.ts'
 import { RAW_CHUNK, RawMessageStream } from './raw-stream.ts'
 import { fetchByUid } from './fetch-rows.ts'
@@ -171,6 +171,7 @@ export async function recordsOf (path: string, fetched: Fetched): Promise<Map<nu
       size: meta?.size ?? parsed.size,
       receivedAt: utcIso(meta?.internalDate),
       keywords: keywordsOf(meta?.flags),
+      modseq: meta === undefined ? null : modseqOf(meta),
     })
   }
   for (const { uid, source } of fetched.sources) store(uid, await parseMessage(source))

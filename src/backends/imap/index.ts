@@ -18,7 +18,7 @@ import { uidOf } from './get-messages.ts'
 import { listMessages } from './list-messages.ts'
 import { listMailboxes } from './mailboxes.ts'
 import { openRaw } from './open-raw.ts'
-import { keywordsIn } from './revalidate.ts'
+import { statesIn } from './revalidate.ts'
 import { mailboxValidator } from './validator.ts'
 import { imapWriters } from './writers.ts'
 import { appendMessage } from './append.ts'
@@ -84,10 +84,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     listMessages: (ctx, mailbox, query) => conns.run(ctx.settings, s => listMessages(s, mailbox, query, v => summaries.scope(ctx.accountId, mailbox, v))),
     // concurrent cold reads of one mailbox share a FETCH (fetch-batches.ts)
     getMessages: (ctx, keys) => perMailbox(keys, (path, ks) => batches.read(ctx, path, ks)),
-    async revalidate (ctx, keys) {
-      const states = await perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => keywordsIn(s, path, ks)))
-      return states.map(keywords => keywords === null ? null : { keywords })
-    },
+    revalidate: (ctx, keys) => perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => statesIn(s, path, ks))),
     mailboxValidator: (ctx, mailbox) => conns.run(ctx.settings, s => mailboxValidator(s, mailbox)),
     openRaw: (ctx, key) => openRaw(conns, ctx.settings, key),
     writers: {

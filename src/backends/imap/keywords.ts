@@ -29,3 +29,11 @@ const FLAG_OF = new Map([...SYSTEM].map(([flag, keyword]) => [keyword, `\\${flag
 export function flagOf (keyword: string): string {
   return FLAG_OF.get(keyword) ?? keyword
 }
+
+/**
+ * FETCH MODSEQ → a decimal string, else null. imapflow asks for MODSEQ in every
+ * FETCH once CONDSTORE is enabled (it enables it at login) and returns a BigInt.
+ */
+export function modseqOf (row: { modseq?: bigint }): string | null {
+  return row.modseq === undefined ? null : row.modseq.toString()
+}

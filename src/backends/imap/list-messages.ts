@@ -17,7 +17,7 @@ import type { ListQuery, ListResult, SummaryRecord } from '../../mail/backend.ts
 import { GatewayError } from '../../mail/errors.ts'
 import { classifyParts, parseHeaderBlock } from '../../mail/normalise/index.ts'
 import { partTreeFromBodystructure } from './bodystructure.ts'
-import { keywordsOf } from './keywords.ts'
+import { keywordsOf, modseqOf } from './keywords.ts'
 import { fetchByUid } from './fetch-rows.ts'
 import { matchingUids } from './search.ts'
 import type { ImapSession } from './session.ts'
@@ -70,6 +70,7 @@ function summaryOf (path: string, validity: string, msg: FetchMessageObject): Su
     receivedAt: utcIso(msg.internalDate),
     size: msg.size ?? 0,
     keywords: keywordsOf(msg.flags),
+    modseq: modseqOf(msg),
     hasAttachment: msg.bodyStructure === undefined ? null : classifyParts(partTreeFromBodystructure(msg.bodyStructure)).hasAttachment,
   }
 }
@@ -85,7 +86,7 @@ export async function listMessages (session: ImapSession, path: string, query: L
     const page = matches.descending(query.limit, after?.uid ?? null)
     if (page.length === 0) return { items: [], total: matches.size, next: null }
 
-    // messages listed before need only their flags (which also show whether they still exist)
+    // messages listed before need only their flags and modseq (which also show whether they still exist)
     const memo = memoFor?.(validity)
     const known = new Map<number, FixedSummary>()
     for (const uid of page) {
@@ -100,7 +101,7 @@ export async function listMessages (session: ImapSession, path: string, query: L
       const fixed = known.get(uid)
       if (fixed !== undefined) {
         const row = flagged.get(uid)
-        return row === undefined ? [] : [{ ...fixed, key: { mailbox: path, validity, key: String(uid) }, keywords: keywordsOf(row.flags) }]
+        return row === undefined ? [] : [{ ...fixed, key: { mailbox: path, validity, key: String(uid) }, keywords: keywordsOf(row.flags), modseq: modseqOf(row) }]
       }
       const msg = byUid.get(uid)
       if (msg === undefined) return []

@@ -1,5 +1,5 @@
 /**
- * What a list page shows of a message, minus its flags, remembered per message.
+ * What a list page shows of a message, minus its flags and modseq, remembered per message.
  *
  * At (account, mailbox, UIDVALIDITY, UID) a message never changes (RFC 3501
  * §2.3.1.1): its header fields, INTERNALDATE, RFC822.SIZE and BODYSTRUCTURE are
@@ -15,7 +15,7 @@ import { LRUCache } from 'lru-cache'
 import type { SummaryRecord } from '../../mail/backend.ts'
 
 /** A summary without what changes or is per request (list-messages.ts leaves out the raw header list). */
-export type FixedSummary = Omit<SummaryRecord, 'key' | 'keywords'>
+export type FixedSummary = Omit<SummaryRecord, 'key' | 'keywords' | 'modseq'>
 
 export const DEFAULT_SUMMARY_MEMO_BYTES = 2 * 1024 * 1024
 
@@ -47,7 +47,7 @@ export class SummaryMemo {
         return hit
       },
       set: (uid, summary) => {
-        const { key: _key, keywords: _keywords, ...fixed } = summary
+        const { key: _key, keywords: _keywords, modseq: _modseq, ...fixed } = summary
         this.#lru.set(prefix + String(uid), fixed)
       },
     }

@@ -158,11 +158,11 @@ export class Pop3Backend implements MailBackend {
    * RETR: content at a UIDL never changes, and POP3 has no keywords. While a
    * session is open the maildrop is locked, so its list cannot be stale.
    */
-  async revalidate (ctx: AccountContext, keys: MessageKey[]): Promise<Array<{ keywords: null } | null>> {
+  async revalidate (ctx: AccountContext, keys: MessageKey[]): Promise<Array<{ keywords: null, modseq: null } | null>> {
     const lease = await this.sessions.acquire(ctx.settings, false)
     try {
       const snap = await lease.session.snapshot()
-      return keys.map(k => k.mailbox === 'INBOX' && k.validity === null && snap.byUid.has(k.key) ? { keywords: null } : null)
+      return keys.map(k => k.mailbox === 'INBOX' && k.validity === null && snap.byUid.has(k.key) ? { keywords: null, modseq: null } : null)
     } finally {
       lease.release()
     }

@@ -61,6 +61,7 @@ export async function listPage (session: MaildropSession, query: ListQuery): Pro
       receivedAt: fields.receivedFromHeaders,
       size: snap.sizes.get(e.n) ?? 0,
       keywords: null,
+      modseq: null,
       // Unknown without downloading the message (contract: null in POP3 lists).
       hasAttachment: null,
     }
@@ -125,5 +126,6 @@ export async function readMessage (session: MaildropSession, key: MessageKey, pe
     receivedAt: parsed.receivedFromHeaders,
     size: got.size ?? parsed.size,
     keywords: null,
+    modseq: null,
   }
 }

@@ -5,6 +5,7 @@
  * is gone gets no row at all). A UID still without a row is not there.
  */
 import { fetchByUid } from '../fetch-rows.ts'
+import { modseqOf } from '../keywords.ts'
 import type { FetchRow } from '../exec.ts'
 import type { ImapSession } from '../session.ts'
 
@@ -16,7 +17,7 @@ export async function completeRows (session: ImapSession, uids: number[], rows: 
   for (const uid of missing) {
     const m = fetched.get(uid)
     if (m === undefined) rows.delete(uid)
-    else rows.set(uid, { uid, flags: [...(m.flags ?? [])], modseq: m.modseq === undefined ? null : m.modseq.toString() })
+    else rows.set(uid, { uid, flags: [...(m.flags ?? [])], modseq: modseqOf(m) })
   }
   return rows
 }
