@@ -22,7 +22,7 @@ export function encodeMailboxPath (client: ImapFlow, path: string): string {
   return iconv.encode(path, 'utf-7-imap').toString('latin1')
 }
 
-/** A refusal the catalogue has a code for (quota, size, name taken, no such mailbox); null for the rest. */
+/** A refusal the catalogue has a code for (quota, size, name taken, no such mailbox, never possible there); null for the rest. */
 export function refusalOf (err: unknown): GatewayError | null {
   const cause = { cause: err }
   if (!isRefusal(err)) return null
@@ -31,6 +31,8 @@ export function refusalOf (err: unknown): GatewayError | null {
     case 'TOOBIG': case 'LIMIT': return new GatewayError('payload-too-large', 'the mail server refused the message as too large', cause)
     case 'ALREADYEXISTS': return new GatewayError('already-exists', 'a mailbox of that name already exists', cause)
     case 'NONEXISTENT': case 'TRYCREATE': return new GatewayError('not-found', 'no such mailbox', cause)
+    // RFC 5530: the operation violates an invariant of the server and can never succeed there
+    case 'CANNOT': return new GatewayError('unsupported', 'the mail server cannot do this', cause)
     default: return null
   }
 }
