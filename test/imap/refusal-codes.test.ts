@@ -1,6 +1,7 @@
 // A tagged NO's response code becomes the catalogue's code, never a blamed server (RFC 5530).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { toGatewayError } from '../../src/backends/imap/errors.ts'
 import { refusalOf } from '../../src/backends/imap/wire-names.ts'
 
 /** The shape imapflow rejects a tagged NO with: the parsed response, its section holding the code. */
@@ -22,4 +23,10 @@ test('NO [CANNOT], [OVERQUOTA], [ALREADYEXISTS] and [NONEXISTENT] map to their c
   }
   assert.equal(refusalOf(refusal('SERVERBUG')), null)
   assert.equal(refusalOf({ responseStatus: 'OK' }), null)
+})
+
+test('every IMAP failure path maps those codes the same way: a NO [CANNOT] to a STORE or MOVE is 422, not 502', () => {
+  assert.equal(toGatewayError(refusal('CANNOT')).code, 'unsupported')
+  assert.equal(toGatewayError(refusal('OVERQUOTA')).code, 'over-quota')
+  assert.equal(toGatewayError(refusal('SERVERBUG')).code, 'upstream-unavailable')
 })

@@ -23,7 +23,7 @@ import { GatewayError } from '../../mail/errors.ts'
 import type { AppendInput, Placed } from '../../mail/writers.ts'
 import type { ImapConnections } from './connections.ts'
 import { toGatewayError } from './errors.ts'
-import { encodeMailboxPath, imapFlagOf, refusalOf } from './wire-names.ts'
+import { encodeMailboxPath, imapFlagOf } from './wire-names.ts'
 
 interface Exec {
   exec: (command: string, attributes: unknown[], options?: { onPlusTag?: () => Promise<void> }) => Promise<{ response: { attributes?: unknown[] }, next: () => void }>
@@ -113,7 +113,7 @@ export async function appendMessage (conns: ImapConnections, ctx: AccountContext
     conns.settle(lease, failure ?? err)
     if (failure !== undefined) throw toGatewayError(failure)
     if (timedOut) throw new GatewayError('upstream-timeout', 'the mail server or the caller stalled during the APPEND')
-    throw refusalOf(err) ?? toGatewayError(err)
+    throw toGatewayError(err)
   } finally {
     clearTimeout(timer)
   }

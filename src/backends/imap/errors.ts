@@ -5,6 +5,7 @@
 import type { ImapFlowError } from 'imapflow'
 import { GatewayError, isGatewayError } from '../../mail/errors.ts'
 import { PoolClosedError, PoolTimeoutError } from '../../pool/index.ts'
+import { refusalOf } from './wire-names.ts'
 
 const TIMEOUT_CODES = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'ETIMEOUT', 'ETIMEDOUT', 'LockTimeout'])
 
@@ -72,6 +73,9 @@ export function toGatewayError (err: unknown): GatewayError {
     return new GatewayError('upstream-unavailable', 'the mail server is unavailable', cause)
   }
   if (e.authenticationFailed === true) return new GatewayError('auth-failed', 'the mail server rejected the login', cause)
+  // a tagged NO whose response code the catalogue names (CANNOT, OVERQUOTA, ALREADYEXISTS, TOOBIG…), on any command
+  const refused = refusalOf(err)
+  if (refused !== null) return refused
   if (TIMEOUT_CODES.has(code)) return new GatewayError('upstream-timeout', 'the mail server did not answer in time', cause)
   if (e.mailboxMissing === true || response === 'NONEXISTENT') return new GatewayError('not-found', 'no such mailbox', cause)
   if (isTlsFailure(e)) return new GatewayError('upstream-unavailable', 'TLS with the mail server failed', cause)

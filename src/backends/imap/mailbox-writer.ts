@@ -13,7 +13,6 @@ import type { ImapConnections } from './connections.ts'
 import { toGatewayError } from './errors.ts'
 import { listMailboxes } from './mailboxes.ts'
 import type { ImapSession } from './session.ts'
-import { refusalOf } from './wire-names.ts'
 
 /** One lease, one attempt: a write is never repeated after a drop. */
 async function once<T> (conns: ImapConnections, ctx: AccountContext, fn: (s: ImapSession) => Promise<T>): Promise<T> {
@@ -24,7 +23,7 @@ async function once<T> (conns: ImapConnections, ctx: AccountContext, fn: (s: Ima
     return result
   } catch (err) {
     conns.settle(lease, err)
-    throw refusalOf(err) ?? toGatewayError(err)
+    throw toGatewayError(err)
   }
 }
 
