@@ -46,7 +46,7 @@ const childEnv = { ...process.env, [TEST_ENV_VAR]: JSON.stringify(data), TEST_LO
 function runTests (testFiles: string[]): Promise<number> {
   const child = spawn(process.execPath, [
     '--import', 'tsx', '--test', '--test-concurrency=2',
-    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '120000'}`, ...testFiles
+    `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '300000'}`, ...testFiles
   ], { cwd: root, stdio: 'inherit', env: childEnv })
   current = child
   return new Promise<number>((resolve) => {
