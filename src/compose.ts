@@ -22,6 +22,7 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
   const guard = createHostGuard(config.allowedHosts)
   const cache = createCache({
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     secret: config.secret,
     memoryBytes: config.memoryCacheBytes,
     logger: logger.child({ component: 'cache' }),

@@ -10,6 +10,7 @@ import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
 import { DEFAULT_LOGIN_THROTTLE } from './mail/login-throttle.ts'
 import { parseCorsOrigins } from './http/cors.ts'
+import { parseRedisTarget } from './cache/redis-target.ts'
 import { checkCaBundle } from './net/tls-trust.ts'
 import { DEFAULT_PARSE_BUDGET_BYTES } from './util/byte-budget.ts'
 
@@ -20,6 +21,8 @@ export interface Config {
   host: string
   logLevel: string
   redisUrl: string | null
+  /** REDIS_CLUSTER=true: REDIS_URL (redis:// or rediss://) is a Redis Cluster seed; redis+cluster:// URLs need no flag. */
+  redisCluster: boolean
   /** Key material for token sealing and cache encryption. */
   secret: Buffer
   secretIsRandom: boolean
@@ -102,7 +105,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 3000),
     host: env.HOST ?? '0.0.0.0',
     logLevel,
-    redisUrl: env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL,
+    redisUrl: redisUrl(env),
+    redisCluster: bool(env, 'REDIS_CLUSTER'),
     secret: secretRaw ? Buffer.from(secretRaw, 'utf8') : randomBytes(32),
     secretIsRandom: !secretRaw,
     sessionTtlMax: int(env, 'SESSION_TTL_MAX', 86400, 1),
@@ -134,6 +138,21 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     graphqlAnonymousPerMinute: int(env, 'GRAPHQL_ANONYMOUS_PER_MINUTE', 120),
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
   }
+}
+
+function bool (env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  throw new Error(`${name} must be true or false, got "${raw}"`)
+}
+
+/** Checked here (syntax, cluster seeds) so a bad URL stops the start, not the first request. */
+function redisUrl (env: NodeJS.ProcessEnv): string | null {
+  const url = env.REDIS_URL
+  if (url === undefined || url === '') return null
+  parseRedisTarget(url, bool(env, 'REDIS_CLUSTER'))
+  return url
 }
 
 function metricsToken (raw: string | undefined): string | null {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { startDovecot } from './env/dovecot.ts'
 import { ensurePackages } from './env/install.ts'
 import { startRedis } from './env/redis.ts'
+import { startRedisCluster } from './env/redis-cluster.ts'
 import { TEST_ENV_VAR, type TestEnvData } from './env/shared.ts'
 
 const root = join(import.meta.dirname, '..')
@@ -28,16 +29,20 @@ if (files.length === 0) {
   process.exit(1)
 }
 const started = Date.now()
-const [dovecot, redis] = await Promise.all([startDovecot(), startRedis()])
+const [dovecot, redis, redisCluster] = await Promise.all([startDovecot(), startRedis(), startRedisCluster()])
 let stopping: Promise<void> | undefined
 const stopAll = async (): Promise<void> => {
-  stopping ??= Promise.allSettled([dovecot.stop(), redis.stop()]).then(() => {})
+  stopping ??= Promise.allSettled([dovecot.stop(), redis.stop(), redisCluster.stop()]).then(() => {})
   await stopping
 }
-const data: TestEnvData = { dovecot: dovecot.info, redis: { url: redis.url, host: redis.host, port: redis.port } }
+const data: TestEnvData = {
+  dovecot: dovecot.info,
+  redis: { url: redis.url, host: redis.host, port: redis.port },
+  redisCluster: { url: redisCluster.url },
+}
 const p = dovecot.ports
 console.log(`test/run: dovecot imap=${p.imap} imaps=${p.imaps} pop3=${p.pop3} pop3s=${p.pop3s} (${dovecot.info.dir}), ` +
-  `redis ${redis.url}, ready in ${Date.now() - started} ms; ${files.length} test files`)
+  `redis ${redis.url}, redis cluster ${redisCluster.url}, ready in ${Date.now() - started} ms; ${files.length} test files`)
 
 // Gateway logs of the whole run land here; test/final/log-scan.ts reads them last.
 const logDir = await mkdtemp(join(tmpdir(), 'mail-gateway-logs-'))

@@ -8,6 +8,7 @@ import type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
 import { MemoryStore } from './memory-store.ts'
 import { watchDurability } from './redis-durability.ts'
 import { RedisIdempotencyRecords } from './redis-idempotency.ts'
+import { RedisLeases } from './redis-leases.ts'
 import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
 import { createRevocations } from './revocations.ts'
@@ -15,6 +16,7 @@ import type { Revocations } from './revocations.ts'
 import { createSealedCache } from './sealed.ts'
 import type { SealedCache } from './sealed.ts'
 import type { SharedIdempotencyRecords } from '../mail/idempotency.ts'
+import { LocalLeases, type Leases } from '../mail/lease-port.ts'
 
 export type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
 export type { AccountCache, SealedCache } from './sealed.ts'
@@ -28,6 +30,8 @@ export { ttlAtMost } from './sealed.ts'
 export interface CacheOptions {
   /** null/undefined → in-process cache. */
   redisUrl?: string | null
+  /** Read a redis:// URL as a Redis Cluster seed (REDIS_CLUSTER); redis+cluster:// needs no flag. */
+  redisCluster?: boolean
   /** The gateway secret (config.secret). */
   secret: Buffer
   /** In-process cache bound in bytes (config.memoryCacheBytes). */
@@ -41,6 +45,8 @@ export interface Cache {
   revocations: Revocations
   /** Idempotency-Key records every instance shares; null: in-process only. */
   idempotency: SharedIdempotencyRecords | null
+  /** One holder per lease name in the deployment (Redis), or in this process. */
+  leases: Leases
   /** For /readyz. */
   status: () => CacheStatus
   close: () => Promise<void>
@@ -48,7 +54,7 @@ export interface Cache {
 
 export function createCache (opts: CacheOptions): Cache {
   const logger = opts.logger ?? silentLogger
-  const redis = opts.redisUrl ? new RedisStore({ url: opts.redisUrl, logger }) : null
+  const redis = opts.redisUrl ? new RedisStore({ url: opts.redisUrl, cluster: opts.redisCluster === true, logger }) : null
   const store: CacheStore = redis ?? new MemoryStore({ maxBytes: opts.memoryBytes })
   if (redis !== null) watchDurability(redis.client, logger)
   return {
@@ -57,6 +63,7 @@ export function createCache (opts: CacheOptions): Cache {
     // durable state: in Redis where eviction cannot reach it, or this process's own
     revocations: createRevocations(redis === null ? null : new RedisRevocationList(redis), opts.secret),
     idempotency: redis === null ? null : new RedisIdempotencyRecords(redis, opts.secret),
+    leases: redis === null ? new LocalLeases() : new RedisLeases(redis, opts.secret),
     status: () => store.status(),
     close: () => store.close(),
   }

@@ -16,6 +16,7 @@
 import type { Redis } from 'ioredis'
 import type { CacheLogger } from './cache.ts'
 import { describeError } from './cache.ts'
+import { clusterOf } from './redis-store.ts'
 
 export interface RedisDurability {
   /** maxmemory-policy, or null when Redis would not tell. */
@@ -61,6 +62,14 @@ export async function inspectRedis (client: Redis): Promise<RedisDurability> {
   }
 }
 
+/** Every master of a cluster must keep it: the first one that does not is reported (else the first). */
+async function inspectDeployment (client: Redis): Promise<RedisDurability> {
+  const cluster = clusterOf(client)
+  if (cluster === null) return await inspectRedis(client)
+  const all = await Promise.all(cluster.nodes('master').map(inspectRedis))
+  return all.find(d => verdict(d).level === 'warn') ?? all[0] ?? { policy: null, aof: null, snapshots: null, source: 'none' }
+}
+
 /** One line: what holds, what does not, what to change. */
 export function verdict (d: RedisDurability): Verdict {
   const problems: string[] = []
@@ -81,7 +90,7 @@ export function verdict (d: RedisDurability): Verdict {
 /** Inspect on every 'ready' and log the verdict (a failure to inspect is itself logged). */
 export function watchDurability (client: Redis, logger: CacheLogger): void {
   const check = (): void => {
-    inspectRedis(client).then((d) => {
+    inspectDeployment(client).then((d) => {
       const v = verdict(d)
       logger[v.level]({ event: 'redis durability', ...d }, v.message)
     }, (err: unknown) => { logger.warn({ event: 'redis durability', err: describeError(err) }, 'cache: could not inspect redis') })

@@ -4,13 +4,17 @@
  * Redis outage costs a request nothing but a miss; reconnects forever with a
  * capped backoff, so it recovers by itself.
  */
-import { Redis } from 'ioredis'
-import type { RedisOptions } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
+import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { normaliseTtl, rateLimitedWarn, silentLogger } from './cache.ts'
 import type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
+import { parseRedisTarget, type RedisTarget } from './redis-target.ts'
 
 export interface RedisStoreOptions {
+  /** redis://… for one server, redis+cluster://host:port[,host:port…] for a cluster (redis-target.ts). */
   url: string
+  /** Read a redis:// URL as a cluster seed (REDIS_CLUSTER=true). */
+  cluster?: boolean
   logger?: CacheLogger
   /** Per-command timeout (ms). Default 300. */
   commandTimeoutMs?: number
@@ -40,6 +44,42 @@ export function redisClientOptions (opts: RedisStoreOptions): RedisOptions {
   }
 }
 
+/** The same tuning for a cluster: per node, and for the cluster's own offline queue and reconnects. */
+export function clusterClientOptions (opts: RedisStoreOptions, target: Extract<RedisTarget, { kind: 'cluster' }>): ClusterOptions {
+  const { enableOfflineQueue, retryStrategy, lazyConnect, enableAutoPipelining, ...node } = redisClientOptions(opts)
+  return {
+    enableOfflineQueue,
+    enableReadyCheck: true,
+    enableAutoPipelining,
+    lazyConnect,
+    scaleReads: 'master',
+    clusterRetryStrategy: retryStrategy,
+    slotsRefreshTimeout: opts.connectTimeoutMs ?? 1000,
+    redisOptions: {
+      ...node,
+      ...(target.username !== undefined ? { username: target.username } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  }
+}
+
+/**
+ * A client for what the URL names. A Cluster is typed as Redis here: both
+ * offer the same per-key commands (and defineCommand, multi), which is all the
+ * stores use; what only a cluster has is reached through `clusterOf`.
+ */
+export function createRedisClient (opts: RedisStoreOptions): Redis {
+  const target = parseRedisTarget(opts.url, opts.cluster === true)
+  if (target.kind === 'single') return new Redis(target.url, redisClientOptions(opts))
+  return new Cluster(target.seeds, clusterClientOptions(opts, target)) as unknown as Redis
+}
+
+/** The Cluster behind a client from createRedisClient, or null for one server. */
+export function clusterOf (client: Redis): Cluster | null {
+  return (client as unknown) instanceof Cluster ? client as unknown as Cluster : null
+}
+
 /** One instance: during an outage every call fails with it, no stack captured per call. */
 const NOT_CONNECTED = new Error('redis is not connected (or inside the breaker window)')
 
@@ -64,7 +104,7 @@ export class RedisStore implements CacheStore {
     this.#warn = rateLimitedWarn(this.#logger)
     this.#breakerMs = opts.breakerMs ?? 1000
     this.#handshakeMs = 3 * (opts.connectTimeoutMs ?? 1000)
-    this.client = new Redis(opts.url, redisClientOptions(opts))
+    this.client = createRedisClient(opts)
     // Listener first: an unhandled 'error' event would crash the process.
     this.client.on('error', (err: unknown) => { this.#warn('redis connection error', err) })
     this.client.on('connect', () => { this.#handshakeSince = Date.now() })

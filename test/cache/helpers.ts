@@ -9,9 +9,10 @@ import type { Redis } from 'ioredis'
 import { waitFor } from '../env/wait.ts'
 import type { CacheLogger, CacheStore } from '../../src/cache/cache.ts'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
-import { RedisStore } from '../../src/cache/redis-store.ts'
+import { createRedisClient, RedisStore } from '../../src/cache/redis-store.ts'
 
 export { startRedis } from '../env/redis.ts'
+export { testRedisCluster } from '../env/shared.ts'
 export type { RedisEnv as TestRedis } from '../env/redis.ts'
 
 export async function connectedRedisStore (url: string, logger?: CacheLogger): Promise<RedisStore> {
@@ -47,4 +48,31 @@ export async function memoryPressure (admin: Redis, store: CacheStore): Promise<
   for (let i = 0; i < 1000; i++) await store.set(`mg:v1:{filler}:msg:${i}`, filler, 600)
   const info = await admin.info('stats')
   assert.ok(Number(/evicted_keys:(\d+)/.exec(info)?.[1]) > 0, 'Redis did evict')
+}
+
+export interface RedisTarget {
+  name: 'redis' | 'redis-cluster'
+  /** A URL as REDIS_URL takes it: redis://… or redis+cluster://… */
+  url: () => string
+}
+
+/**
+ * The two kinds of Redis every shared-state suite runs against: the file's own
+ * single redis-server (`single()`) and the run's three-master cluster (call
+ * `await testRedisCluster()` in a `before` first).
+ */
+export function redisTargets (single: () => string, cluster: () => string): RedisTarget[] {
+  return [{ name: 'redis', url: single }, { name: 'redis-cluster', url: cluster }]
+}
+
+/** A client for tests' own looks at Redis (either kind), connected. */
+export async function adminClient (url: string): Promise<Redis> {
+  const client = createRedisClient({ url, commandTimeoutMs: 5000, connectTimeoutMs: 5000 })
+  await waitFor(() => client.status === 'ready', 10_000, 'admin redis client ready')
+  return client
+}
+
+/** Hash slot of a key, asked of the server (CLUSTER KEYSLOT works on cluster nodes only). */
+export async function keySlot (client: Redis, key: string): Promise<number> {
+  return Number(await client.call('CLUSTER', 'KEYSLOT', key))
 }

@@ -2,11 +2,14 @@ import type { DovecotInfo } from './dovecot-conf.ts'
 import { bindDovecotOps, type DovecotOps } from './dovecot-ops.ts'
 import { startDovecot } from './dovecot.ts'
 import { startRedis } from './redis.ts'
+import { startRedisCluster } from './redis-cluster.ts'
 
 /** What test/run.ts puts (as JSON) into the TEST_ENV environment variable. */
 export interface TestEnvData {
   dovecot: DovecotInfo
   redis: { url: string, host: '127.0.0.1', port: number }
+  /** The three-master Redis Cluster (test/env/redis-cluster.ts); absent when the file runs on its own. */
+  redisCluster?: { url: string }
 }
 
 export interface TestEnv {
@@ -44,4 +47,20 @@ export async function testEnv (): Promise<TestEnv> {
     return raw !== undefined && raw !== '' ? envFromData(JSON.parse(raw) as TestEnvData) : await startPrivate()
   })()
   return await env
+}
+
+let cluster: Promise<{ url: string }> | undefined
+
+/**
+ * The Redis Cluster of this test run (its seed URL, `redis+cluster://…`): the one test/run.ts
+ * started, or, when a test file runs on its own, a private one started once per process
+ * (about 4 s). Shared like the single Redis: never stop or flush it; use unique keys.
+ */
+export async function testRedisCluster (): Promise<{ url: string }> {
+  cluster ??= (async () => {
+    const raw = process.env[TEST_ENV_VAR]
+    const given = raw !== undefined && raw !== '' ? (JSON.parse(raw) as TestEnvData).redisCluster : undefined
+    return given ?? { url: (await startRedisCluster()).url }
+  })()
+  return await cluster
 }
