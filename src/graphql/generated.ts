@@ -53,6 +53,8 @@ export type Capabilities = {
   copy?: Maybe<Scalars['Boolean']['output']>;
   /** Mailboxes can be created, renamed, moved, subscribed and deleted. */
   manageMailboxes?: Maybe<Scalars['Boolean']['output']>;
+  /** Mailboxes have a `state` and answer `changes` (IMAP with CONDSTORE; POP3 with UIDL). */
+  changes?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP CONDSTORE (RFC 7162). */
   condstore?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP QRESYNC (RFC 7162). */
@@ -176,6 +178,12 @@ export type Mailbox = {
   /** null where the protocol cannot tell (POP3). */
   unreadEmails?: Maybe<Scalars['Int']['output']>;
   isSubscribed: Scalars['Boolean']['output'];
+  /**
+   * Opaque; changes whenever anything in the mailbox changes (a message added or removed,
+   * a keyword changed): the `since` of `changes`. null where the account cannot tell (IMAP
+   * without CONDSTORE).
+   */
+  state?: Maybe<Scalars['String']['output']>;
   /** This mailbox's messages: same arguments as Query.messages. */
   messages: MessageConnection;
 };
@@ -199,6 +207,23 @@ export type MailboxRole =
   | 'archive'
   | 'all'
   | 'flagged';
+
+/**
+ * What changed in a mailbox since a state (GET /v1/mailboxes/{mailboxId}/changes, RFC 8620
+ * §5.2): each id in at most one list. While `hasMoreChanges`, ask again with `since: newState`.
+ */
+export type MailboxChanges = {
+  __typename?: 'MailboxChanges';
+  /** The `since` asked. */
+  oldState: Scalars['String']['output'];
+  /** The state these changes lead to: the next `since`. */
+  newState: Scalars['String']['output'];
+  hasMoreChanges: Scalars['Boolean']['output'];
+  created: Array<Scalars['ID']['output']>;
+  /** Messages whose keywords changed. */
+  updated: Array<Scalars['ID']['output']>;
+  destroyed: Array<Scalars['ID']['output']>;
+};
 
 /** The keywords after a change (REST KeywordUpdate). */
 export type KeywordUpdate = {
@@ -493,6 +518,13 @@ export type Query = {
    * (1–2097152, REST's query parameter) caps `text` and `html` at that many UTF-8 octets each.
    */
   message?: Maybe<Message>;
+  /**
+   * GET /v1/mailboxes/{mailboxId}/changes: what changed since `since` (a mailbox's `state`,
+   * an earlier `newState` or an event's `state`); `limit` 1–1000 ids in all (default 1000).
+   * `cannot-calculate-changes` when they cannot be computed (list the mailbox again);
+   * `bad-request` for a state not issued for this mailbox.
+   */
+  changes: MailboxChanges;
 };
 
 
@@ -525,6 +557,17 @@ export type QueryMessagesArgs = {
 export type QueryMessageArgs = {
   id: Scalars['ID']['input'];
   maxBodyBytes?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * Read access to the account behind the bearer token (`Authorization: Bearer <token>`).
+ * Every field mirrors a REST resource of the same name (contract §1–3).
+ */
+export type QueryChangesArgs = {
+  mailboxId: Scalars['ID']['input'];
+  since: Scalars['String']['input'];
+  limit?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** How the gateway reaches the mail server (POST /v1/sessions body). */
@@ -643,6 +686,7 @@ export type ResolversTypes = {
   UpdateMailboxInput: UpdateMailboxInput;
   Mailbox: ResolverTypeWrapper<MailboxModel>;
   MailboxRole: MailboxRole;
+  MailboxChanges: ResolverTypeWrapper<MailboxChanges>;
   KeywordUpdate: ResolverTypeWrapper<KeywordUpdate>;
   MessagePlacement: ResolverTypeWrapper<MessagePlacement>;
   BatchAction: BatchAction;
@@ -678,6 +722,7 @@ export type ResolversParentTypes = {
   CreateMailboxInput: CreateMailboxInput;
   UpdateMailboxInput: UpdateMailboxInput;
   Mailbox: MailboxModel;
+  MailboxChanges: MailboxChanges;
   KeywordUpdate: KeywordUpdate;
   MessagePlacement: MessagePlacement;
   BatchMessagesInput: BatchMessagesInput;
@@ -726,6 +771,7 @@ export type CapabilitiesResolvers<ContextType = MercuriusContext, ParentType ext
   append?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   copy?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   manageMailboxes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  changes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   condstore?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   qresync?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   specialUse?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -779,7 +825,17 @@ export type MailboxResolvers<ContextType = MercuriusContext, ParentType extends 
   totalEmails?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unreadEmails?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   isSubscribed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  state?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<MailboxMessagesArgs, 'first' | 'maxBodyBytes'>>;
+};
+
+export type MailboxChangesResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['MailboxChanges'] = ResolversParentTypes['MailboxChanges']> = {
+  oldState?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  newState?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hasMoreChanges?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  created?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  updated?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  destroyed?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type KeywordUpdateResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['KeywordUpdate'] = ResolversParentTypes['KeywordUpdate']> = {
@@ -881,6 +937,7 @@ export type QueryResolvers<ContextType = MercuriusContext, ParentType extends Re
   mailbox?: Resolver<Maybe<ResolversTypes['Mailbox']>, ParentType, ContextType, RequireFields<QueryMailboxArgs, 'id'>>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'mailboxId' | 'first' | 'maxBodyBytes'>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id' | 'maxBodyBytes'>>;
+  changes?: Resolver<ResolversTypes['MailboxChanges'], ParentType, ContextType, RequireFields<QueryChangesArgs, 'mailboxId' | 'since'>>;
 };
 
 export type SessionResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
@@ -897,6 +954,7 @@ export type Resolvers<ContextType = MercuriusContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   NewMessage?: NewMessageResolvers<ContextType>;
   Mailbox?: MailboxResolvers<ContextType>;
+  MailboxChanges?: MailboxChangesResolvers<ContextType>;
   KeywordUpdate?: KeywordUpdateResolvers<ContextType>;
   MessagePlacement?: MessagePlacementResolvers<ContextType>;
   BatchMessagesPayload?: BatchMessagesPayloadResolvers<ContextType>;

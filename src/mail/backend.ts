@@ -24,6 +24,52 @@ export interface MessageKey {
   key: string
 }
 
+/**
+ * IMAP with CONDSTORE: what one STATUS says of a mailbox. Every change moves it:
+ * new mail raises UIDNEXT, a keyword change HIGHESTMODSEQ, an expunge MESSAGES
+ * (and HIGHESTMODSEQ under QRESYNC).
+ */
+export interface ModseqState {
+  /** UIDVALIDITY, decimal. */
+  validity: string
+  /** HIGHESTMODSEQ, decimal (up to 63 bits). */
+  modseq: string
+  uidNext: number
+  messages: number
+}
+
+/** A mailbox's state as its protocol knows it (the core turns it into `Mailbox.state`). */
+export type NativeMailboxState =
+  | { kind: 'modseq', state: ModseqState }
+  /** POP3: the maildrop's UIDLs now (the core keeps them as a snapshot). */
+  | { kind: 'uidl', uidls: string[] }
+
+/** One page of the changes after a ModseqState (MailBackend.changesSince). */
+export interface ModseqChangesQuery {
+  since: ModseqState
+  /** The state the paged sequence leads to; absent on its first page (the backend reads the current one). */
+  to?: ModseqState
+  /** Position reached by earlier pages (a UID; 0 on the first page). */
+  after: number
+  limit: number
+}
+
+export interface ChangedMessage {
+  key: MessageKey
+  /** Keywords now; null where the backend did not learn them. */
+  keywords: string[] | null
+}
+
+export interface ModseqChanges {
+  /** The state the sequence leads to (the query's `to`, or the current state on a first page). */
+  to: ModseqState
+  created: ChangedMessage[]
+  updated: ChangedMessage[]
+  destroyed: MessageKey[]
+  /** Where the next page starts (a UID) while there is more; null when this page ends the sequence. */
+  next: number | null
+}
+
 export interface MailboxRecord {
   path: string
   name: string
@@ -32,6 +78,11 @@ export interface MailboxRecord {
   totalEmails: number
   unreadEmails: number | null
   isSubscribed: boolean
+  /**
+   * The mailbox's state where the listing carries it (IMAP LIST-STATUS); null
+   * where there is none (no CONDSTORE); absent: ask `mailboxState`.
+   */
+  state?: NativeMailboxState | null
 }
 
 /** Fields taken from the header block: identical code path for IMAP and POP3. */
@@ -152,6 +203,18 @@ export interface MailBackend {
    * HIGHESTMODSEQ). Optional; null where the server cannot give one.
    */
   mailboxValidator?: (ctx: AccountContext, mailbox: string) => Promise<string | null>
+  /**
+   * The mailbox's state now (contract §8 `Mailbox.state`): IMAP one STATUS
+   * (null without CONDSTORE), POP3 the UIDL list. Optional: without it no
+   * mailbox has a state.
+   */
+  mailboxState?: (ctx: AccountContext, mailbox: string) => Promise<NativeMailboxState | null>
+  /**
+   * IMAP with CONDSTORE: one page of what changed after `query.since`, in UID
+   * order. Rejects with `cannot-calculate-changes` when they cannot be known
+   * (UIDVALIDITY changed; destroyed messages without QRESYNC's VANISHED).
+   */
+  changesSince?: (ctx: AccountContext, mailbox: string, query: ModseqChangesQuery) => Promise<ModseqChanges>
   /**
    * What this backend can change (writers.ts); each part is used only for
    * accounts whose capabilities say so (`delete`, `copy`, `append`,

@@ -17,6 +17,8 @@ export const ERRORS = {
   /** 409 while the first request with the key runs; 422 when the key is reused with another body. */
   'idempotency-conflict': { status: 409, title: 'Idempotency key conflict', altStatus: 422 },
   'stale-id': { status: 410, title: 'Stale id' },
+  /** `changes` from a state the gateway can no longer compute from: the client lists again. */
+  'cannot-calculate-changes': { status: 410, title: 'Changes cannot be calculated from this state' },
   'precondition-failed': { status: 412, title: 'Changed since the version sent in If-Match' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

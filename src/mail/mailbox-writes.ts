@@ -13,7 +13,6 @@ import { encodeMailboxId, encodeMessageId } from './ids.ts'
 import { isKeyword } from './keywords.ts'
 import { type Mailboxes, SOLE_MAILBOX } from './mailboxes.ts'
 import { checkedMessage } from './message-head.ts'
-import { presentMailbox } from './present.ts'
 import type { Caller, Placement } from './service-types.ts'
 import type { Mailbox } from './types.ts'
 import type { MailWriters } from './writers.ts'
@@ -94,7 +93,7 @@ export class MailboxWrites {
     const writer = this.#manager(caller)
     const record = await writer.create(caller.ctx, this.#parentPath(caller, input.parentId), input.name)
     await this.freshness.mailboxesChanged(caller.ctx)
-    return presentMailbox(caller.account.id, record)
+    return await this.mailboxes.present(caller, record)
   }
 
   async update (caller: Caller, mailboxId: string, input: UpdateMailboxInput): Promise<Mailbox> {
@@ -109,7 +108,7 @@ export class MailboxWrites {
       ...(input.isSubscribed === undefined ? {} : { isSubscribed: input.isSubscribed }),
     })
     await this.freshness.mailboxesChanged(caller.ctx, record.path === path ? [] : before)
-    return presentMailbox(caller.account.id, record)
+    return await this.mailboxes.present(caller, record)
   }
 
   async remove (caller: Caller, mailboxId: string, opts: { force?: boolean } = {}): Promise<void> {

@@ -7,7 +7,7 @@ import type { MailboxRecord, MessageRecord, SummaryRecord } from './backend.ts'
 import { encodeMailboxId, encodeMessageId } from './ids.ts'
 import type { Attachment, Mailbox, Message, MessageSummary, Protocol } from './types.ts'
 
-export function presentMailbox (accountId: string, r: MailboxRecord): Mailbox {
+export function presentMailbox (accountId: string, r: Omit<MailboxRecord, 'state'>, state: string | null): Mailbox {
   return {
     id: encodeMailboxId(accountId, r.path),
     name: r.name,
@@ -17,6 +17,7 @@ export function presentMailbox (accountId: string, r: MailboxRecord): Mailbox {
     totalEmails: r.totalEmails,
     unreadEmails: r.unreadEmails,
     isSubscribed: r.isSubscribed,
+    state,
   }
 }
 

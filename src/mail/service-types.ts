@@ -8,6 +8,7 @@ import type { Account, ConnectionSettings, Mailbox, Message, MessageFilter, Mess
 import type { GatewayError } from './errors.ts'
 import type { AppendRequest, CreateMailboxInput, UpdateMailboxInput } from './mailbox-writes.ts'
 import type { IdempotencyRecords } from './idempotency.ts'
+import type { ChangesInput, MailboxChanges } from './changes-types.ts'
 
 export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
   port?: number
@@ -128,6 +129,13 @@ export interface MailServiceApi {
   deleteMailbox: (caller: Caller, mailboxId: string, opts?: { force?: boolean }) => Promise<void>
   /** APPEND, the body streamed to the server. */
   appendMessage: (caller: Caller, mailboxId: string, req: AppendRequest) => Promise<Placement>
+  /**
+   * The mailbox's state now, read from the server (IMAP: one STATUS; POP3: one
+   * UIDL round), not from the cached list; null where the account has none.
+   */
+  mailboxState: (caller: Caller, mailboxId: string) => Promise<string | null>
+  /** What changed since a state (contract §8); 410 `cannot-calculate-changes`, 400 for a state not of this mailbox. */
+  changes: (caller: Caller, mailboxId: string, input: ChangesInput) => Promise<MailboxChanges>
   /** Answers to POST writes kept for retries (Idempotency-Key); absent: the header is refused. */
   readonly idempotency?: IdempotencyRecords
   listMessages: (caller: Caller, mailboxId: string, input: ListMessagesInput) => Promise<MessagePageWithCursors>

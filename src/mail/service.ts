@@ -1,19 +1,22 @@
 /**
  * The mail service: the one implementation behind REST and GraphQL, a facade
  * over the use cases cut by resource (sessions.ts, mailboxes.ts, messages.ts,
- * downloads.ts, message-writes.ts). Each resolves public ids inside the caller's own account,
+ * downloads.ts, message-writes.ts, changes.ts). Each resolves public ids inside the caller's own account,
  * checks what the account's protocol can do (422 `unsupported` instead of a
  * fake value) and reads through the cache; backends only ever see
  * protocol-native keys. Writes go through the one freshness module.
  */
 import type { LoginOrigin, MailBackend } from './backend.ts'
 import type { CachePort } from './cache-port.ts'
+import { Changes } from './changes.ts'
+import type { ChangesInput, MailboxChanges } from './changes-types.ts'
 import { CursorCodec } from './cursor.ts'
 import { Downloads, type PartExtractor } from './downloads.ts'
 import type { GatewayError } from './errors.ts'
 import { Freshness } from './freshness.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
+import { MailboxStates } from './mailbox-states.ts'
 import { type AppendRequest, type CreateMailboxInput, MailboxWrites, type UpdateMailboxInput } from './mailbox-writes.ts'
 import { IdempotencyRecords, type SharedIdempotencyRecords } from './idempotency.ts'
 import { MessageReader, type ReaderStats } from './message-reader.ts'
@@ -58,6 +61,7 @@ export class MailService implements MailServiceApi {
   readonly #downloads: Downloads
   readonly #writes: MessageWrites
   readonly #mailboxWrites: MailboxWrites
+  readonly #changes: Changes
   readonly idempotency: IdempotencyRecords
 
   constructor (private readonly opts: MailServiceOptions) {
@@ -65,7 +69,9 @@ export class MailService implements MailServiceApi {
     const freshness = new Freshness(opts.cache, opts.stalenessMs)
     this.#sessions = new Sessions(opts.backends, new TokenSealer(opts.secret), opts.revocations, opts.sessionTtlMax, opts.loginThrottle ?? null)
     this.#reader = new MessageReader({ cache: opts.cache, stalenessMs: opts.stalenessMs, freshness })
-    this.#mailboxes = new Mailboxes(backendOf, opts.cache, freshness, opts.stalenessMs)
+    const states = new MailboxStates(opts.cache, opts.secret)
+    this.#mailboxes = new Mailboxes(backendOf, opts.cache, freshness, opts.stalenessMs, states)
+    this.#changes = new Changes(backendOf, this.#mailboxes, states)
     this.#messages = new Messages(backendOf, this.#mailboxes, this.#reader, new CursorCodec(opts.secret))
     this.#downloads = new Downloads(backendOf, opts.cache, this.#reader, opts.extractPart)
     this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
@@ -83,6 +89,8 @@ export class MailService implements MailServiceApi {
   updateMailbox (caller: Caller, mailboxId: string, input: UpdateMailboxInput): Promise<Mailbox> { return this.#mailboxWrites.update(caller, mailboxId, input) }
   deleteMailbox (caller: Caller, mailboxId: string, opts?: { force?: boolean }): Promise<void> { return this.#mailboxWrites.remove(caller, mailboxId, opts) }
   appendMessage (caller: Caller, mailboxId: string, req: AppendRequest): Promise<Placement> { return this.#mailboxWrites.append(caller, mailboxId, req) }
+  mailboxState (caller: Caller, mailboxId: string): Promise<string | null> { return this.#changes.current(caller, mailboxId) }
+  changes (caller: Caller, mailboxId: string, input: ChangesInput): Promise<MailboxChanges> { return this.#changes.since(caller, mailboxId, input) }
 
   listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePageWithCursors> {
     return this.#messages.list(caller, mailboxId, input)

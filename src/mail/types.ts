@@ -43,6 +43,8 @@ export interface Capabilities {
   copy?: boolean
   /** Mailboxes can be created, renamed, moved, subscribed and deleted. */
   manageMailboxes?: boolean
+  /** Mailboxes have a `state` and answer `changes` (IMAP: CONDSTORE; POP3: UIDL). */
+  changes?: boolean
   [extra: string]: boolean | number | string | string[] | null | undefined
 }
 
@@ -68,6 +70,11 @@ export interface Mailbox {
   /** null where the protocol cannot tell (POP3). */
   unreadEmails: number | null
   isSubscribed: boolean
+  /**
+   * Opaque; changes whenever anything in the mailbox changes (contract §8), the
+   * `since` of `changes`. null where the account cannot tell (IMAP without CONDSTORE).
+   */
+  state: string | null
 }
 
 export interface MessageSummary {

@@ -46,6 +46,11 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
       check(boxes, 'GET', '/v1/mailboxes')
       const inbox = boxes.json().items.find((m: { role: string }) => m.role === 'inbox')
       check(await gw.get(`/v1/mailboxes/${inbox.id}`, token), 'GET', '/v1/mailboxes/{mailboxId}')
+      assert.equal(typeof inbox.state, 'string')
+      const changes = await gw.get(`/v1/mailboxes/${inbox.id}/changes?since=${inbox.state as string}&limit=10`, token)
+      assert.equal(changes.statusCode, 200, changes.body)
+      check(changes, 'GET', '/v1/mailboxes/{mailboxId}/changes')
+      check(await gw.get(`/v1/mailboxes/${inbox.id}/changes?since=forged`, token), 'GET', '/v1/mailboxes/{mailboxId}/changes')
       const list = await gw.get(`/v1/mailboxes/${inbox.id}/messages?limit=5`, token)
       check(list, 'GET', '/v1/mailboxes/{mailboxId}/messages')
       const id = list.json().items[0].id as string

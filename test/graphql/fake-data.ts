@@ -64,6 +64,7 @@ function mailbox (acct: Account, path: string, role: Mailbox['role'], total: num
     totalEmails: total,
     unreadEmails: unread,
     isSubscribed: true,
+    state: acct.protocol === 'imap' ? b64(`state:${acct.id}:${path}`) : null,
   }
 }
 

@@ -8,6 +8,7 @@ import type {
   BatchInput, BatchResult, KeywordUpdate, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant,
 } from '../../src/mail/service-types.ts'
 import type { Mailbox, Message, MessagePage } from '../../src/mail/types.ts'
+import type { ChangesInput, MailboxChanges } from '../../src/mail/changes-types.ts'
 import { b64, imapData, IMAP_TOKEN, pop3Data, POP3_TOKEN, summaryOf, type AccountData } from './fake-data.ts'
 
 type Method = keyof MailServiceApi
@@ -105,6 +106,21 @@ export class FakeMailService implements MailServiceApi {
     const items = matching.slice(offset, offset + limit).map(m => summaryOf(m, d.account.protocol))
     const next = offset + limit < matching.length ? b64(`c${offset + limit}`) : null
     return { items, nextCursor: next, total: matching.length }
+  }
+
+  async mailboxState (caller: Caller, mailboxId: string): Promise<string | null> {
+    this.#enter('mailboxState', mailboxId)
+    return (await this.getMailbox(caller, mailboxId)).state
+  }
+
+  /** The mailbox's first message as updated since any state; `keywords` too, as the real service sends it. */
+  async changes (caller: Caller, mailboxId: string, input: ChangesInput): Promise<MailboxChanges> {
+    this.#enter('changes', mailboxId, input)
+    const box = await this.getMailbox(caller, mailboxId)
+    if (box.state === null) throw new GatewayError('cannot-calculate-changes', 'no state')
+    const first = this.#data(caller).messages.get(mailboxId)?.[0]
+    const updated = first === undefined ? [] : [first.id]
+    return { oldState: input.since, newState: box.state, hasMoreChanges: false, created: [], updated, destroyed: [], keywords: Object.fromEntries(updated.map(id => [id, ['$seen']])) }
   }
 
   async getMessage (caller: Caller, messageId: string): Promise<MessageResult> {

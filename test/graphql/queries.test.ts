@@ -37,7 +37,7 @@ test('account: REST fields and typed capabilities; the other protocol\'s keys ar
 
 test('mailboxes and mailbox(id) mirror the service, roles lowercase', async (t) => {
   const { app, fake } = await build(t)
-  const fields = 'id name path parentId role totalEmails unreadEmails isSubscribed'
+  const fields = 'id name path parentId role totalEmails unreadEmails isSubscribed state'
   const res = await gql(app, `{ mailboxes { ${fields} } }`, { token: IMAP_TOKEN })
   assert.deepEqual(res.data?.mailboxes, fake.data(IMAP_TOKEN).mailboxes)
   assert.deepEqual(res.data?.mailboxes.map((m: { role: string | null }) => m.role), ['inbox', 'sent', null])

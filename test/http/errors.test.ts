@@ -35,6 +35,7 @@ const expected: Record<ErrorCode, number> = {
   'mailbox-not-empty': 409,
   'idempotency-conflict': 409,
   'stale-id': 410,
+  'cannot-calculate-changes': 410,
   'precondition-failed': 412,
   'payload-too-large': 413,
   'unsupported-media-type': 415,

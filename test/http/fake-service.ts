@@ -7,6 +7,7 @@ import { PassThrough, Readable } from 'node:stream'
 import { GatewayError } from '../../src/mail/errors.ts'
 import type { BatchInput, BatchResult, KeywordUpdate, KeywordUpdateOptions, Placement, Caller, CreateSessionInput, Download, ListMessagesInput, MailServiceApi, MessageResult, ReadinessReport, SessionGrant } from '../../src/mail/service-types.ts'
 import type { Account, Mailbox, Message, MessagePage } from '../../src/mail/types.ts'
+import type { ChangesInput, MailboxChanges } from '../../src/mail/changes-types.ts'
 
 export const GOOD_TOKEN = 'good-token'
 export const INBOX_ID = 'AQGqqqqqqqpJTkJPWA'
@@ -24,8 +25,8 @@ export const account: Account = {
 }
 
 export const mailboxes: Mailbox[] = [
-  { id: INBOX_ID, name: 'INBOX', path: 'INBOX', parentId: null, role: 'inbox', totalEmails: 2, unreadEmails: 1, isSubscribed: true },
-  { id: 'AQGqqqqqqqpTZW50', name: 'Sent', path: 'Sent', parentId: null, role: 'sent', totalEmails: 0, unreadEmails: 0, isSubscribed: true },
+  { id: INBOX_ID, name: 'INBOX', path: 'INBOX', parentId: null, role: 'inbox', totalEmails: 2, unreadEmails: 1, isSubscribed: true, state: 'c3RhdGUtaW5ib3g' },
+  { id: 'AQGqqqqqqqpTZW50', name: 'Sent', path: 'Sent', parentId: null, role: 'sent', totalEmails: 0, unreadEmails: 0, isSubscribed: true, state: null },
 ]
 
 export const message: Message = {
@@ -118,6 +119,17 @@ export class FakeService implements MailServiceApi {
     const box = mailboxes.find(m => m.id === mailboxId)
     if (box === undefined) throw new GatewayError('not-found', 'no such mailbox in this account')
     return box
+  }
+
+  async mailboxState (caller: Caller, mailboxId: string): Promise<string | null> {
+    this.#enter('mailboxState', caller, mailboxId)
+    return (await this.getMailbox(caller, mailboxId)).state
+  }
+
+  /** Contract-shaped; `keywords` (for watchers) is there too, as the real service sends it. */
+  async changes (caller: Caller, mailboxId: string, input: ChangesInput): Promise<MailboxChanges> {
+    this.#enter('changes', caller, mailboxId, input)
+    return { oldState: input.since, newState: 'c3RhdGUtbmV3', hasMoreChanges: false, created: [], updated: [MESSAGE_ID], destroyed: [], keywords: { [MESSAGE_ID]: ['$seen'] } }
   }
 
   async listMessages (caller: Caller, mailboxId: string, input: ListMessagesInput): Promise<MessagePage> {

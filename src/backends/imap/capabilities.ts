@@ -26,6 +26,9 @@ export function capabilitiesOf (client: ImapFlow): Capabilities {
     append: true,
     copy: true,
     manageMailboxes: true,
+    // Mailbox.state and changes need HIGHESTMODSEQ; expunges are named by QRESYNC's
+    // VANISHED (without it, changes after an expunge answer 410)
+    changes: has(caps, 'CONDSTORE') || has(caps, 'QRESYNC'),
     condstore: has(caps, 'CONDSTORE') || has(caps, 'QRESYNC'),
     qresync: has(caps, 'QRESYNC'),
     specialUse: has(caps, 'SPECIAL-USE'),

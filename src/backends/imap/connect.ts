@@ -95,6 +95,10 @@ export async function buildOptions (settings: ConnectionSettings, deps: ConnectD
     auth,
     logger: imapLogger(deps.logger),
     clientInfo: CLIENT_INFO,
+    // ENABLE QRESYNC where offered: `changes` learns expunged UIDs from VANISHED
+    // (RFC 7162 §3.2.6), and expunges are reported as VANISHED UIDs, which
+    // imapflow handles like EXPUNGE
+    qresync: true,
     disableAutoIdle: true,
     connectionTimeout: deps.timeoutMs,
     greetingTimeout: deps.timeoutMs,

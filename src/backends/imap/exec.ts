@@ -20,7 +20,7 @@ export interface Node {
   section?: Node[]
 }
 
-interface Parsed {
+export interface Parsed {
   command?: string
   attributes?: Array<Node | Node[]>
 }
@@ -77,15 +77,24 @@ export function isRefusal (err: unknown): boolean {
   return status === 'NO' || status === 'BAD'
 }
 
+export interface RunOptions {
+  /** Takes each FETCH row instead of collecting them in `rows` (a long answer kept bounded). */
+  onRow?: (row: FetchRow) => void
+  /** More untagged responses to handle (e.g. QRESYNC's VANISHED). */
+  untagged?: Record<string, (u: Parsed) => Promise<void>>
+}
+
 /** Runs one command under the per-command deadline; a NO/BAD rejects with imapflow's error (see refusalCode). */
-export async function run (session: ImapSession, command: string, attributes: unknown[]): Promise<Answer> {
+export async function run (session: ImapSession, command: string, attributes: unknown[], opts: RunOptions = {}): Promise<Answer> {
   const rows: FetchRow[] = []
   const untaggedCodes: string[][] = []
+  const onRow = opts.onRow ?? ((row: FetchRow) => { rows.push(row) })
   const client = session.client as ImapFlow & Exec
   if (typeof client.exec !== 'function') throw new GatewayError('internal', 'this imapflow has no exec()')
   const answer = await session.cmd(client.exec(command, attributes, {
     untagged: {
-      FETCH: async (u) => { const row = rowOf(u); if (row !== null) rows.push(row) },
+      ...opts.untagged,
+      FETCH: async (u) => { const row = rowOf(u); if (row !== null) onRow(row) },
       OK: async (u) => { const code = codeOf(u); if (code.length > 0) untaggedCodes.push(code) },
     },
   }))

@@ -20,6 +20,7 @@ import { listMailboxes } from './mailboxes.ts'
 import { openRaw } from './open-raw.ts'
 import { statesIn } from './revalidate.ts'
 import { mailboxValidator } from './validator.ts'
+import { changesSince, modseqState } from './changes.ts'
 import { imapWriters } from './writers.ts'
 import { appendMessage } from './append.ts'
 import { imapMailboxWriter } from './mailbox-writer.ts'
@@ -86,6 +87,11 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
     getMessages: (ctx, keys) => perMailbox(keys, (path, ks) => batches.read(ctx, path, ks)),
     revalidate: (ctx, keys) => perMailbox(keys, (path, ks) => conns.run(ctx.settings, s => statesIn(s, path, ks))),
     mailboxValidator: (ctx, mailbox) => conns.run(ctx.settings, s => mailboxValidator(s, mailbox)),
+    mailboxState: (ctx, mailbox) => conns.run(ctx.settings, async s => {
+      const state = await modseqState(s, mailbox)
+      return state === null ? null : { kind: 'modseq', state }
+    }),
+    changesSince: (ctx, mailbox, query) => conns.run(ctx.settings, s => changesSince(s, mailbox, query)),
     openRaw: (ctx, key) => openRaw(conns, ctx.settings, key),
     writers: {
       ...imapWriters(conns),

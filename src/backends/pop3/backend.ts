@@ -4,7 +4,7 @@
  * delete, runs on an exclusive session and commits with QUIT (delete.ts);
  * nothing else ever deletes mail.
  */
-import type { AccountContext, ListQuery, LoginOrigin, ListResult, MailBackend, MailboxRecord, MessageKey, MessageRecord, RawSource } from '../../mail/backend.ts'
+import type { AccountContext, ListQuery, LoginOrigin, ListResult, MailBackend, MailboxRecord, MessageKey, MessageRecord, NativeMailboxState, RawSource } from '../../mail/backend.ts'
 import { GatewayError } from '../../mail/errors.ts'
 import type { Capabilities, ConnectionSettings } from '../../mail/types.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
@@ -101,6 +101,15 @@ export class Pop3Backend implements MailBackend {
     return await this.sessions.use(ctx.settings, true, async ({ session }) => {
       const { count } = await session.client.stat()
       return [inboxRecord(count)]
+    })
+  }
+
+  /** The maildrop's UIDLs now (a fresh login where allowed: RFC 1939 freezes a session's list). */
+  async mailboxState (ctx: AccountContext, mailbox: string): Promise<NativeMailboxState> {
+    assertInbox(mailbox)
+    return await this.sessions.use(ctx.settings, true, async ({ session }) => {
+      const snap = await session.snapshot()
+      return { kind: 'uidl', uidls: [...snap.byUid.keys()] }
     })
   }
 

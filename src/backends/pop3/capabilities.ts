@@ -19,6 +19,8 @@ export function accountCapabilities (caps: Pop3Capabilities): Capabilities {
     append: false,
     copy: false,
     manageMailboxes: false,
+    // changes diff UIDL snapshots (src/mail/changes.ts); without UIDL there are no ids at all
+    changes: !caps.known || caps.uidl,
     top: caps.known ? caps.top : null,
     uidl: caps.known ? caps.uidl : null,
     user: caps.known ? caps.user : null,

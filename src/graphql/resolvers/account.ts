@@ -19,6 +19,7 @@ const KINDS: { [K in Exclude<keyof Capabilities, '__typename'>]-?: Kind } = {
   append: 'boolean',
   copy: 'boolean',
   manageMailboxes: 'boolean',
+  changes: 'boolean',
   condstore: 'boolean',
   qresync: 'boolean',
   specialUse: 'boolean',

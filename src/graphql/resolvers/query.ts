@@ -9,6 +9,10 @@ export const Query: QueryResolvers = {
   mailboxes: async (_root, _args, { gateway }) => gateway.service.listMailboxes(await gateway.caller()),
   mailbox: async (_root, { id }, { gateway }) => gateway.service.getMailbox(await gateway.caller(), id),
   messages: async (_root, { mailboxId, ...args }, { gateway }) => messageConnection(gateway, mailboxId, args),
+  changes: async (_root, { mailboxId, since, limit }, { gateway }) => {
+    const { keywords: _forEvents, ...changes } = await gateway.service.changes(await gateway.caller(), mailboxId, { since, ...(limit == null ? {} : { limit }) })
+    return changes
+  },
   // Through the batcher: several `message(id:)` in one request cost one upstream fetch.
   // Each occurrence (alias) is its own parent with its own maxBodyBytes: its bodies count once each.
   message: async (_root, { id, maxBodyBytes }, { gateway }) => {

@@ -11,4 +11,10 @@ export function mailboxRoutes (app: FastifyInstance, { service, doc }: HttpDeps)
   operation<{ Params: { mailboxId: string } }>(app, doc, 'GET', '/v1/mailboxes/{mailboxId}', async (request) => {
     return await service.getMailbox(callerOf(request), request.params.mailboxId)
   })
+
+  operation<{ Params: { mailboxId: string }, Querystring: { since: string, limit?: number } }>(app, doc, 'GET', '/v1/mailboxes/{mailboxId}/changes', async (request) => {
+    const { since, limit } = request.query
+    const { keywords: _forEvents, ...changes } = await service.changes(callerOf(request), request.params.mailboxId, { since, ...(limit === undefined ? {} : { limit }) })
+    return changes
+  })
 }
