@@ -9,6 +9,7 @@ import type { GatewayError } from './errors.ts'
 import type { AppendRequest, CreateMailboxInput, UpdateMailboxInput } from './mailbox-writes.ts'
 import type { IdempotencyRecords } from './idempotency.ts'
 import type { ChangesInput, MailboxChanges } from './changes-types.ts'
+import type { TokenLifetimes } from './token-lifetimes.ts'
 
 export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
   port?: number
@@ -152,6 +153,8 @@ export interface MailServiceApi {
   deleteMessage: (caller: Caller, messageId: string, opts?: { permanent?: boolean }) => Promise<Placement | null>
   /** ≤ 1 000 ids, one result each, in order; partial failure is normal. */
   batchMessages: (caller: Caller, input: BatchInput) => Promise<BatchResult[]>
+  /** Expiry, revocation and the subscriber count of tokens held by long-lived subscribers (SSE, GraphQL subscriptions). */
+  readonly lifetimes?: TokenLifetimes
   readiness: () => Promise<ReadinessReport>
   close: () => Promise<void>
 }

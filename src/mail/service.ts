@@ -27,6 +27,7 @@ import type {
   MessagePageWithCursors, MessageResult, OpenOptions, Placement, ReadinessReport, SessionGrant,
 } from './service-types.ts'
 import { type RevocationStore, Sessions } from './sessions.ts'
+import { TokenLifetimes } from './token-lifetimes.ts'
 import { TokenSealer } from './tokens.ts'
 import type { Mailbox, Message, Protocol } from './types.ts'
 
@@ -63,6 +64,7 @@ export class MailService implements MailServiceApi {
   readonly #mailboxWrites: MailboxWrites
   readonly #changes: Changes
   readonly idempotency: IdempotencyRecords
+  readonly lifetimes: TokenLifetimes
 
   constructor (private readonly opts: MailServiceOptions) {
     const backendOf = (caller: Caller): MailBackend => opts.backends[caller.account.protocol]
@@ -77,11 +79,16 @@ export class MailService implements MailServiceApi {
     this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
     this.#mailboxWrites = new MailboxWrites(backendOf, this.#mailboxes, freshness, opts.appendLimit ?? DEFAULT_APPEND_LIMIT)
     this.idempotency = new IdempotencyRecords(opts.sharedIdempotency ?? null)
+    // a revocation made on another instance reaches this one's subscribers within the staleness bound
+    this.lifetimes = new TokenLifetimes(id => opts.revocations.isRevoked(id), Math.max(opts.stalenessMs, 500))
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
   authenticate (token: string): Promise<Caller> { return this.#sessions.authenticate(token) }
-  revokeSession (caller: Caller): Promise<void> { return this.#sessions.revoke(caller) }
+  async revokeSession (caller: Caller): Promise<void> {
+    await this.#sessions.revoke(caller)
+    this.lifetimes.revoked(caller.tokenId)
+  }
 
   listMailboxes (caller: Caller): Promise<Mailbox[]> { return this.#mailboxes.list(caller) }
   getMailbox (caller: Caller, mailboxId: string): Promise<Mailbox> { return this.#mailboxes.get(caller, mailboxId) }
@@ -123,6 +130,7 @@ export class MailService implements MailServiceApi {
   }
 
   async close (): Promise<void> {
+    this.lifetimes.close()
     await Promise.allSettled([this.opts.backends.imap.close(), this.opts.backends.pop3.close()])
     await this.opts.onClose?.()
   }
