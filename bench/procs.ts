@@ -33,7 +33,8 @@ export async function startNodeServer (args: string[], env: Record<string, strin
   const vars = Object.entries({ ...env, PORT: String(port), HOST: '127.0.0.1' }).map(([k, v]) => `${k}=${v}`)
   const proc: Tethered = await spawnTethered('env', [...vars, process.execPath, ...args])
   try {
-    await waitForPorts([port!], true, 30_000, proc.alive)
+    // generous: a loaded runner takes tens of seconds to start tsx; a start that fails ends the wait at once (proc.alive)
+    await waitForPorts([port!], true, 90_000, proc.alive)
   } catch (err) {
     await proc.stop()
     throw new Error(`${args.join(' ')} did not start: ${(err as Error).message}\n${proc.output()}`)
