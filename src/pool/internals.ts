@@ -30,6 +30,8 @@ export interface Waiter<S, R> {
   group: string
   spec: S
   fresh: boolean
+  /** Opens the resource instead of PoolOptions.create (a connection with other settings, still counted). */
+  create: ((spec: S, key: string) => Promise<R>) | undefined
   done: boolean
   /** An idle resource is being closed to make room for this waiter. */
   evicting: boolean

@@ -33,7 +33,7 @@ export class KeyedPool<S, R> {
     this.#opts = opts
   }
 
-  acquire (key: string, group: string, spec: S, opts: AcquireOptions = {}): Promise<Lease<R>> {
+  acquire (key: string, group: string, spec: S, opts: AcquireOptions<S, R> = {}): Promise<Lease<R>> {
     if (this.#closed) return Promise.reject(new PoolClosedError())
     const failure = this.#failures.get(key)
     if (failure !== undefined) return Promise.reject(failure)
@@ -43,7 +43,8 @@ export class KeyedPool<S, R> {
         key,
         group,
         spec,
-        fresh: opts.fresh === true,
+        fresh: opts.fresh === true || opts.create !== undefined,
+        create: opts.create,
         done: false,
         evicting: false,
         resolve,
@@ -157,7 +158,7 @@ export class KeyedPool<S, R> {
   #create (ks: KeyState<R>, w: Waiter<S, R>): void {
     ks.creating++
     this.#counts.add(w.group, 1)
-    const p = Promise.resolve().then(() => this.#opts.create(w.spec, w.key)).then((resource) => {
+    const p = Promise.resolve().then(() => (w.create ?? this.#opts.create)(w.spec, w.key)).then((resource) => {
       ks.creating--
       const item = this.#admit(ks, w.key, w.group, resource)
       if (this.#closed) this.#destroy(item)

@@ -31,9 +31,15 @@ export interface PoolOptions<S, R> {
   acquireTimeoutMs: number
 }
 
-export interface AcquireOptions {
+export interface AcquireOptions<S = unknown, R = unknown> {
   /** Never lend a resource that was idle: open a new one (used to retry after a dropped connection). */
   fresh?: boolean
+  /**
+   * Opens the resource for this acquire instead of PoolOptions.create: a
+   * connection held for another purpose (a watcher's) that counts against the
+   * same caps. Implies `fresh`.
+   */
+  create?: (spec: S, key: string) => Promise<R>
   /** Overrides PoolOptions.acquireTimeoutMs. */
   timeoutMs?: number
 }

@@ -24,7 +24,7 @@ import type { ConnectionSettings } from '../../mail/types.ts'
 import { KeyedPool } from '../../pool/index.ts'
 import { operationTimeoutMs } from '../../util/operation-timeout.ts'
 import { settingsKey } from '../settings-key.ts'
-import type { Lease, PoolStats } from '../../pool/index.ts'
+import type { AcquireOptions, Lease, PoolStats } from '../../pool/index.ts'
 import type { ConnectDeps } from './connect.ts'
 import { closeImap, openImap } from './connect.ts'
 import { withDeadline } from '../deadline.ts'
@@ -106,9 +106,13 @@ export class ImapConnections {
 
   /** An exclusive connection; `fresh` never reuses an idle one (a real login). */
   async acquire (settings: ConnectionSettings, fresh = false): Promise<Lease<ImapFlow>> {
+    return await this.#acquire(settings, { fresh })
+  }
+
+  async #acquire (settings: ConnectionSettings, opts: AcquireOptions<ConnectionSettings, ImapFlow>): Promise<Lease<ImapFlow>> {
     const { key, group } = settingsKey(settings)
     try {
-      return await this.#pool.acquire(key, group, settings, { fresh })
+      return await this.#pool.acquire(key, group, settings, opts)
     } catch (err) {
       throw toGatewayError(err)
     }
@@ -140,6 +144,20 @@ export class ImapConnections {
     const value = read(conn)
     if (own && (!conn.usable || !this.#pool.adopt(key, group, conn))) closeImap(conn, this.#opts.timeoutMs).catch(() => {})
     return value
+  }
+
+  /**
+   * A connection held outside the request pool's lending (a watcher's), still
+   * counted in the account's cap and the total; always a new login, whose
+   * rejection is remembered like the pool's. `quietMs`: how long it may sit
+   * without traffic (IDLE) before the socket timer probes it. Give it back
+   * with `lease.destroy()`.
+   */
+  async hold (settings: ConnectionSettings, quietMs: number): Promise<Lease<ImapFlow>> {
+    const deps = { ...this.#deps, idleMs: quietMs }
+    return await this.#acquire(settings, {
+      create: (spec) => observeLogin(this.#opts.onLogin, this.#connect(spec, deps, (client) => this.#pool.discard(client))),
+    })
   }
 
   session (lease: Lease<ImapFlow>): ImapSession {
