@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream'
 import type { Address, Capabilities, ConnectionSettings, Header, MailboxRole, MessageFilter, Protocol } from './types.ts'
 import type { MailWriters } from './writers.ts'
+import type { WatchConnector } from './watch-source.ts'
 
 /** Who is asking: the account id and the settings unsealed from the caller's token. */
 export interface AccountContext {
@@ -221,6 +222,12 @@ export interface MailBackend {
    * `manageMailboxes`). Absent: the backend only reads.
    */
   readonly writers?: MailWriters
+  /**
+   * A long-lived connection that tells the watchers when something changed
+   * (watch-source.ts; IMAP: IDLE on INBOX, STATUS polls of the others).
+   * Absent: the watchers poll `changes` (POP3).
+   */
+  readonly watch?: WatchConnector
   /** Close pooled connections opened with these credentials (revocation). */
   release: (settings: ConnectionSettings) => Promise<void>
   close: () => Promise<void>

@@ -24,6 +24,7 @@ import { changesSince, modseqState } from './changes.ts'
 import { imapWriters } from './writers.ts'
 import { appendMessage } from './append.ts'
 import { imapMailboxWriter } from './mailbox-writer.ts'
+import { openWatch } from './watch.ts'
 
 export interface ImapBackendOptions {
   guard: HostGuard
@@ -98,6 +99,7 @@ export function createImapBackend (opts: ImapBackendOptions): ImapBackend {
       appender: { append: (ctx, mailbox, input) => appendMessage(conns, ctx, mailbox, input, opts.timeoutMs) },
       mailboxes: imapMailboxWriter(conns),
     },
+    watch: (ctx, listener, watchOpts) => openWatch(conns, opts.timeoutMs, ctx, listener, watchOpts),
     release: (settings) => conns.drain(settings),
     close: () => conns.close(),
     stats: () => conns.stats(),
