@@ -42,6 +42,13 @@ export interface AccountWatcherDeps {
   log?: WatchLog
 }
 
+/** How a watch connection (or a polling spell) ended. */
+interface Outcome {
+  /** It was up: a drop, not a failure to connect. */
+  connected: boolean
+  err: unknown
+}
+
 const INBOX: MailboxRecord = { path: 'INBOX', name: 'INBOX', parentPath: null, role: 'inbox', totalEmails: 0, unreadEmails: null, isSubscribed: true }
 
 /** A delay that `stop` cuts short. */
@@ -113,13 +120,16 @@ export class AccountWatcher {
         await pause(this.#deps.leaseTtlMs / 3, this.#stop.signal)
         continue
       }
-      const err = this.#deps.backend.watch === undefined ? await this.#poll() : await this.#connectOnce()
+      const outcome = this.#deps.backend.watch === undefined ? await this.#poll() : await this.#connectOnce()
       if (this.#stopped) return
-      if (err === null) {
+      if (outcome.connected) {
+        // a connection that was up and dropped: reconnect after the first delay, quietly
         delay = this.#deps.backoffMs
+        if (outcome.err !== null) this.#deps.log?.debug({ code: isGatewayError(outcome.err) ? outcome.err.code : undefined }, 'watch connection dropped: reconnecting')
+        await pause(delay, this.#stop.signal)
         continue
       }
-      await this.#publishError(err)
+      await this.#publishError(outcome.err)
       if (this.#failed) return
       await pause(delay, this.#stop.signal)
       delay = Math.min(delay * 2, this.#deps.maxBackoffMs)
@@ -152,8 +162,8 @@ export class AccountWatcher {
     tick().catch(() => {})
   }
 
-  /** One watch connection, until it ends: null when it ended cleanly (or the lease was lost), else the error. */
-  async #connectOnce (): Promise<unknown> {
+  /** One watch connection, until it ends; `err` null when it ended cleanly (closed, or the lease was lost). */
+  async #connectOnce (): Promise<Outcome> {
     const listener: WatchListener = {
       connected: () => {
         this.#outageSince = null
@@ -168,18 +178,18 @@ export class AccountWatcher {
     try {
       session = await this.#deps.backend.watch!(this.#caller.ctx, listener, { pollMs: this.#deps.pollMs })
     } catch (err) {
-      return err
+      return { connected: false, err }
     }
     this.#session = session
     if (this.#stopped) await session.close()
     this.#renewWhile(session.ended, () => { session.close().catch(() => {}) })
-    const ended = await session.ended
+    const err = await session.ended
     this.#session = null
-    return ended
+    return { connected: true, err }
   }
 
   /** Polling without a watch connection (POP3), until stopped or the lease is lost. */
-  async #poll (): Promise<unknown> {
+  async #poll (): Promise<Outcome> {
     const loginDelay = this.#caller.account.capabilities.loginDelay
     const loginDelayMs = typeof loginDelay === 'number' ? loginDelay * 1000 : 0
     const every = Math.max(this.#deps.pop3PollMs, loginDelayMs)
@@ -195,7 +205,7 @@ export class AccountWatcher {
       await pause(every, both)
       this.#tracker.mark('INBOX')
     }
-    return null
+    return { connected: true, err: null }
   }
 
   #reconcileFailed (err: unknown, path: string | null): void {
