@@ -9,6 +9,7 @@ import { DEFAULT_MAX_AGE_MS } from './backends/imap/connections.ts'
 import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
 import { DEFAULT_LOGIN_THROTTLE } from './mail/login-throttle.ts'
+import { WATCH_DEFAULTS } from './mail/watchers.ts'
 import { parseCorsOrigins } from './http/cors.ts'
 import { parseRedisTarget } from './cache/redis-target.ts'
 import { checkCaBundle } from './net/tls-trust.ts'
@@ -70,6 +71,14 @@ export interface Config {
   graphqlAnonymousPerMinute: number
   /** CORS_ORIGINS: browser origins allowed to call the gateway ('*': any); null = CORS off. */
   corsOrigins: string[] | '*' | null
+  /** Watchers (docs/watchers.md): accounts watched by this instance at once; more → 429. */
+  watchMaxAccounts: number
+  /** IMAP mailboxes other than INBOX are polled this often (ms). */
+  watchPollMs: number
+  /** POP3 maildrops are polled this often (ms; never faster than the server's LOGIN-DELAY). */
+  pop3PollMs: number
+  /** A watcher outlives its last subscriber this long (ms, ≤ 60 000). */
+  watchGraceMs: number
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -137,6 +146,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 8000, 0),
     graphqlAnonymousPerMinute: int(env, 'GRAPHQL_ANONYMOUS_PER_MINUTE', 120),
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    watchMaxAccounts: int(env, 'WATCH_MAX_ACCOUNTS', WATCH_DEFAULTS.maxAccounts, 1),
+    watchPollMs: int(env, 'WATCH_POLL_MS', WATCH_DEFAULTS.pollMs, 1000),
+    pop3PollMs: int(env, 'POP3_POLL_MS', WATCH_DEFAULTS.pop3PollMs, 1000),
+    watchGraceMs: atMost(int(env, 'WATCH_GRACE_MS', WATCH_DEFAULTS.graceMs), 60_000, 'WATCH_GRACE_MS'),
   }
 }
 
@@ -153,6 +166,11 @@ function redisUrl (env: NodeJS.ProcessEnv): string | null {
   if (url === undefined || url === '') return null
   parseRedisTarget(url, bool(env, 'REDIS_CLUSTER'))
   return url
+}
+
+function atMost (n: number, max: number, name: string): number {
+  if (n > max) throw new Error(`${name} must be at most ${max}, got ${n}`)
+  return n
 }
 
 function metricsToken (raw: string | undefined): string | null {
