@@ -83,6 +83,26 @@ describe('IMAP watcher recovery', () => {
     }
   })
 
+  it('a password changed on the server stops the watcher within CONNECTION_MAX_AGE_MS, no kick needed', async () => {
+    const aging = makeBackend({ authFailureTtlMs: 0, maxAgeMs: 1500 })
+    const { user, settings } = await newAccount('watch-age')
+    const caller = callerFor(settings)
+    const { watchers, bus } = rig(aging.backend, new SnapshotSource(user), { pollMs: 500 })
+    const seen = new Recorder(bus, caller.account.id)
+    const handle = await watchers.acquire(caller)
+    try {
+      await watching(watchers, caller.account.id)
+      await changePassword(user.username)
+      await seen.until(() => seen.of('account.error').length > 0, 'account.error')
+      assert.equal(seen.of('account.error')[0]!.code, 'auth-failed')
+      assert.equal(await env.dovecot.passwordMismatchCount(user.username), 1)
+    } finally {
+      handle.release()
+      await watchers.close()
+      await aging.backend.close()
+    }
+  })
+
   it('UIDVALIDITY changed: mailbox.reset, then changes from the new state', async () => {
     const { user, settings } = await newAccount('watch-reset')
     const caller = callerFor(settings)

@@ -171,6 +171,11 @@ export class ImapConnections {
     else lease.release()
   }
 
+  /** Logged in longer than CONNECTION_MAX_AGE_MS: log in again before relying on it. */
+  expired (client: ImapFlow): boolean {
+    return this.#aged(client)
+  }
+
   #aged (client: ImapFlow): boolean {
     return Date.now() - (this.#born.get(client) ?? 0) >= this.#maxAgeMs
   }

@@ -103,9 +103,24 @@ export async function openWatch (conns: ImapConnections, timeoutMs: number, ctx:
   }
 
   const { sleep, wake } = sleeper()
+  const close = async (): Promise<void> => {
+    if (run.closing) return await ended.then(() => {})
+    run.closing = true
+    wake()
+    // LOGOUT ends the IDLE (imapflow sends DONE first); the pool closes the socket
+    try {
+      if (client.usable) await session.cmd(client.logout())
+    } catch {
+      // going away anyway
+    }
+    client.close()
+    await ended
+  }
   const loop = async (): Promise<void> => {
     let polledAt = Date.now()
-    while (!run.closing && client.usable) {
+    // a connection past CONNECTION_MAX_AGE_MS logs out: the watcher logs in again, so a
+    // password changed on the server stops it as it stops pooled connections
+    while (!run.closing && client.usable && !conns.expired(client)) {
       const idling = client.idle().catch(() => false)
       await sleep(cycleMs)
       if (run.closing) break
@@ -118,26 +133,12 @@ export async function openWatch (conns: ImapConnections, timeoutMs: number, ctx:
       }
       await idling
     }
+    if (client.usable) await close()
   }
   loop().catch((err: unknown) => {
     client.close()
     finish(toGatewayError(err))
   })
 
-  return {
-    ended,
-    close: async () => {
-      if (run.closing) return await ended.then(() => {})
-      run.closing = true
-      wake()
-      // LOGOUT ends the IDLE (imapflow sends DONE first); the pool closes the socket
-      try {
-        if (client.usable) await session.cmd(client.logout())
-      } catch {
-        // going away anyway
-      }
-      client.close()
-      await ended
-    },
-  }
+  return { ended, close }
 }
