@@ -7,6 +7,7 @@ import { createImapBackend } from './backends/imap/index.ts'
 import { LoginBudget } from './backends/login-budget.ts'
 import { createPop3Backend } from './backends/pop3/index.ts'
 import { createCache } from './cache/index.ts'
+import { MemoryEventBus } from './events/memory-bus.ts'
 import type { Config } from './config.ts'
 import { extractPart } from './mail/normalise/index.ts'
 import { LoginThrottle } from './mail/login-throttle.ts'
@@ -60,6 +61,8 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     onLogin: onLogin.pop3,
     logger: logger.child({ component: 'pop3' }),
   })
+  // the bus the watchers publish on and the event faces read (in-process; a Redis bus shares it between instances)
+  const events = new MemoryEventBus()
   const service = new MailService({
     backends: { imap, pop3 },
     cache: { forAccount: (id) => cache.sealed.forAccount(id), status: () => cache.status() },
@@ -77,6 +80,15 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     }),
     appendLimit: config.appendLimit,
     onClose: () => cache.close(),
+    watch: {
+      bus: events,
+      leases: cache.leases,
+      maxAccounts: config.watchMaxAccounts,
+      pollMs: config.watchPollMs,
+      pop3PollMs: config.pop3PollMs,
+      graceMs: config.watchGraceMs,
+      log: logger.child({ component: 'watch' }),
+    },
   })
   registerSampled(metrics, {
     connections: () => ({ imap: imap.stats().total, pop3: pop3.openSessions() }),

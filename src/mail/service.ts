@@ -12,8 +12,8 @@ import { Changes } from './changes.ts'
 import type { ChangesInput, MailboxChanges } from './changes-types.ts'
 import { CursorCodec } from './cursor.ts'
 import { Downloads, type PartExtractor } from './downloads.ts'
-import type { GatewayError } from './errors.ts'
 import { Freshness } from './freshness.ts'
+import { GatewayError } from './errors.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { Mailboxes } from './mailboxes.ts'
 import { MailboxStates } from './mailbox-states.ts'
@@ -30,6 +30,9 @@ import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenLifetimes } from './token-lifetimes.ts'
 import { TokenSealer } from './tokens.ts'
 import type { Mailbox, Message, Protocol } from './types.ts'
+import type { Watching } from './watch-port.ts'
+import { serviceChangeSource } from './watch-changes.ts'
+import { Watchers, type WatchersOptions } from './watchers.ts'
 
 export type { PartExtractor } from './downloads.ts'
 
@@ -49,6 +52,17 @@ export interface MailServiceOptions {
   appendLimit?: number
   /** Extra resources to close with the service (cache connections, …). */
   onClose?: () => Promise<void>
+  /** Watchers for event subscribers (watchers.ts); absent: accounts cannot be watched (`unsupported`). */
+  watch?: ServiceWatchOptions
+}
+
+/** What the composition gives the watchers; the service adds the backends, freshness and its own `changes`. */
+export type ServiceWatchOptions = Omit<WatchersOptions, 'backends' | 'source' | 'freshness'>
+
+/** Watching where no watchers are composed. */
+const NO_WATCHING: Watching = {
+  acquire: async () => { throw new GatewayError('unsupported', 'this gateway does not watch accounts') },
+  close: async () => {},
 }
 
 /** 25 MiB (APPEND_LIMIT's default). */
@@ -63,6 +77,8 @@ export class MailService implements MailServiceApi {
   readonly #writes: MessageWrites
   readonly #mailboxWrites: MailboxWrites
   readonly #changes: Changes
+  /** Keeps accounts watched while event subscribers hold handles (SSE, GraphQL subscriptions, webhooks). */
+  readonly watching: Watching
   readonly idempotency: IdempotencyRecords
   readonly lifetimes: TokenLifetimes
 
@@ -78,6 +94,9 @@ export class MailService implements MailServiceApi {
     this.#downloads = new Downloads(backendOf, opts.cache, this.#reader, opts.extractPart)
     this.#writes = new MessageWrites(backendOf, this.#mailboxes, freshness)
     this.#mailboxWrites = new MailboxWrites(backendOf, this.#mailboxes, freshness, opts.appendLimit ?? DEFAULT_APPEND_LIMIT)
+    this.watching = opts.watch === undefined
+      ? NO_WATCHING
+      : new Watchers({ ...opts.watch, backends: opts.backends, freshness, source: serviceChangeSource(this) })
     this.idempotency = new IdempotencyRecords(opts.sharedIdempotency ?? null)
     // a revocation made on another instance reaches this one's subscribers within the staleness bound
     this.lifetimes = new TokenLifetimes(id => opts.revocations.isRevoked(id), Math.max(opts.stalenessMs, 500))
@@ -131,6 +150,8 @@ export class MailService implements MailServiceApi {
 
   async close (): Promise<void> {
     this.lifetimes.close()
+    // watchers first: they log out of their IDLE connections and give their leases up before the pools close
+    await this.watching.close()
     await Promise.allSettled([this.opts.backends.imap.close(), this.opts.backends.pop3.close()])
     await this.opts.onClose?.()
   }

@@ -6,12 +6,13 @@ import { createCache } from '../../src/cache/index.ts'
 import { MemoryEventBus } from '../../src/events/memory-bus.ts'
 import type { MailBackend } from '../../src/mail/backend.ts'
 import type { CachePort } from '../../src/mail/cache-port.ts'
-import type { MailEvent, MailEventType } from '../../src/mail/events.ts'
+import type { EventBus, MailEvent, MailEventType } from '../../src/mail/events.ts'
 import { Freshness } from '../../src/mail/freshness.ts'
 import { LocalLeases, type Leases } from '../../src/mail/lease-port.ts'
 import type { Caller } from '../../src/mail/service-types.ts'
 import type { Capabilities, ConnectionSettings } from '../../src/mail/types.ts'
 import type { ChangeSource } from '../../src/mail/watch-source.ts'
+import type { Watching } from '../../src/mail/watch-port.ts'
 import { Watchers, type WatchersOptions } from '../../src/mail/watchers.ts'
 import { ctxFor } from '../imap/helpers.ts'
 
@@ -30,7 +31,7 @@ export class Recorder {
   readonly events: MailEvent[] = []
   #waiters: Array<() => void> = []
 
-  constructor (bus: MemoryEventBus, accountId: string) {
+  constructor (bus: EventBus, accountId: string) {
     bus.subscribe(accountId, (e) => {
       this.events.push(e)
       for (const w of this.#waiters.splice(0)) w()
@@ -61,10 +62,10 @@ export class Recorder {
 }
 
 /** Resolves once the account's watcher knows the states of `paths` (it is listening) and is idle. */
-export async function watching (watchers: Watchers, accountId: string, paths = ['INBOX'], timeoutMs = 60_000): Promise<void> {
+export async function watching (watchers: Watchers | Watching, accountId: string, paths = ['INBOX'], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const tracker = watchers.watcherOf(accountId)?.tracker
+    const tracker = (watchers as Watchers).watcherOf(accountId)?.tracker
     if (tracker !== undefined && paths.every(p => tracker.stateOf(p) !== null)) return await tracker.idle()
     if (Date.now() > deadline) throw new Error(`the watcher of ${accountId} did not start`)
     await new Promise((resolve) => setTimeout(resolve, 50))
