@@ -102,8 +102,22 @@ export function bodyValue (s: string | null, maxUtf8: number, maxJson: number, h
   }
   const { end, json } = cutPoint(s, maxUtf8, maxJson)
   if (end === s.length) return { value: s, truncated: cutBefore, json }
-  const value = html ? backOffHtml(s.slice(0, end)) : s.slice(0, end)
+  const value = detached(html ? backOffHtml(s.slice(0, end)) : s.slice(0, end), s)
   return { value, truncated: true, json: value.length === end ? json : jsonStringBytes(value) }
+}
+
+/** From this many UTF-16 units a body's cut is copied rather than kept as a slice of it. */
+const DETACH_FROM_CHARS = 64 * 1024
+
+/**
+ * The cut as a string of its own. V8 makes a slice of a long string a view
+ * into it: a 256 KiB cut of a 2 MiB body would keep the whole body alive for
+ * as long as the response holds the cut, and with it the record it came from.
+ * A copy lets the record go once the view is made (structuredClone: one copy
+ * in, one out, any string, one-byte strings stay one-byte).
+ */
+function detached (cut: string, whole: string): string {
+  return whole.length >= DETACH_FROM_CHARS ? structuredClone(cut) : cut
 }
 
 /** The body fields of a Message as a response carries them. */
