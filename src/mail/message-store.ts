@@ -46,17 +46,22 @@ const MAX_CACHED_CHARS = 4 * 1024 * 1024
  */
 export function encodeEntry (entry: CachedMessage): Buffer {
   const { text, html, ...rest } = entry.record
-  const raw = (s: string | null): Buffer | null => s === null || !wellFormed(s) ? null : Buffer.from(s, 'utf8')
+  // the bodies are written straight into the entry: no copy of each as bytes of its own
+  const raw = (s: string | null): string | null => s === null || !wellFormed(s) ? null : s
   const t = raw(text)
   const h = raw(html)
+  const tBytes = t === null ? null : Buffer.byteLength(t, 'utf8')
+  const hBytes = h === null ? null : Buffer.byteLength(h, 'utf8')
   const record = { ...rest, ...(t === null ? { text } : {}), ...(h === null ? { html } : {}) }
-  const head = Buffer.from(JSON.stringify({ ...entry, record, bodies: [t?.length ?? null, h?.length ?? null] }), 'utf8')
-  const size = Buffer.alloc(4)
-  size.writeUInt32BE(head.length)
-  return Buffer.concat([size, head, t ?? EMPTY, h ?? EMPTY])
+  const head = JSON.stringify({ ...entry, record, bodies: [tBytes, hBytes] })
+  const headBytes = Buffer.byteLength(head, 'utf8')
+  const out = Buffer.allocUnsafe(4 + headBytes + (tBytes ?? 0) + (hBytes ?? 0))
+  out.writeUInt32BE(headBytes)
+  let at = 4 + out.write(head, 4, 'utf8')
+  if (t !== null) at += out.write(t, at, 'utf8')
+  if (h !== null) out.write(h, at, 'utf8')
+  return out
 }
-
-const EMPTY = Buffer.alloc(0)
 
 /** No lone surrogate (String.prototype.isWellFormed, Node 20; not in this TypeScript lib). */
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed: () => boolean }).isWellFormed()
