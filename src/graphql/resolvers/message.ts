@@ -6,7 +6,8 @@
  * `service.getMessages` call (per mailbox page), not 20 or 40. A failed message
  * fails its own fields only.
  */
-import type { BodyFields } from '../../mail/body-view.ts'
+import { DEFAULT_RESPONSE_BODY_BYTES, type BodyFields } from '../../mail/body-view.ts'
+import { BODY_CAP, type Capped } from '../body-allowance.ts'
 import type { Message } from '../../mail/types.ts'
 import type { MailboxResolvers, MessageResolvers } from '../generated.ts'
 import { isFullMessage, type MessageSource } from '../models.ts'
@@ -22,17 +23,18 @@ export const BODY_VALUE_FIELDS = ['text', 'textTruncated', 'html', 'htmlTruncate
 
 type BodyField = typeof BODY_FIELDS[number]
 
-const fullMessage = async (obj: MessageSource, gateway: GatewayContext): Promise<Message> =>
-  isFullMessage(obj) ? obj : await gateway.messages.load(obj.id)
+/** The message behind a parent, its bodies cut at `cap` octets each (0: not needed). */
+const fullMessage = async (obj: Capped<MessageSource>, gateway: GatewayContext, cap: number): Promise<Message> =>
+  isFullMessage(obj) ? obj : await gateway.messages.load(obj.id, { cap, size: obj.size })
 
 function bodyField<F extends BodyField> (field: F) {
   return async (obj: MessageSource, _args: unknown, { gateway }: { gateway: GatewayContext }): Promise<Message[F]> =>
-    (await fullMessage(obj, gateway))[field]
+    (await fullMessage(obj, gateway, 0))[field]
 }
 
 function bodyValueField<F extends keyof BodyFields> (field: F) {
-  return async (obj: MessageSource, _args: unknown, { gateway }: { gateway: GatewayContext }): Promise<BodyFields[F]> =>
-    (await gateway.bodies.fieldsOf(obj, async () => await fullMessage(obj, gateway)))[field]
+  return async (obj: Capped<MessageSource>, _args: unknown, { gateway }: { gateway: GatewayContext }): Promise<BodyFields[F]> =>
+    (await gateway.bodies.fieldsOf(obj, async () => await fullMessage(obj, gateway, obj[BODY_CAP] ?? DEFAULT_RESPONSE_BODY_BYTES)))[field]
 }
 
 export const MessageType = Object.fromEntries([

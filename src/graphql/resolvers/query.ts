@@ -18,6 +18,6 @@ export const Query: QueryResolvers = {
   message: async (_root, { id, maxBodyBytes }, { gateway }) => {
     const cap = bodyCap(maxBodyBytes)
     await gateway.caller()
-    return capped(await gateway.messages.load(id), cap)
+    return capped(await gateway.messages.load(id, { cap }), cap)
   },
 }
