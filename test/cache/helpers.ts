@@ -22,15 +22,16 @@ export async function connectedRedisStore (url: string, logger?: CacheLogger): P
 }
 
 export interface StoreFactory {
-  name: 'memory' | 'redis'
+  name: 'memory' | 'redis' | 'redis-cluster'
   make: (opts?: { maxBytes?: number }) => Promise<CacheStore>
 }
 
-/** Every cache suite loops over these; `redisUrl` from startRedis(). */
-export function storeFactories (redisUrl: () => string): StoreFactory[] {
+/** Every cache suite loops over these; `redisUrl` from startRedis(), `clusterUrl` from testRedisCluster(). */
+export function storeFactories (redisUrl: () => string, clusterUrl: () => string): StoreFactory[] {
   return [
     { name: 'memory', make: async (opts) => new MemoryStore({ maxBytes: opts?.maxBytes ?? 8 * 1024 * 1024 }) },
     { name: 'redis', make: async () => await connectedRedisStore(redisUrl()) },
+    { name: 'redis-cluster', make: async () => await connectedRedisStore(clusterUrl()) },
   ]
 }
 

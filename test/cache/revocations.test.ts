@@ -13,12 +13,17 @@ import { RedisRevocationList } from '../../src/cache/redis-revocations.ts'
 import type { RedisStore } from '../../src/cache/redis-store.ts'
 import { createRevocations } from '../../src/cache/revocations.ts'
 import type { Revocations } from '../../src/cache/revocations.ts'
-import { connectedRedisStore, limitMemory, memoryPressure, startRedis, waitFor } from './helpers.ts'
+import { connectedRedisStore, limitMemory, memoryPressure, redisTargets, startRedis, testRedisCluster, waitFor } from './helpers.ts'
 import type { TestRedis } from './helpers.ts'
 
 const secret = randomBytes(32)
 let redis: TestRedis
-before(async () => { redis = await startRedis() })
+let clusterUrl = ''
+before(async () => {
+  redis = await startRedis()
+  clusterUrl = (await testRedisCluster()).url
+})
+const targets = redisTargets(() => redis.url, () => clusterUrl)
 after(async () => { await redis.stop() })
 
 /** One gateway instance's revocations over Redis. */
@@ -29,13 +34,13 @@ async function instance (url: string, opts: { slackSeconds?: number } = {}): Pro
 
 const kinds: Array<{ name: string, make: (opts?: { slackSeconds?: number }) => Promise<{ rev: Revocations, close: () => Promise<void> }> }> = [
   { name: 'in-process', make: async (opts) => ({ rev: createRevocations(null, secret, opts), close: async () => {} }) },
-  {
-    name: 'redis',
-    make: async (opts) => {
-      const { rev, store } = await instance(redis.url, opts)
+  ...targets.map(target => ({
+    name: target.name,
+    make: async (opts?: { slackSeconds?: number }) => {
+      const { rev, store } = await instance(target.url(), opts)
       return { rev, close: () => store.close() }
     },
-  },
+  })),
 ]
 
 for (const kind of kinds) {
@@ -72,25 +77,27 @@ for (const kind of kinds) {
 }
 
 describe('revocations across instances', () => {
-  test('two gateway instances sharing Redis: a revocation on one is honoured by the other, and by one started later', async () => {
-    const a = await instance(redis.url)
-    const b = await instance(redis.url)
-    try {
-      const t = randomUUID()
-      assert.equal(await b.rev.isRevoked(t), false)
-      await a.rev.revoke(t, Date.now() + 600_000)
-      assert.equal(await b.rev.isRevoked(t), true)
-      const c = await instance(redis.url)
+  for (const target of targets) {
+    test(`two gateway instances sharing Redis (${target.name}): a revocation on one is honoured by the other, and by one started later`, async () => {
+      const a = await instance(target.url())
+      const b = await instance(target.url())
       try {
-        assert.equal(await c.rev.isRevoked(t), true)
+        const t = randomUUID()
+        assert.equal(await b.rev.isRevoked(t), false)
+        await a.rev.revoke(t, Date.now() + 600_000)
+        assert.equal(await b.rev.isRevoked(t), true)
+        const c = await instance(target.url())
+        try {
+          assert.equal(await c.rev.isRevoked(t), true)
+        } finally {
+          await c.store.close()
+        }
       } finally {
-        await c.store.close()
+        await a.store.close()
+        await b.store.close()
       }
-    } finally {
-      await a.store.close()
-      await b.store.close()
-    }
-  })
+    })
+  }
 
   test('in-process revocations are per instance: only the revoking instance knows', async () => {
     const a = createRevocations(null, secret)

@@ -9,15 +9,19 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createSealedCache } from '../../src/cache/sealed.ts'
 import { COMPRESS_MIN_BYTES } from '../../src/cache/seal.ts'
-import { startRedis, storeFactories } from './helpers.ts'
+import { startRedis, storeFactories, testRedisCluster } from './helpers.ts'
 import type { TestRedis } from './helpers.ts'
 
 const secret = randomBytes(32)
 let redis: TestRedis
-before(async () => { redis = await startRedis() })
+let clusterUrl = ''
+before(async () => {
+  redis = await startRedis()
+  clusterUrl = (await testRedisCluster()).url
+})
 after(async () => { await redis.stop() })
 
-for (const factory of storeFactories(() => redis.url)) {
+for (const factory of storeFactories(() => redis.url, () => clusterUrl)) {
   describe(`sealed cache (${factory.name})`, () => {
     test('JSON and buffers roundtrip; stored bytes are not the plaintext', async () => {
       const store = await factory.make()

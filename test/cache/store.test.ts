@@ -7,14 +7,18 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
-import { startRedis, storeFactories } from './helpers.ts'
+import { startRedis, storeFactories, testRedisCluster } from './helpers.ts'
 import type { TestRedis } from './helpers.ts'
 
 let redis: TestRedis
-before(async () => { redis = await startRedis() })
+let clusterUrl = ''
+before(async () => {
+  redis = await startRedis()
+  clusterUrl = (await testRedisCluster()).url
+})
 after(async () => { await redis.stop() })
 
-for (const factory of storeFactories(() => redis.url)) {
+for (const factory of storeFactories(() => redis.url, () => clusterUrl)) {
   describe(`CacheStore (${factory.name})`, () => {
     test('roundtrips bytes, misses unknown keys, deletes', async () => {
       const store = await factory.make()
@@ -28,7 +32,7 @@ for (const factory of storeFactories(() => redis.url)) {
         await store.del('t:a')
         assert.equal(await store.get('t:a'), null)
         await store.del('t:never-set')
-        assert.deepEqual(store.status(), { backend: factory.name, status: 'ok' })
+        assert.deepEqual(store.status(), { backend: factory.name === 'memory' ? 'memory' : 'redis', status: 'ok' })
       } finally {
         await store.close()
       }

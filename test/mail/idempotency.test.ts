@@ -14,12 +14,17 @@ import { RedisIdempotencyRecords } from '../../src/cache/redis-idempotency.ts'
 import type { RedisStore } from '../../src/cache/redis-store.ts'
 import { GatewayError } from '../../src/mail/errors.ts'
 import { IdempotencyRecords } from '../../src/mail/idempotency.ts'
-import { connectedRedisStore, limitMemory, memoryPressure, startRedis } from '../cache/helpers.ts'
+import { adminClient, connectedRedisStore, limitMemory, memoryPressure, redisTargets, startRedis, testRedisCluster } from '../cache/helpers.ts'
 import type { TestRedis } from '../cache/helpers.ts'
 
 const secret = randomBytes(32)
 let redis: TestRedis
-before(async () => { redis = await startRedis() })
+let clusterUrl = ''
+before(async () => {
+  redis = await startRedis()
+  clusterUrl = (await testRedisCluster()).url
+})
+const targets = redisTargets(() => redis.url, () => clusterUrl)
 after(async () => { await redis.stop() })
 
 /** One gateway instance's records over Redis (its own connection, its own local map). */
@@ -31,63 +36,65 @@ async function instance (url: string): Promise<{ records: IdempotencyRecords, st
 const answer = { status: 201, headers: { location: '/v1/messages/x' }, body: '{"id":"x"}' }
 const conflict = (status: number) => (err: unknown): boolean => err instanceof GatewayError && err.code === 'idempotency-conflict' && err.status === status
 
-test('two instances sharing Redis: the second sees "running" (409), then the first answer', async () => {
-  const [a, b] = [await instance(redis.url), await instance(redis.url)]
-  try {
-    const key = randomUUID()
-    assert.deepEqual(await a.records.begin('acct', key), { state: 'new' })
-    await assert.rejects(b.records.begin('acct', key), conflict(409))
-    await a.records.finish('acct', key, 'fp', answer)
-    assert.deepEqual(await b.records.begin('acct', key), { state: 'done', fingerprint: 'fp', answer })
-    // another account's identical key is its own
-    assert.deepEqual(await b.records.begin('other', key), { state: 'new' })
-    // abandoned on one instance: free on the other
-    const retry = randomUUID()
-    assert.deepEqual(await a.records.begin('acct', retry), { state: 'new' })
-    await a.records.abandon('acct', retry)
-    assert.deepEqual(await b.records.begin('acct', retry), { state: 'new' })
-  } finally {
-    await Promise.all([a.store.close(), b.store.close()])
-  }
-})
-
-test('concurrent first requests with one key on several instances: exactly one runs', async () => {
-  const instances = await Promise.all(Array.from({ length: 6 }, async () => await instance(redis.url)))
-  try {
-    for (let round = 0; round < 5; round++) {
+for (const target of targets) {
+  test(`two instances sharing Redis (${target.name}): the second sees "running" (409), then the first answer`, async () => {
+    const [a, b] = [await instance(target.url()), await instance(target.url())]
+    try {
       const key = randomUUID()
-      const outcomes = await Promise.allSettled(instances.map(async (i) => await i.records.begin('acct', key)))
-      const ran = outcomes.filter(o => o.status === 'fulfilled')
-      assert.equal(ran.length, 1, `round ${round}: ${ran.length} instances ran the key`)
-      for (const o of outcomes) if (o.status === 'rejected') assert.ok(conflict(409)(o.reason))
+      assert.deepEqual(await a.records.begin('acct', key), { state: 'new' })
+      await assert.rejects(b.records.begin('acct', key), conflict(409))
+      await a.records.finish('acct', key, 'fp', answer)
+      assert.deepEqual(await b.records.begin('acct', key), { state: 'done', fingerprint: 'fp', answer })
+      // another account's identical key is its own
+      assert.deepEqual(await b.records.begin('other', key), { state: 'new' })
+      // abandoned on one instance: free on the other
+      const retry = randomUUID()
+      assert.deepEqual(await a.records.begin('acct', retry), { state: 'new' })
+      await a.records.abandon('acct', retry)
+      assert.deepEqual(await b.records.begin('acct', retry), { state: 'new' })
+    } finally {
+      await Promise.all([a.store.close(), b.store.close()])
     }
-  } finally {
-    await Promise.all(instances.map(async (i) => await i.store.close()))
-  }
-})
+  })
 
-test('records carry their own expiry: a lapsed one frees its key and is pruned from Redis', async () => {
-  const store = await connectedRedisStore(redis.url)
-  const admin = new Redis(redis.url)
-  try {
-    const shared = new RedisIdempotencyRecords(store, secret)
-    const account = randomUUID()
-    const hash = `mg:v1:state:{${accountTag(secret, account)}}:idem`
-    await shared.put(account, 'lapsing', 'first', Date.now() + 50)
-    assert.equal(await shared.claim(account, 'lapsing', 'blocked', Date.now() + 60_000), 'first')
-    assert.equal(await admin.hlen(hash), 1)
-    await sleep(100)
-    assert.equal(await shared.get(account, 'lapsing'), null)
-    assert.equal(await shared.claim(account, 'other', 'x', Date.now() + 60_000), null)
-    assert.equal(await admin.hlen(hash), 1, 'the write pruned the lapsed record')
-    assert.equal(await admin.zcard(`${hash}-due`), 1)
-    assert.equal(await shared.claim(account, 'lapsing', 'second', Date.now() + 60_000), null, 'a lapsed record frees its key')
-    assert.equal(await shared.claim(account, 'lapsing', 'third', Date.now() + 60_000), 'second')
-  } finally {
-    admin.disconnect()
-    await store.close()
-  }
-})
+  test(`concurrent first requests with one key on several instances (${target.name}): exactly one runs`, async () => {
+    const instances = await Promise.all(Array.from({ length: 6 }, async () => await instance(target.url())))
+    try {
+      for (let round = 0; round < 5; round++) {
+        const key = randomUUID()
+        const outcomes = await Promise.allSettled(instances.map(async (i) => await i.records.begin('acct', key)))
+        const ran = outcomes.filter(o => o.status === 'fulfilled')
+        assert.equal(ran.length, 1, `round ${round}: ${ran.length} instances ran the key`)
+        for (const o of outcomes) if (o.status === 'rejected') assert.ok(conflict(409)(o.reason))
+      }
+    } finally {
+      await Promise.all(instances.map(async (i) => await i.store.close()))
+    }
+  })
+
+  test(`records carry their own expiry (${target.name}): a lapsed one frees its key and is pruned from Redis`, async () => {
+    const store = await connectedRedisStore(target.url())
+    const admin = await adminClient(target.url())
+    try {
+      const shared = new RedisIdempotencyRecords(store, secret)
+      const account = randomUUID()
+      const hash = `mg:v1:state:{${accountTag(secret, account)}}:idem`
+      await shared.put(account, 'lapsing', 'first', Date.now() + 50)
+      assert.equal(await shared.claim(account, 'lapsing', 'blocked', Date.now() + 60_000), 'first')
+      assert.equal(await admin.hlen(hash), 1)
+      await sleep(100)
+      assert.equal(await shared.get(account, 'lapsing'), null)
+      assert.equal(await shared.claim(account, 'other', 'x', Date.now() + 60_000), null)
+      assert.equal(await admin.hlen(hash), 1, 'the write pruned the lapsed record')
+      assert.equal(await admin.zcard(`${hash}-due`), 1)
+      assert.equal(await shared.claim(account, 'lapsing', 'second', Date.now() + 60_000), null, 'a lapsed record frees its key')
+      assert.equal(await shared.claim(account, 'lapsing', 'third', Date.now() + 60_000), 'second')
+    } finally {
+      admin.disconnect()
+      await store.close()
+    }
+  })
+}
 
 test('Redis at its memory limit under volatile-lru: cache entries are evicted, idempotency records are not', async () => {
   const own = await startRedis()
