@@ -39,11 +39,14 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     waitMs: config.upstreamTimeoutMs,
   })
   const onLogin = loginObservers(metrics)
+  const gate = cache.connectionSlots(config.imapMaxPerAccount)
   const imap = createImapBackend({
     guard,
     tlsCa: config.tlsCa,
     timeoutMs: config.upstreamTimeoutMs,
     maxPerAccount: config.imapMaxPerAccount,
+    // with Redis the cap counts every instance's connections (only opening and closing one asks Redis)
+    ...(gate !== null ? { gate } : {}),
     maxTotal: config.imapMaxTotal,
     maxAgeMs: config.connectionMaxAgeMs,
     parseBudget,

@@ -9,6 +9,7 @@ import { MemoryStore } from './memory-store.ts'
 import { watchDurability } from './redis-durability.ts'
 import { RedisIdempotencyRecords } from './redis-idempotency.ts'
 import { RedisLeases } from './redis-leases.ts'
+import { RedisSlots } from './redis-slots.ts'
 import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
 import { createRevocations } from './revocations.ts'
@@ -47,6 +48,8 @@ export interface Cache {
   idempotency: SharedIdempotencyRecords | null
   /** One holder per lease name in the deployment (Redis), or in this process. */
   leases: Leases
+  /** Connection slots per account counted across the deployment (Redis); null: each process counts its own. */
+  connectionSlots: (limitPerAccount: number) => RedisSlots | null
   /** For /readyz. */
   status: () => CacheStatus
   close: () => Promise<void>
@@ -57,6 +60,7 @@ export function createCache (opts: CacheOptions): Cache {
   const redis = opts.redisUrl ? new RedisStore({ url: opts.redisUrl, cluster: opts.redisCluster === true, logger }) : null
   const store: CacheStore = redis ?? new MemoryStore({ maxBytes: opts.memoryBytes })
   if (redis !== null) watchDurability(redis.client, logger)
+  const slots: RedisSlots[] = []
   return {
     store,
     sealed: createSealedCache(store, opts.secret),
@@ -64,7 +68,16 @@ export function createCache (opts: CacheOptions): Cache {
     revocations: createRevocations(redis === null ? null : new RedisRevocationList(redis), opts.secret),
     idempotency: redis === null ? null : new RedisIdempotencyRecords(redis, opts.secret),
     leases: redis === null ? new LocalLeases() : new RedisLeases(redis, opts.secret),
+    connectionSlots: (limit) => {
+      if (redis === null) return null
+      const s = new RedisSlots(redis, opts.secret, { limit, logger })
+      slots.push(s)
+      return s
+    },
     status: () => store.status(),
-    close: () => store.close(),
+    close: async () => {
+      await Promise.all(slots.map(async (s) => { await s.close() }))
+      await store.close()
+    },
   }
 }

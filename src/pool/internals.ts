@@ -13,6 +13,8 @@ export interface Item<R> {
   idleTimer: NodeJS.Timeout | null
   /** Destroy instead of reuse when it comes back. */
   doomed: boolean
+  /** Gives the group gate's slot back (after destroy). */
+  slot: (() => void) | null
 }
 
 export interface KeyState<R> {

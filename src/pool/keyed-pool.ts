@@ -16,6 +16,11 @@ import type { Item, KeyState, Waiter } from './internals.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
 import { Counters, makeLease } from './internals.ts'
 import { KeyStates } from './key-states.ts'
+import { GateState } from './gate-state.ts'
+
+/** The gate refused a create: the waiter queues again. */
+const REFUSED = Symbol('refused')
+const noSlot = (): void => {}
 
 export class KeyedPool<S, R> {
   readonly #opts: PoolOptions<S, R>
@@ -25,12 +30,14 @@ export class KeyedPool<S, R> {
   /** Create failures remembered per key for a while (negative cache), bounded. */
   readonly #failures = new ExpiringMap<unknown>(10_000)
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #gate = new GateState()
   #waiters: Array<Waiter<S, R>> = []
   #closed = false
   #dispatching = false
 
   constructor (opts: PoolOptions<S, R>) {
     this.#opts = opts
+    opts.gate?.listen?.({ freed: (group) => this.wake(group), wanted: (group) => this.yieldSlot(group) })
   }
 
   acquire (key: string, group: string, spec: S, opts: AcquireOptions<S, R> = {}): Promise<Lease<R>> {
@@ -71,11 +78,36 @@ export class KeyedPool<S, R> {
    * own budget), idle and ready for the key, when the caps leave room for it.
    * False when they do not: the caller closes it, and no one else's slot is taken.
    */
-  adopt (key: string, group: string, resource: R): boolean {
+  async adopt (key: string, group: string, resource: R): Promise<boolean> {
     if (this.#closed || this.#counts.of(group) >= this.#opts.maxPerGroup || this.#counts.total >= this.#opts.maxTotal) return false
     this.#counts.add(group, 1)
-    this.#idle(this.#admit(this.#keys.of(key, group), key, group, resource))
+    const slot = await this.#takeSlot(group)
+    if (slot === null || this.#closed) {
+      slot?.()
+      this.#counts.add(group, -1)
+      this.#dispatch()
+      return false
+    }
+    const item = this.#admit(this.#keys.of(key, group), key, group, resource)
+    item.slot = slot
+    this.#idle(item)
     return true
+  }
+
+  /** The gate may have a slot for the group again (another process gave one back). */
+  wake (group: string): void {
+    this.#gate.clear(group)
+    this.#dispatch()
+  }
+
+  /**
+   * Another process waits for a slot of the group: close an idle resource of
+   * it now, or else the next one that comes back, so the slot moves on.
+   */
+  yieldSlot (group: string, forMs = 2000): void {
+    const victim = this.#keys.oldestIdle(group)
+    if (victim !== undefined) this.#destroy(victim)
+    else if (this.#counts.of(group) > 0) this.#gate.want(group, forMs)
   }
 
   /** The resource died on its own (e.g. the server dropped it): never lend it again. */
@@ -101,6 +133,7 @@ export class KeyedPool<S, R> {
   /** Reject waiters, close idle resources (and lent ones as they come back). */
   async close (): Promise<void> {
     this.#closed = true
+    this.#gate.close()
     for (const w of this.#waiters.splice(0)) this.#settle(w, null, new PoolClosedError())
     for (const item of [...this.#items.values()]) {
       if (item.state === 'idle') this.#destroy(item)
@@ -140,6 +173,15 @@ export class KeyedPool<S, R> {
       }
     }
     if (!ks.proven && ks.creating > 0) return false
+    if (this.#gate.refused(w.group)) {
+      // no slot in the deployment: an idle resource of the group (another key's) holds one
+      const victim = this.#keys.oldestIdle(w.group)
+      if (victim !== undefined && !w.evicting) {
+        w.evicting = true
+        this.#destroy(victim).then(() => { w.evicting = false })
+      }
+      return false
+    }
     const groupFull = this.#counts.of(w.group) >= this.#opts.maxPerGroup
     if (!groupFull && this.#counts.total < this.#opts.maxTotal) {
       this.#create(ks, w)
@@ -158,9 +200,10 @@ export class KeyedPool<S, R> {
   #create (ks: KeyState<R>, w: Waiter<S, R>): void {
     ks.creating++
     this.#counts.add(w.group, 1)
-    const p = Promise.resolve().then(() => (w.create ?? this.#opts.create)(w.spec, w.key)).then((resource) => {
+    const p = this.#createWithSlot(w).then(({ resource, slot }) => {
       ks.creating--
       const item = this.#admit(ks, w.key, w.group, resource)
+      item.slot = slot
       if (this.#closed) this.#destroy(item)
       else if (!this.#settle(w, item, null)) this.#idle(item)
       // the key is proven now: waiters held back behind its first create may go
@@ -168,6 +211,13 @@ export class KeyedPool<S, R> {
     }, (err: unknown) => {
       ks.creating--
       this.#counts.add(w.group, -1)
+      if (err === REFUSED) {
+        if (!w.done && !this.#closed) this.#waiters.unshift(w)
+        this.#gate.refuse(w.group, this.#opts.gateRetryMs ?? 500, () => this.#dispatch())
+        this.#keys.dropIfEmpty(w.key)
+        this.#dispatch()
+        return
+      }
       this.#settle(w, null, err)
       if (ks.items.size === 0) this.#failKey(w.key, err)
       this.#keys.dropIfEmpty(w.key)
@@ -176,10 +226,29 @@ export class KeyedPool<S, R> {
     this.#track(p)
   }
 
+  /** A slot from the gate (a no-op give-back without one), then the resource. */
+  async #createWithSlot (w: Waiter<S, R>): Promise<{ resource: R, slot: () => void }> {
+    const slot = await this.#takeSlot(w.group)
+    if (slot === null) throw REFUSED
+    try {
+      return { resource: await (w.create ?? this.#opts.create)(w.spec, w.key), slot }
+    } catch (err) {
+      slot()
+      throw err
+    }
+  }
+
+  /** null: the gate has no slot now. A gate that fails grants (the per-process caps still hold). */
+  async #takeSlot (group: string): Promise<(() => void) | null> {
+    const gate = this.#opts.gate
+    if (gate === undefined) return noSlot
+    return await gate.take(group).catch(() => noSlot)
+  }
+
   /** A new resource of the key, counted already, busy; its credentials work. */
   #admit (ks: KeyState<R>, key: string, group: string, resource: R): Item<R> {
     ks.proven = true
-    const item: Item<R> = { resource, key, group, state: 'busy', idleSince: Date.now(), idleTimer: null, doomed: false }
+    const item: Item<R> = { resource, key, group, state: 'busy', idleSince: Date.now(), idleTimer: null, doomed: false, slot: null }
     ks.items.add(item)
     this.#items.set(resource, item)
     return item
@@ -221,7 +290,7 @@ export class KeyedPool<S, R> {
     if (item === null) w.reject(err)
     else {
       w.resolve(makeLease(item, () => {
-        if (item.doomed || this.#closed) this.#destroy(item)
+        if (item.doomed || this.#closed || this.#gate.takeWanted(item.group)) this.#destroy(item)
         else this.#idle(item)
       }, () => this.#destroy(item)))
     }
@@ -255,6 +324,7 @@ export class KeyedPool<S, R> {
     this.#items.delete(item.resource)
     const p = Promise.resolve().then(() => this.#opts.destroy(item.resource)).catch(() => {}).then(() => {
       ks?.items.delete(item)
+      item.slot?.()
       this.#counts.add(item.group, -1)
       this.#keys.dropIfEmpty(item.key)
       this.#dispatch()

@@ -29,6 +29,27 @@ export interface PoolOptions<S, R> {
   idleMs: number
   /** How long acquire() waits for a resource before rejecting with PoolTimeoutError (ms). */
   acquireTimeoutMs: number
+  /**
+   * Slots per group shared with other processes (several gateway instances): one
+   * is taken before each create or adopt and given back once the resource is
+   * destroyed. Lending an idle resource asks nothing of it. Absent: the
+   * per-process caps above are the only ones.
+   */
+  gate?: GroupGate
+  /** While the gate has no slot for a group, ask it again after this long (ms; default 500), or at wake(). */
+  gateRetryMs?: number
+}
+
+/** Deployment-wide slots per group (see PoolOptions.gate). */
+export interface GroupGate {
+  /** A slot for one more resource of the group (resolves with its give-back), or null while every slot is taken. */
+  take: (group: string) => Promise<(() => void) | null>
+  /**
+   * Called once by the pool: `freed` when a slot of a group may have become
+   * free (ask again now), `wanted` when another process waits for one (give
+   * one back when possible).
+   */
+  listen?: (events: { freed: (group: string) => void, wanted: (group: string) => void }) => void
 }
 
 export interface AcquireOptions<S = unknown, R = unknown> {

@@ -4,6 +4,7 @@
  * the list of store factories every suite loops over.
  */
 import assert from 'node:assert/strict'
+import { after, before } from 'node:test'
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { waitFor } from '../env/wait.ts'
@@ -11,8 +12,9 @@ import type { CacheLogger, CacheStore } from '../../src/cache/cache.ts'
 import { MemoryStore } from '../../src/cache/memory-store.ts'
 import { createRedisClient, RedisStore } from '../../src/cache/redis-store.ts'
 
-export { startRedis } from '../env/redis.ts'
-export { testRedisCluster } from '../env/shared.ts'
+import { startRedis, type RedisEnv } from '../env/redis.ts'
+import { testRedisCluster } from '../env/shared.ts'
+export { startRedis, testRedisCluster }
 export type { RedisEnv as TestRedis } from '../env/redis.ts'
 
 export async function connectedRedisStore (url: string, logger?: CacheLogger): Promise<RedisStore> {
@@ -64,6 +66,22 @@ export interface RedisTarget {
  */
 export function redisTargets (single: () => string, cluster: () => string): RedisTarget[] {
   return [{ name: 'redis', url: single }, { name: 'redis-cluster', url: cluster }]
+}
+
+/**
+ * For a file whose suites all run on both kinds: registers the hooks that start
+ * the file's own single Redis (stopped after) and look up the run's cluster.
+ */
+export function bothRedisKinds (): RedisTarget[] {
+  let single: RedisEnv | undefined
+  let cluster = ''
+  before(async () => {
+    const [s, c] = await Promise.all([startRedis(), testRedisCluster()])
+    single = s
+    cluster = c.url
+  })
+  after(async () => { await single?.stop() })
+  return redisTargets(() => single?.url ?? '', () => cluster)
 }
 
 /** A client for tests' own looks at Redis (either kind), connected. */

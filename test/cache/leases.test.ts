@@ -12,20 +12,10 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { leaseKeys, RedisLeases } from '../../src/cache/redis-leases.ts'
 import type { RedisStore } from '../../src/cache/redis-store.ts'
-import { adminClient, connectedRedisStore, keySlot, redisTargets, startRedis, testRedisCluster } from './helpers.ts'
-import type { TestRedis } from './helpers.ts'
+import { adminClient, bothRedisKinds, connectedRedisStore, keySlot } from './helpers.ts'
 
 const secret = randomBytes(32)
-let redis: TestRedis
-let clusterUrl = ''
-before(async () => {
-  const [single, cluster] = await Promise.all([startRedis(), testRedisCluster()])
-  redis = single
-  clusterUrl = cluster.url
-})
-after(async () => { await redis.stop() })
-
-const targets = redisTargets(() => redis.url, () => clusterUrl)
+const targets = bothRedisKinds()
 
 /** A holder in its own process; resolves with its pid and fencing token once it holds the lease. */
 async function holderProcess (url: string, name: string, ttlMs: number): Promise<{ kill: () => void, token: number }> {

@@ -24,7 +24,7 @@ import type { ConnectionSettings } from '../../mail/types.ts'
 import { KeyedPool } from '../../pool/index.ts'
 import { operationTimeoutMs } from '../../util/operation-timeout.ts'
 import { settingsKey } from '../settings-key.ts'
-import type { AcquireOptions, Lease, PoolStats } from '../../pool/index.ts'
+import type { AcquireOptions, GroupGate, Lease, PoolStats } from '../../pool/index.ts'
 import type { ConnectDeps } from './connect.ts'
 import { closeImap, openImap } from './connect.ts'
 import { withDeadline } from '../deadline.ts'
@@ -51,6 +51,8 @@ export interface ConnectionsOptions extends ConnectDeps {
   connect?: ConnectFn
   /** Told the outcome of every login (metrics). */
   onLogin?: LoginObserver
+  /** maxPerAccount counted across the deployment (Redis slots); absent: per process. */
+  gate?: GroupGate
   logger?: Logger
 }
 
@@ -101,6 +103,7 @@ export class ImapConnections {
       idleMs: opts.idleMs,
       // a waiter may be the one whose connection is being opened (connect + greeting + login)
       acquireTimeoutMs: operationTimeoutMs(opts.timeoutMs),
+      ...(opts.gate !== undefined ? { gate: opts.gate } : {}),
     })
   }
 
@@ -142,7 +145,7 @@ export class ImapConnections {
     }
     const conn = await attempt
     const value = read(conn)
-    if (own && (!conn.usable || !this.#pool.adopt(key, group, conn))) closeImap(conn, this.#opts.timeoutMs).catch(() => {})
+    if (own) this.#keep(key, group, conn)
     return value
   }
 
@@ -158,6 +161,12 @@ export class ImapConnections {
     return await this.#acquire(settings, {
       create: (spec) => observeLogin(this.#opts.onLogin, this.#connect(spec, deps, (client) => this.#pool.discard(client))),
     })
+  }
+
+  /** A session's login connection joins the pool when the caps (and the deployment's slots) leave room, else is logged out. */
+  #keep (key: string, group: string, conn: ImapFlow): void {
+    const adopted = conn.usable ? this.#pool.adopt(key, group, conn) : Promise.resolve(false)
+    adopted.then((ok) => { if (!ok) closeImap(conn, this.#opts.timeoutMs).catch(() => {}) }, () => {})
   }
 
   session (lease: Lease<ImapFlow>): ImapSession {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino'
 import type { MailBackend, MessageKey } from '../../mail/backend.ts'
-import type { PoolStats } from '../../pool/index.ts'
+import type { GroupGate, PoolStats } from '../../pool/index.ts'
 import type { HostGuard } from '../../net/host-guard.ts'
 import type { LoginObserver } from '../login-outcome.ts'
 import { defaultParseBudget, type ByteBudget } from '../../util/byte-budget.ts'
@@ -33,6 +33,8 @@ export interface ImapBackendOptions {
   /** Connect, greeting and per-command limit (ms); a whole operation and a pool wait get 4×. */
   timeoutMs: number
   maxPerAccount: number
+  /** maxPerAccount counted across the deployment (Redis slots); absent: per process. */
+  gate?: GroupGate
   maxTotal: number
   /** Idle pooled connections are logged out after this (ms, default 60 s; IMAP autologout is ≥ 30 min). */
   idleMs?: number
