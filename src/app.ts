@@ -14,6 +14,7 @@ import type { MailServiceApi } from './mail/service-types.ts'
 import { instrumentRequests, registerMetricsRoute } from './metrics/http.ts'
 import type { PrometheusMetrics } from './metrics/prometheus.ts'
 import type { RouteEntry } from './http/methods.ts'
+import type { RequestLimiter } from './http/rate-limit.ts'
 import { clientErrorHandler } from './http/client-error.ts'
 import { requestIdleBoundMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
@@ -25,6 +26,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger
   /** Metrics (on when METRICS_TOKEN or METRICS_PORT is set): requests are counted, and with a token served at /metrics. */
   metrics?: PrometheusMetrics | null
+  /** RATE_LIMIT_PER_MINUTE shared by every instance (Redis: compose.ts); absent: per process. */
+  rateLimiter?: RequestLimiter | null
 }
 
 export type { RouteEntry } from './http/methods.ts'
@@ -36,7 +39,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp ({ config, service, logger, metrics }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, service, logger, metrics, rateLimiter }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
     genReqId,
@@ -65,7 +68,7 @@ export async function buildApp ({ config, service, logger, metrics }: BuildAppOp
   app.decorate('registeredRoutes', () => routes.slice())
   if (metrics) instrumentRequests(app, metrics)
 
-  await registerHttp(app, { service, config })
+  await registerHttp(app, { service, config, rateLimiter: rateLimiter ?? null })
 
   // GraphQL face (src/graphql): POST /graphql, GraphiQL at /graphiql when enabled.
   await registerGraphql(app, {

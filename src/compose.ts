@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { createImapBackend } from './backends/imap/index.ts'
 import { LoginBudget } from './backends/login-budget.ts'
 import { createPop3Backend } from './backends/pop3/index.ts'
-import { createCache } from './cache/index.ts'
+import { createCache, type Cache } from './cache/index.ts'
 import { MemoryEventBus } from './events/memory-bus.ts'
 import type { Config } from './config.ts'
 import { extractPart } from './mail/normalise/index.ts'
@@ -19,15 +19,20 @@ import { AttemptBuckets } from './util/attempt-buckets.ts'
 import { ByteBudget } from './util/byte-budget.ts'
 import { operationTimeoutMs } from './util/operation-timeout.ts'
 
-export function createService (config: Config, logger: Logger, metrics: MetricsPort = noMetrics): MailService {
-  const guard = createHostGuard(config.allowedHosts)
-  const cache = createCache({
+/** The cache and the state instances share (Redis when REDIS_URL is set); closed with the service. */
+export function createSharedState (config: Config, logger: Logger): Cache {
+  return createCache({
     redisUrl: config.redisUrl,
     redisCluster: config.redisCluster,
     secret: config.secret,
     memoryBytes: config.memoryCacheBytes,
     logger: logger.child({ component: 'cache' }),
   })
+}
+
+export function createService (config: Config, logger: Logger, metrics: MetricsPort = noMetrics,
+  cache: Cache = createSharedState(config, logger)): MailService {
+  const guard = createHostGuard(config.allowedHosts)
   // one budget for both protocols: it bounds the process, not a backend; a read
   // waits for it (holding no connection) as long as one operation may take
   const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: operationTimeoutMs(config.upstreamTimeoutMs) })

@@ -4,7 +4,7 @@
  * requests within a bound, then log out of the mail servers).
  */
 import { buildApp } from './app.ts'
-import { createService } from './compose.ts'
+import { createService, createSharedState } from './compose.ts'
 import { loadConfig } from './config.ts'
 import { debugStatsEnabled, registerDebugStats } from './debug-stats.ts'
 import type { Config } from './config.ts'
@@ -28,8 +28,10 @@ async function main (): Promise<void> {
   }
 
   const metrics = config.metricsToken !== null || config.metricsPort !== null ? new PrometheusMetrics() : null
-  const service = createService(config, logger, metrics ?? undefined)
-  const app = await buildApp({ config, service, logger, metrics })
+  const shared = createSharedState(config, logger)
+  const service = createService(config, logger, metrics ?? undefined, shared)
+  const rateLimiter = config.rateLimitPerMinute === null ? null : shared.requestLimiter(config.rateLimitPerMinute)
+  const app = await buildApp({ config, service, logger, metrics, rateLimiter })
   app.addHook('onClose', async () => { await service.close() })
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 

@@ -10,6 +10,7 @@ import { watchDurability } from './redis-durability.ts'
 import { RedisIdempotencyRecords } from './redis-idempotency.ts'
 import { RedisLeases } from './redis-leases.ts'
 import { RedisSlots } from './redis-slots.ts'
+import { redisRequestLimiter, type SharedRequestLimiter } from './redis-rate-limit.ts'
 import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
 import { createRevocations } from './revocations.ts'
@@ -50,6 +51,8 @@ export interface Cache {
   leases: Leases
   /** Connection slots per account counted across the deployment (Redis); null: each process counts its own. */
   connectionSlots: (limitPerAccount: number) => RedisSlots | null
+  /** RATE_LIMIT_PER_MINUTE counted across the deployment (Redis); null: each process counts its own. */
+  requestLimiter: (perMinute: number) => SharedRequestLimiter | null
   /** For /readyz. */
   status: () => CacheStatus
   close: () => Promise<void>
@@ -74,6 +77,7 @@ export function createCache (opts: CacheOptions): Cache {
       slots.push(s)
       return s
     },
+    requestLimiter: (perMinute) => redis === null ? null : redisRequestLimiter(redis, opts.secret, perMinute),
     status: () => store.status(),
     close: async () => {
       await Promise.all(slots.map(async (s) => { await s.close() }))

@@ -14,7 +14,7 @@ import { errorHandler, notFoundHandler } from './errors.ts'
 import { allowedMethods } from './methods.ts'
 import { loadOpenApi } from './openapi.ts'
 import type { HttpDeps } from './operation.ts'
-import { registerRateLimit } from './rate-limit.ts'
+import { registerRateLimit, type RequestLimiter } from './rate-limit.ts'
 import { accountRoutes } from './routes/account.ts'
 import { downloadRoutes } from './routes/downloads.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
@@ -29,6 +29,8 @@ import { createValidatorCompiler } from './validation.ts'
 export interface HttpOptions {
   service: MailServiceApi
   config: Config
+  /** RATE_LIMIT_PER_MINUTE counted by every instance together (Redis); absent: per process. */
+  rateLimiter?: RequestLimiter | null
 }
 
 /**
@@ -37,7 +39,7 @@ export interface HttpOptions {
  * and REST routes live in their own encapsulated context so they never touch
  * other plugins' routes.
  */
-export async function registerHttp (app: FastifyInstance, { service, config }: HttpOptions): Promise<void> {
+export async function registerHttp (app: FastifyInstance, { service, config, rateLimiter }: HttpOptions): Promise<void> {
   const deps: HttpDeps = { service, config, doc: loadOpenApi() }
 
   app.setErrorHandler(errorHandler)
@@ -47,7 +49,7 @@ export async function registerHttp (app: FastifyInstance, { service, config }: H
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
   })
-  if (config.rateLimitPerMinute !== null) registerRateLimit(app, config.rateLimitPerMinute)
+  if (config.rateLimitPerMinute !== null) registerRateLimit(app, config.rateLimitPerMinute, rateLimiter ?? null)
   if (config.corsOrigins !== null) await registerCors(app, config.corsOrigins)
 
   await app.register(async (rest) => {

@@ -1,6 +1,8 @@
 /**
  * Optional rate limiting (RATE_LIMIT_PER_MINUTE): a fixed one-minute window per
- * client address, in process memory (each instance counts on its own). Keyed by
+ * client address, in process memory (each instance counts on its own), or, with
+ * Redis, one window per client for the whole deployment (a RequestLimiter
+ * given by the composition root: src/cache/redis-rate-limit.ts). Keyed by
  * address, not by the Authorization header: a header is the caller's to vary,
  * so a made-up token per request would otherwise get a fresh window each time
  * (unlimited login attempts). Behind a proxy every client shares the proxy's
@@ -47,15 +49,21 @@ export class FixedWindowLimiter {
   }
 }
 
+/** A window shared by every instance: seconds until the client may retry, or 0 when this hit is allowed. */
+export interface RequestLimiter {
+  hit: (key: string) => Promise<number>
+}
+
 function clientKey (request: FastifyRequest): string {
   return request.ip
 }
 
-export function registerRateLimit (app: FastifyInstance, perMinute: number): void {
-  const limiter = new FixedWindowLimiter(perMinute)
+export function registerRateLimit (app: FastifyInstance, perMinute: number, shared: RequestLimiter | null = null): void {
+  const local = new FixedWindowLimiter(perMinute)
+  const limiter: RequestLimiter = shared ?? { hit: async (key) => local.hit(key) }
   app.addHook('onRequest', async (request) => {
     if (EXEMPT.has(request.url.split('?')[0] ?? '')) return
-    const retryAfter = limiter.hit(clientKey(request))
+    const retryAfter = await limiter.hit(clientKey(request))
     if (retryAfter > 0) throw new GatewayError('rate-limited', `More than ${perMinute} requests per minute`, { retryAfter })
   })
 }
