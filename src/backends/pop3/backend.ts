@@ -20,6 +20,7 @@ import { deleteMessages } from './delete.ts'
 import type { MailWriters } from '../../mail/writers.ts'
 import { assertInbox, assertNoFilter, inboxRecord, listPage, readMessage, retrieve } from './read.ts'
 import { MaildropSessions, type Lease, type LoginGate } from './sessions.ts'
+import type { Snapshot } from './snapshot.ts'
 
 export interface Pop3BackendOptions {
   guard: HostGuard
@@ -44,6 +45,10 @@ export interface Pop3BackendOptions {
   parseBudget?: ByteBudget
   /** Told the outcome of every login (metrics). */
   onLogin?: LoginObserver
+}
+
+function uidlState (snap: Snapshot): NativeMailboxState {
+  return { kind: 'uidl', uidls: [...snap.byUid.keys()] }
 }
 
 export class Pop3Backend implements MailBackend {
@@ -100,7 +105,12 @@ export class Pop3Backend implements MailBackend {
   async listMailboxes (ctx: AccountContext): Promise<MailboxRecord[]> {
     return await this.sessions.use(ctx.settings, true, async ({ session }) => {
       const { count } = await session.client.stat()
-      return [inboxRecord(count)]
+      // the state from the same login: a second fresh one would cost the server another login
+      const state = await session.snapshot().then(uidlState, (err: unknown) => {
+        if (err instanceof GatewayError && err.code === 'unsupported') return null // no UIDL: no ids, no state
+        throw err
+      })
+      return [{ ...inboxRecord(count), state }]
     })
   }
 
@@ -108,8 +118,7 @@ export class Pop3Backend implements MailBackend {
   async mailboxState (ctx: AccountContext, mailbox: string): Promise<NativeMailboxState> {
     assertInbox(mailbox)
     return await this.sessions.use(ctx.settings, true, async ({ session }) => {
-      const snap = await session.snapshot()
-      return { kind: 'uidl', uidls: [...snap.byUid.keys()] }
+      return uidlState(await session.snapshot())
     })
   }
 
