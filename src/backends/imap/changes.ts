@@ -89,7 +89,6 @@ export async function changesSince (session: ImapSession, path: string, q: Modse
     if (validity !== q.since.validity) throw gone('the mailbox was recreated (UIDVALIDITY changed)')
     const to = q.to ?? await modseqState(session, path)
     if (to === null) throw gone('the server no longer offers CONDSTORE')
-    if (to.validity !== q.since.validity) throw gone('the mailbox was recreated (UIDVALIDITY changed)')
     if (BigInt(to.modseq) < BigInt(q.since.modseq) || to.uidNext < q.since.uidNext) throw gone('the server\'s state went back')
     const out: ModseqChanges = { to, created: [], updated: [], destroyed: [], next: null }
     if (q.to === undefined && same(q.since, to)) return out
