@@ -100,6 +100,8 @@ describe('IMAP mailbox state and changes', { timeout: 120_000 }, () => {
     await ok(raw, 'DELETE Phoenix')
     await ok(raw, 'CREATE Phoenix')
     await gw.env.dovecot.setUidValidity(user.username, 'Phoenix', Number(before) + 7)
+    // more mail than before: only UIDVALIDITY tells the two mailboxes apart
+    for (let n = 21; n < 25; n++) await append(raw, 'Phoenix', message(n))
     const got = await changes(send, id, since)
     assert.equal(got.status, 410, JSON.stringify(got.body))
     assert.equal(got.body.code, 'cannot-calculate-changes')
