@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, describe, it } from 'node:test'
 import { encodeMessageId } from '../../src/mail/ids.ts'
+import type { ChangeSource } from '../../src/mail/watch-source.ts'
 import { env, mail, makeBackend, newAccount } from '../imap/helpers.ts'
 import { callerFor, Recorder, rig, watching } from './helpers.ts'
 import { SnapshotSource } from './snapshot-source.ts'
@@ -23,6 +24,12 @@ async function changePassword (username: string): Promise<void> {
   const file = join(env.dovecot.info.usersDir, username)
   await writeFile(`${file}.tmp`, `${username}:{PLAIN}changed-${Date.now()}\n`, { mode: 0o644 })
   await rename(`${file}.tmp`, file)
+}
+
+/** Every mailbox has one state forever: nothing ever changes. */
+const quietSource: ChangeSource = {
+  state: async () => 'still',
+  changes: async (_caller, _path, since) => ({ kind: 'changes', changes: { oldState: since, newState: since, hasMoreChanges: false, created: [], updated: [], destroyed: [] } }),
 }
 
 describe('IMAP watcher recovery', () => {
@@ -63,7 +70,7 @@ describe('IMAP watcher recovery', () => {
   it('a rejected login: one account.error auth-failed, and no login tried again', async () => {
     const { user, settings } = await newAccount('watch-auth')
     const caller = callerFor(settings)
-    const { watchers, bus } = rig(backend, new SnapshotSource(user), { pollMs: 60_000, backoffMs: 100, maxBackoffMs: 200 })
+    const { watchers, bus } = rig(backend, quietSource, { pollMs: 60_000, backoffMs: 100, maxBackoffMs: 200 })
     const seen = new Recorder(bus, caller.account.id)
     const handle = await watchers.acquire(caller)
     try {
@@ -87,7 +94,8 @@ describe('IMAP watcher recovery', () => {
     const aging = makeBackend({ authFailureTtlMs: 0, maxAgeMs: 1500 })
     const { user, settings } = await newAccount('watch-age')
     const caller = callerFor(settings)
-    const { watchers, bus } = rig(aging.backend, new SnapshotSource(user), { pollMs: 500 })
+    // a source that never logs in itself: every failed login counted below is the watcher's
+    const { watchers, bus } = rig(aging.backend, quietSource, { pollMs: 500 })
     const seen = new Recorder(bus, caller.account.id)
     const handle = await watchers.acquire(caller)
     try {
