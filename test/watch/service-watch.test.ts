@@ -3,6 +3,8 @@
 // the harness's APPEND), the event's state agrees with `changes`, and what a watcher
 // learns reaches cached reads at once.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import type { EventBus } from '../../src/mail/events.ts'
 import { encodeMessageId } from '../../src/mail/ids.ts'
@@ -12,6 +14,8 @@ import { imapSession, pop3Session } from '../env/sessions.ts'
 import { sender } from '../writes/helpers.ts'
 import { mail } from '../imap/helpers.ts'
 import { idleCount, Recorder, trackIdle, watching } from './helpers.ts'
+
+const run = promisify(execFile)
 
 describe('watchers in the composed gateway', () => {
   let gw: Gateway
@@ -72,6 +76,42 @@ describe('watchers in the composed gateway', () => {
     while (await idleCount(user.username) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
     assert.equal(await idleCount(user.username), 0, 'no IDLE connection after the last release and the grace period')
     assert.equal(await idle.stop(), 1, 'one IDLE connection for the account, never two')
+  })
+
+  it('a kicked watcher emits exactly the changes made while it was away, each id once', async () => {
+    const user = await gw.env.dovecot.createUser('svc-kick')
+    const { token, account } = await gw.login(user)
+    const caller = await gw.service.authenticate(token)
+    const seen = new Recorder(bus, account.id)
+    const handle = await gw.service.watching.acquire(caller)
+    try {
+      await watching(gw.service.watching, account.id)
+      await run('doveadm', ['-c', gw.env.dovecot.info.configFile, 'kick', user.username])
+      const missed = await gw.env.dovecot.deliverMany(user.username, [1, 2, 3].map(n => ({ raw: mail({ subject: `missed ${n}` }) })))
+      const want = missed.map(m => encodeMessageId(account.id, { mailbox: 'INBOX', validity: String(m.uidValidity), key: String(m.uid) }))
+      await seen.until(() => want.every(id => seen.ids('message.created').includes(id)), 'the missed messages')
+      const later = await gw.env.dovecot.deliver(user.username, mail({ subject: 'later' }))
+      const laterId = encodeMessageId(account.id, { mailbox: 'INBOX', validity: String(later.uidValidity), key: String(later.uid) })
+      await seen.until(() => seen.ids('message.created').includes(laterId), 'a message after the reconnect')
+      assert.deepEqual([...seen.ids('message.created')].sort(), [...want, laterId].sort(), 'each message announced once')
+      const ids = seen.events.map(e => e.id)
+      assert.equal(new Set(ids).size, ids.length, 'no event id twice')
+    } finally {
+      handle.release()
+    }
+  })
+
+  it('closing the service logs the watchers out before the pools close', async () => {
+    const own = await startGateway({ env: { WATCH_GRACE_MS: '60000' } })
+    const user = await own.env.dovecot.createUser('svc-close')
+    const { token, account } = await own.login(user)
+    await own.service.watching.acquire(await own.service.authenticate(token))
+    await watching(own.service.watching, account.id)
+    assert.equal(await idleCount(user.username), 1)
+    // the handle is still held and the grace period is a minute: only close() ends the watcher
+    await own.close()
+    await own.env.dovecot.waitForConnections(user.username, n => n === 0, 10_000)
+    assert.equal(await idleCount(user.username), 0)
   })
 
   it('POP3: polled; another client\'s new mail and DELE become message.created and message.deleted', async () => {
