@@ -28,6 +28,7 @@ const config = {
     Mailbox: '../mail/types.ts#Mailbox',
     Message: './models.ts#MessageSource',
     Session: '../mail/service-types.ts#SessionGrant',
+    MailEvent: '../mail/events.ts#MailEvent',
   },
   scalars: { ID: 'string' },
 }

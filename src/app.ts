@@ -18,6 +18,8 @@ import type { RequestLimiter } from './http/rate-limit.ts'
 import { clientErrorHandler } from './http/client-error.ts'
 import { requestIdleBoundMs } from './util/operation-timeout.ts'
 import { registerGraphql } from './graphql/index.ts'
+import type { EventBus } from './mail/events.ts'
+import type { Watching } from './mail/watch-port.ts'
 
 export interface BuildAppOptions {
   config: Config
@@ -28,6 +30,8 @@ export interface BuildAppOptions {
   metrics?: PrometheusMetrics | null
   /** RATE_LIMIT_PER_MINUTE shared by every instance (Redis: compose.ts); absent: per process. */
   rateLimiter?: RequestLimiter | null
+  /** Events for subscribers: GraphQL subscriptions are served only with these. */
+  realtime?: { bus: EventBus, watching: Watching }
 }
 
 export type { RouteEntry } from './http/methods.ts'
@@ -39,7 +43,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp ({ config, service, logger, metrics, rateLimiter }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, service, logger, metrics, rateLimiter, realtime }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
     genReqId,
@@ -70,11 +74,15 @@ export async function buildApp ({ config, service, logger, metrics, rateLimiter 
 
   await registerHttp(app, { service, config, rateLimiter: rateLimiter ?? null })
 
-  // GraphQL face (src/graphql): POST /graphql, GraphiQL at /graphiql when enabled.
+  // GraphQL face (src/graphql): POST /graphql, GraphiQL at /graphiql when enabled,
+  // subscriptions over WebSocket at /graphql with realtime.
   await registerGraphql(app, {
     service,
     config,
     limits: { maxDepth: config.graphqlMaxDepth, maxCost: config.graphqlMaxCost },
+    ...(realtime === undefined
+      ? {}
+      : { realtime: { ...realtime, subscribersPerToken: config.eventsSubscribersPerToken, maxConnections: config.graphqlWsMaxConnections } }),
   })
   if (metrics && config.metricsToken !== null) registerMetricsRoute(app, metrics, config.metricsToken)
 

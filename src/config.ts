@@ -79,6 +79,10 @@ export interface Config {
   pop3PollMs: number
   /** A watcher outlives its last subscriber this long (ms, ≤ 60 000). */
   watchGraceMs: number
+  /** Event subscribers (SSE streams and GraphQL subscriptions together) per token on one instance. */
+  eventsSubscribersPerToken: number
+  /** Open GraphQL WebSockets (subscriptions) on one instance. */
+  graphqlWsMaxConnections: number
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -150,6 +154,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     watchPollMs: int(env, 'WATCH_POLL_MS', WATCH_DEFAULTS.pollMs, 1000),
     pop3PollMs: int(env, 'POP3_POLL_MS', WATCH_DEFAULTS.pop3PollMs, 1000),
     watchGraceMs: atMost(int(env, 'WATCH_GRACE_MS', WATCH_DEFAULTS.graceMs), 60_000, 'WATCH_GRACE_MS'),
+    eventsSubscribersPerToken: int(env, 'EVENTS_SUBSCRIBERS_PER_TOKEN', 10, 1),
+    graphqlWsMaxConnections: int(env, 'GRAPHQL_WS_MAX_CONNECTIONS', 1000, 1),
   }
 }
 

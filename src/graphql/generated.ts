@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { Account as AccountModel, Capabilities as CapabilitiesModel, Mailbox as MailboxModel } from '../mail/types.ts';
 import type { MessageSource as MessageSourceModel } from './models.ts';
 import type { SessionGrant as SessionGrantModel } from '../mail/service-types.ts';
+import type { MailEvent as MailEventModel } from '../mail/events.ts';
 import type { MercuriusContext } from 'mercurius';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -600,6 +601,71 @@ export type Security =
   | 'starttls'
   | 'none';
 
+/**
+ * Real-time events (contract §8) over WebSocket at /graphql, protocol
+ * `graphql-transport-ws` (the graphql-ws library's). The bearer token goes in
+ * `connection_init`'s payload: `{ "authorization": "Bearer <token>" }`; a bad
+ * token is refused there (close code 4403), and the socket is closed (4403)
+ * when the token expires or is revoked.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The account's events, as SSE's `GET /v1/events` sends them. `mailboxIds`
+   * (1–100 ids of this account) and `types` (1–9 of the event types) filter
+   * them; events without a mailbox pass a mailbox filter, and `stream.reset`
+   * always passes. Delivery is at most once: an event's `state` is where
+   * `changes` resumes from, and a `stream.reset` says that events were dropped
+   * (a subscriber that read too slowly).
+   */
+  mailboxEvents: MailEvent;
+};
+
+
+/**
+ * Real-time events (contract §8) over WebSocket at /graphql, protocol
+ * `graphql-transport-ws` (the graphql-ws library's). The bearer token goes in
+ * `connection_init`'s payload: `{ "authorization": "Bearer <token>" }`; a bad
+ * token is refused there (close code 4403), and the socket is closed (4403)
+ * when the token expires or is revoked.
+ */
+export type SubscriptionMailboxEventsArgs = {
+  mailboxIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** One event (contract §8); the JSON of SSE's `data:`, with `keywords` as a list. */
+export type MailEvent = {
+  __typename?: 'MailEvent';
+  /** Derived from the change itself: the same change detected twice has the same id. */
+  id: Scalars['ID']['output'];
+  /**
+   * message.created, message.updated, message.deleted, mailbox.created,
+   * mailbox.updated, mailbox.deleted, mailbox.reset, stream.reset, account.error
+   */
+  type: Scalars['String']['output'];
+  accountId: Scalars['ID']['output'];
+  /** null for account-wide events (account.error, stream.reset). */
+  mailboxId?: Maybe<Scalars['ID']['output']>;
+  /** The mailbox's state after the change, for `changes`; null where none applies. */
+  state?: Maybe<Scalars['String']['output']>;
+  /** ISO 8601 UTC: when the gateway saw the change. */
+  at: Scalars['String']['output'];
+  /** message.*: the messages' ids. */
+  messageIds?: Maybe<Array<Scalars['ID']['output']>>;
+  /** message.updated: each message's keywords after the change. */
+  keywords?: Maybe<Array<MessageKeywords>>;
+  /** account.error: the error code (auth-failed, upstream-unavailable, …). */
+  code?: Maybe<Scalars['String']['output']>;
+};
+
+/** One message's keywords after a change. */
+export type MessageKeywords = {
+  __typename?: 'MessageKeywords';
+  messageId: Scalars['ID']['output'];
+  keywords: Array<Scalars['String']['output']>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -704,6 +770,9 @@ export type ResolversTypes = {
   CreateSessionInput: CreateSessionInput;
   Session: ResolverTypeWrapper<SessionGrantModel>;
   Security: Security;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  MailEvent: ResolverTypeWrapper<MailEventModel>;
+  MessageKeywords: ResolverTypeWrapper<MessageKeywords>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -737,6 +806,9 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   CreateSessionInput: CreateSessionInput;
   Session: SessionGrantModel;
+  Subscription: Record<PropertyKey, never>;
+  MailEvent: MailEventModel;
+  MessageKeywords: MessageKeywords;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -946,6 +1018,27 @@ export type SessionResolvers<ContextType = MercuriusContext, ParentType extends 
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  mailboxEvents?: SubscriptionResolver<ResolversTypes['MailEvent'], "mailboxEvents", ParentType, ContextType, Partial<SubscriptionMailboxEventsArgs>>;
+};
+
+export type MailEventResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['MailEvent'] = ResolversParentTypes['MailEvent']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  accountId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  mailboxId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  state?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  messageIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  keywords?: Resolver<Maybe<Array<ResolversTypes['MessageKeywords']>>, ParentType, ContextType>;
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type MessageKeywordsResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['MessageKeywords'] = ResolversParentTypes['MessageKeywords']> = {
+  messageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keywords?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = MercuriusContext> = {
   Account?: AccountResolvers<ContextType>;
   Capabilities?: CapabilitiesResolvers<ContextType>;
@@ -967,6 +1060,9 @@ export type Resolvers<ContextType = MercuriusContext> = {
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+  MailEvent?: MailEventResolvers<ContextType>;
+  MessageKeywords?: MessageKeywordsResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = MercuriusContext> = {

@@ -19,7 +19,12 @@ import { registerGraphiqlAssets } from './graphiql-assets.ts'
 import { IntrospectionCache, introspectionKey, onlyIntrospection } from './introspection-cache.ts'
 import { costCheck, DEFAULT_LIMITS, validationRules, type GraphqlLimits } from './limits.ts'
 import { resolvers } from './resolvers/index.ts'
+import { countValues, MAX_KEPT_TOKENS, MAX_QUERY_CHARS, MAX_TOKENS, MAX_VARIABLE_VALUES } from './document-bounds.ts'
 import { loadSchemaFiles } from './schema-files.ts'
+import { MailEventType, Subscription } from './resolvers/subscription.ts'
+import { registerSubscriptions, type RealtimeOptions } from './subscriptions/index.ts'
+
+export { MAX_KEPT_TOKENS, MAX_QUERY_CHARS, MAX_TOKENS, MAX_VARIABLE_VALUES } from './document-bounds.ts'
 
 export interface GraphqlOptions {
   service: MailServiceApi
@@ -31,6 +36,8 @@ export interface GraphqlOptions {
   introspection?: IntrospectionCache
   /** Body JSON held by responses at once (default: one of config.responseBudgetBytes, body-allowance.ts). */
   responseBudget?: ByteBudget
+  /** Subscriptions over WebSocket at /graphql (subscriptions/); absent: none. */
+  realtime?: RealtimeOptions
 }
 
 /**
@@ -95,29 +102,6 @@ async function refuseOversizedRequests (request: FastifyRequest): Promise<void> 
   }
 }
 
-/** Values in variables, counted up to one past the bound; a GET's JSON text is read as mercurius will read it. */
-function countValues (variables: unknown): number {
-  let root = variables
-  if (typeof root === 'string') {
-    try {
-      root = JSON.parse(root) // bounded by the URL's length; mercurius reports malformed JSON itself
-    } catch {
-      return 0
-    }
-  }
-  const stack: unknown[] = [root]
-  let count = 1
-  while (stack.length > 0 && count <= MAX_VARIABLE_VALUES) {
-    const value = stack.pop()
-    if (value === null || typeof value !== 'object') continue
-    for (const key in value) {
-      if (++count > MAX_VARIABLE_VALUES) break
-      stack.push((value as Record<string, unknown>)[key])
-    }
-  }
-  return count
-}
-
 /**
  * What a parsed document may not be, checked before validation (so a refused
  * text is never cached):
@@ -157,17 +141,6 @@ function integerPathIndices (route: RouteOptions): void {
  * message field about 100.
  */
 const QUERY_CACHE = 16
-export const MAX_TOKENS = 600
-/** Tokens a document may keep with its comments (graphql-js' maxTokens leaves them out). */
-export const MAX_KEPT_TOKENS = 2 * MAX_TOKENS
-/** Characters of one query text (the introspection query has about 2 000). */
-export const MAX_QUERY_CHARS = 64 * 1024
-/**
- * Values in one request's variables: a page query uses a handful, createSession
- * about ten. Unknown keys are what costs (one coercion error each, ~30 µs), so
- * the bound is kept low: 256 of them cost a few milliseconds.
- */
-export const MAX_VARIABLE_VALUES = 256
 
 export async function registerGraphql (app: FastifyInstance, opts: GraphqlOptions): Promise<void> {
   const schema = loadSchemaFiles()
@@ -195,9 +168,14 @@ export async function registerGraphql (app: FastifyInstance, opts: GraphqlOption
       scope.addHook('onSend', graphiqlCsp)
       registerGraphiqlAssets(scope)
     }
+    const realtime = opts.realtime
+    const subscription = realtime === undefined
+      ? undefined
+      : await registerSubscriptions(scope, { service, realtime, limits, schema: () => scope.graphql.schema })
     await scope.register(mercurius, {
       schema,
-      resolvers: resolvers as mercurius.IResolvers,
+      resolvers: (subscription === undefined ? resolvers : { ...resolvers, Subscription, MailEvent: MailEventType }) as mercurius.IResolvers,
+      ...(subscription === undefined ? {} : { subscription }),
       context: (request, reply) => buildContext(service, config.sessionTtlMax, budget, request, reply),
       graphiql: config.graphiql,
       allowBatchedQueries: false,
