@@ -9,6 +9,9 @@ import { createPop3Backend } from './backends/pop3/index.ts'
 import { createCache, type Cache } from './cache/index.ts'
 import { MemoryEventBus } from './events/memory-bus.ts'
 import type { Config } from './config.ts'
+import { MemoryEventBus } from './events/memory-bus.ts'
+import type { EventBus } from './mail/events.ts'
+import type { Watching } from './mail/watch-port.ts'
 import { extractPart } from './mail/normalise/index.ts'
 import { LoginThrottle } from './mail/login-throttle.ts'
 import { MailService } from './mail/service.ts'
@@ -104,4 +107,18 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     budget: () => parseBudget.stats(),
   })
   return service
+}
+
+/**
+ * What event subscribers (GraphQL subscriptions) read: the bus, and the
+ * watching that keeps an account watched while someone subscribes. Until the
+ * watchers are composed, nothing is watched: handles are inert and only
+ * events published on the bus reach subscribers.
+ */
+export function createRealtime (): { bus: EventBus, watching: Watching } {
+  const watching: Watching = {
+    acquire: async () => ({ release: () => {} }),
+    close: async () => {},
+  }
+  return { bus: new MemoryEventBus(), watching }
 }

@@ -4,7 +4,7 @@
  * requests within a bound, then log out of the mail servers).
  */
 import { buildApp } from './app.ts'
-import { createService, createSharedState } from './compose.ts'
+import { createRealtime, createService, createSharedState } from './compose.ts'
 import { loadConfig } from './config.ts'
 import { debugStatsEnabled, registerDebugStats } from './debug-stats.ts'
 import type { Config } from './config.ts'
@@ -31,8 +31,14 @@ async function main (): Promise<void> {
   const shared = createSharedState(config, logger)
   const service = createService(config, logger, metrics ?? undefined, shared)
   const rateLimiter = config.rateLimitPerMinute === null ? null : shared.requestLimiter(config.rateLimitPerMinute)
-  const app = await buildApp({ config, service, logger, metrics, rateLimiter })
-  app.addHook('onClose', async () => { await service.close() })
+  const realtime = createRealtime()
+  const app = await buildApp({ config, service, logger, metrics, rateLimiter, realtime })
+  // subscribers end first (preClose), then the watchers, the pools and the bus
+  app.addHook('onClose', async () => {
+    await realtime.watching.close()
+    await service.close()
+    await realtime.bus.close()
+  })
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 
   let metricsListener: MetricsListener | null = null

@@ -151,3 +151,20 @@ test('the comparison itself notices a differing field', () => {
   assert.throws(() => compare('Address', ['Header']), /Address fields vs openapi Header/)
   assert.throws(() => compare('Attachment', ['Mailbox']), /Attachment fields/)
 })
+
+test('MailEvent is the events\' JSON (SSE data), with keywords as a list of { messageId, keywords }', (t) => {
+  if (schemas.MailEvent === undefined) return t.skip('openapi.yaml states no MailEvent (the SSE face) yet')
+  const { props, required } = oasObject('MailEvent')
+  const fields = sdlFields('MailEvent')
+  assert.deepEqual(Object.keys(fields).sort(), Object.keys(props).sort(), 'MailEvent fields vs openapi MailEvent')
+  for (const [prop, schema] of Object.entries(props)) {
+    if (prop === 'keywords') continue
+    // an optional JSON member is a nullable GraphQL field
+    const shape = { ...oasShape(schema), ...(required.has(prop) ? {} : { nullable: true }) }
+    assert.deepEqual(sdlShape(fields[prop] as GraphQLOutputType), shape, `MailEvent.${prop}`)
+  }
+  assert.equal(String(fields.keywords), '[MessageKeywords!]')
+  const item = sdlFields('MessageKeywords')
+  assert.equal(String(item.messageId), 'ID!')
+  assert.deepEqual(sdlShape(item.keywords as GraphQLOutputType), { kind: 'list', nullable: false, item: { kind: 'string', nullable: false } })
+})
