@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import WebSocket from 'ws'
 import { testEnv } from '../env/shared.ts'
 import { waitFor } from '../env/wait.ts'
+import { startGateway } from '../e2e/gateway.ts'
 import { collect, event, startLive, type Live } from './helpers.ts'
 
 const SUB = `subscription ($mailboxIds: [ID!], $types: [String!]) {
@@ -154,7 +155,8 @@ test('subscribers per token are capped: rate-limited past EVENTS_SUBSCRIBERS_PER
 })
 
 test('a revoked token closes the socket (4403) and gives back every listener and watch handle', async (t) => {
-  const live = await startLive(t)
+  // the revocation store is not read again within the test: the revocation itself ends the socket
+  const live = await startLive(t, { CACHE_MAX_STALENESS_MS: '60000' })
   const s = await session(live)
   let closed: [number, string] | null = null
   const client = live.client(s.token, { onClosed: (code, reason) => { closed = [code, reason] } })
@@ -210,4 +212,19 @@ test('50 subscribe/unsubscribe cycles leave no bus listener, watch handle or tok
   }
   await client.dispose()
   await waitFor(() => live.gateway.service.lifetimes.size === 0, 10_000, 'no token held')
+})
+
+test('a revocation made on another instance (shared Redis) closes the socket within CACHE_MAX_STALENESS_MS', async (t) => {
+  const live = await startLive(t, { CACHE_MAX_STALENESS_MS: '1000' }, { redis: true })
+  const other = await startGateway({ redis: true })
+  t.after(() => other.close())
+  const s = await session(live)
+  let closed: [number, string] | null = null
+  collect(live.client(s.token, { onClosed: (code, reason) => { closed = [code, reason] } }), SUB)
+  await waitFor(() => live.bus.live === 1, 10_000, 'the subscription')
+  const res = await other.app.inject({ method: 'DELETE', url: '/v1/sessions/current', headers: { authorization: `Bearer ${s.token}` } })
+  assert.equal(res.statusCode, 204)
+  await waitFor(() => closed !== null, 10_000, 'the close')
+  assert.deepEqual(closed, [4403, 'Token revoked'])
+  await waitFor(() => live.bus.live === 0 && live.watching.held === 0, 5_000, 'the release')
 })

@@ -64,10 +64,10 @@ export interface Live {
   client: (token: string, opts?: { onClosed?: (code: number, reason: string) => void }) => Client
 }
 
-export async function startLive (t: TestContext, env: Record<string, string> = {}): Promise<Live> {
+export async function startLive (t: TestContext, env: Record<string, string> = {}, opts: { redis?: boolean } = {}): Promise<Live> {
   const bus = new CountingBus()
   const watching = new CountingWatching()
-  const gateway = await startGateway({ realtime: { bus, watching }, env })
+  const gateway = await startGateway({ realtime: { bus, watching }, env, redis: opts.redis ?? false })
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const address = gateway.app.server.address()
   if (address === null || typeof address === 'string') throw new Error('not listening')
