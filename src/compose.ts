@@ -116,9 +116,11 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
  * events published on the bus reach subscribers.
  */
 export function createRealtime (): { bus: EventBus, watching: Watching } {
-  const watching: Watching = {
-    acquire: async () => ({ release: () => {} }),
-    close: async () => {},
-  }
-  return { bus: new MemoryEventBus(), watching }
+  return { bus: new MemoryEventBus(), watching: inertWatching }
+}
+
+/** Watches nothing: the handles are inert (until the watchers are composed). */
+export const inertWatching: Watching = {
+  acquire: async () => ({ release: () => {} }),
+  close: async () => {},
 }
