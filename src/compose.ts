@@ -7,7 +7,6 @@ import { createImapBackend } from './backends/imap/index.ts'
 import { LoginBudget } from './backends/login-budget.ts'
 import { createPop3Backend } from './backends/pop3/index.ts'
 import { createCache, type Cache } from './cache/index.ts'
-import { MemoryEventBus } from './events/memory-bus.ts'
 import type { Config } from './config.ts'
 import { MemoryEventBus } from './events/memory-bus.ts'
 import type { EventBus } from './mail/events.ts'
@@ -110,17 +109,10 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
 }
 
 /**
- * What event subscribers (GraphQL subscriptions) read: the bus, and the
- * watching that keeps an account watched while someone subscribes. Until the
- * watchers are composed, nothing is watched: handles are inert and only
- * events published on the bus reach subscribers.
+ * What the event faces (GraphQL subscriptions) read: the bus the watchers
+ * publish on, and the service's watching, which keeps an account watched
+ * while a subscriber holds a handle.
  */
-export function createRealtime (): { bus: EventBus, watching: Watching } {
-  return { bus: new MemoryEventBus(), watching: inertWatching }
-}
-
-/** Watches nothing: the handles are inert (until the watchers are composed). */
-export const inertWatching: Watching = {
-  acquire: async () => ({ release: () => {} }),
-  close: async () => {},
+export function createRealtime (service: MailService): { bus: EventBus, watching: Watching } | undefined {
+  return service.events === null ? undefined : { bus: service.events, watching: service.watching }
 }

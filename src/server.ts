@@ -31,13 +31,12 @@ async function main (): Promise<void> {
   const shared = createSharedState(config, logger)
   const service = createService(config, logger, metrics ?? undefined, shared)
   const rateLimiter = config.rateLimitPerMinute === null ? null : shared.requestLimiter(config.rateLimitPerMinute)
-  const realtime = createRealtime()
-  const app = await buildApp({ config, service, logger, metrics, rateLimiter, realtime })
-  // subscribers end first (preClose), then the watchers, the pools and the bus
+  const realtime = createRealtime(service)
+  const app = await buildApp({ config, service, logger, metrics, rateLimiter, ...(realtime === undefined ? {} : { realtime }) })
+  // subscribers end first (preClose), then the watchers and the pools (service.close), then the bus
   app.addHook('onClose', async () => {
-    await realtime.watching.close()
     await service.close()
-    await realtime.bus.close()
+    await realtime?.bus.close()
   })
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 

@@ -30,6 +30,7 @@ import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenLifetimes } from './token-lifetimes.ts'
 import { TokenSealer } from './tokens.ts'
 import type { Mailbox, Message, Protocol } from './types.ts'
+import type { EventBus } from './events.ts'
 import type { Watching } from './watch-port.ts'
 import { serviceChangeSource } from './watch-changes.ts'
 import { Watchers, type WatchersOptions } from './watchers.ts'
@@ -79,6 +80,8 @@ export class MailService implements MailServiceApi {
   readonly #changes: Changes
   /** Keeps accounts watched while event subscribers hold handles (SSE, GraphQL subscriptions, webhooks). */
   readonly watching: Watching
+  /** The bus the watchers publish on (the event faces read it); null without watchers. */
+  readonly events: EventBus | null
   readonly idempotency: IdempotencyRecords
   readonly lifetimes: TokenLifetimes
 
@@ -97,6 +100,7 @@ export class MailService implements MailServiceApi {
     this.watching = opts.watch === undefined
       ? NO_WATCHING
       : new Watchers({ ...opts.watch, backends: opts.backends, freshness, source: serviceChangeSource(this) })
+    this.events = opts.watch?.bus ?? null
     this.idempotency = new IdempotencyRecords(opts.sharedIdempotency ?? null)
     // a revocation made on another instance reaches this one's subscribers within the staleness bound
     this.lifetimes = new TokenLifetimes(id => opts.revocations.isRevoked(id), Math.max(opts.stalenessMs, 500))

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import pino from 'pino'
 import { buildApp, type BuildAppOptions } from '../../src/app.ts'
-import { createService } from '../../src/compose.ts'
+import { createRealtime, createService } from '../../src/compose.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { loggerOptions } from '../../src/logger.ts'
 import type { MailBackend } from '../../src/mail/backend.ts'
@@ -50,7 +50,7 @@ export interface Gateway {
   close: () => Promise<void>
 }
 
-export async function startGateway (overrides: { redis?: boolean, metrics?: boolean, env?: Record<string, string>, dovecot?: TestEnv['dovecot'], realtime?: BuildAppOptions['realtime'] } = {}): Promise<Gateway> {
+export async function startGateway (overrides: { redis?: boolean, metrics?: boolean, env?: Record<string, string>, dovecot?: TestEnv['dovecot'], realtime?: BuildAppOptions['realtime'] | true } = {}): Promise<Gateway> {
   const shared = await testEnv()
   // a private Dovecot (another config) in place of the run's
   const env: TestEnv = overrides.dovecot === undefined ? shared : { ...shared, dovecot: overrides.dovecot }
@@ -66,7 +66,9 @@ export async function startGateway (overrides: { redis?: boolean, metrics?: bool
   const logger = pino(loggerOptions('debug'), pino.destination({ dest: join(LOG_DIR, `gateway-${process.pid}.log`), append: true, sync: true }))
   const metrics = overrides.metrics === true ? new PrometheusMetrics() : null
   const service = createService(config, logger, metrics ?? undefined)
-  const app = await buildApp({ config, service, logger, metrics, ...(overrides.realtime === undefined ? {} : { realtime: overrides.realtime }) })
+  // `realtime: true`: the bus and watching server.ts composes
+  const realtime = overrides.realtime === true ? createRealtime(service) : overrides.realtime
+  const app = await buildApp({ config, service, logger, metrics, ...(realtime === undefined ? {} : { realtime }) })
   await app.ready()
 
   const ports = { imap: { tls: env.dovecot.ports.imaps, starttls: env.dovecot.ports.imap, none: env.dovecot.ports.imap }, pop3: { tls: env.dovecot.ports.pop3s, starttls: env.dovecot.ports.pop3, none: env.dovecot.ports.pop3 } }

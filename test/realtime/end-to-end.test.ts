@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRealtime, inertWatching } from '../../src/compose.ts'
 import { encodeMessageId } from '../../src/mail/ids.ts'
 import { startGateway } from '../e2e/gateway.ts'
 import { testEnv } from '../env/shared.ts'
@@ -23,12 +22,9 @@ function p95 (values: number[]): number {
 
 test('APPEND, keyword change and expunge by another client reach SSE and GraphQL subscribers; SSE replay loses nothing', async (t) => {
   const { dovecot } = await testEnv()
-  const realtime = createRealtime()
-  const gateway = await startGateway({ realtime, env: { WATCH_POLL_MS: '2000' } })
-  t.after(async () => { await gateway.close(); await realtime.watching.close(); await realtime.bus.close() })
-  if (realtime.watching === inertWatching || !gateway.app.hasRoute({ method: 'GET', url: '/v1/events' })) {
-    return t.skip('needs the composed watchers and the SSE face (GET /v1/events)')
-  }
+  const gateway = await startGateway({ realtime: true, env: { WATCH_POLL_MS: '2000' } })
+  t.after(() => gateway.close())
+  const withSse = gateway.app.hasRoute({ method: 'GET', url: '/v1/events' })
   await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   const address = gateway.app.server.address()
   assert.ok(address !== null && typeof address === 'object')
@@ -38,17 +34,26 @@ test('APPEND, keyword change and expunge by another client reach SSE and GraphQL
 
   const sse: EventJson[] = []
   const gql: EventJson[] = []
-  let sseSub = sseSubscriber(base, token, e => sse.push(e))
+  let sseSub = withSse ? sseSubscriber(base, token, e => sse.push(e)) : null
   const gqlSub = graphqlSubscriber(`ws://127.0.0.1:${address.port}/graphql`, token, e => gql.push(e))
-  t.after(async () => { await sseSub.close(); await gqlSub.close() })
-  await Promise.all([sseSub.ready, gqlSub.ready])
+  t.after(async () => { await sseSub?.close(); await gqlSub.close() })
+  await Promise.all([sseSub?.ready, gqlSub.ready])
 
-  const has = (list: EventJson[], type: string, id: string): boolean => list.some(e => e.type === type && (e.messageIds ?? []).includes(id))
+  const has = (list: EventJson[], type: string, id: string): boolean =>
+    (list === sse && !withSse) || list.some(e => e.type === type && (e.messageIds ?? []).includes(id))
   const idOf = (d: { uidValidity: number, uid: number }): string => encodeMessageId(account.id, { mailbox: 'INBOX', validity: String(d.uidValidity), key: String(d.uid) })
 
-  // a first APPEND until both are subscribed and the account is watched (uncounted)
-  const first = idOf(await dovecot.deliver(user.username, Buffer.from('Subject: first\r\n\r\nhello\r\n')))
-  await waitFor(() => has(sse, 'message.created', first) && has(gql, 'message.created', first), WAIT_MS, 'the first APPEND')
+  // APPENDs until both are subscribed and the watcher has its starting state (uncounted:
+  // a message that arrives before the watcher reads its state is no change to it)
+  for (let i = 0; ; i++) {
+    const first = idOf(await dovecot.deliver(user.username, Buffer.from(`Subject: first ${i}\r\n\r\nhello\r\n`)))
+    try {
+      await waitFor(() => has(sse, 'message.created', first) && has(gql, 'message.created', first), 3000, 'the first APPEND')
+      break
+    } catch (err) {
+      if (i === 10) throw err
+    }
+  }
 
   const latency: { sse: number[], graphql: number[] } = { sse: [], graphql: [] }
   const ids: string[] = []
@@ -62,14 +67,14 @@ test('APPEND, keyword change and expunge by another client reach SSE and GraphQL
     const seen = { sse: 0, graphql: 0 }
     await waitFor(() => {
       const now = performance.now()
-      if (seen.sse === 0 && has(sse, 'message.created', id)) seen.sse = now - t0
+      if (seen.sse === 0 && has(sse, 'message.created', id)) seen.sse = withSse ? now - t0 : -1
       if (seen.graphql === 0 && has(gql, 'message.created', id)) seen.graphql = now - t0
-      return seen.sse > 0 && seen.graphql > 0
+      return seen.sse !== 0 && seen.graphql > 0
     }, WAIT_MS, `APPEND ${i}`)
-    latency.sse.push(seen.sse)
+    if (withSse) latency.sse.push(seen.sse)
     latency.graphql.push(seen.graphql)
   }
-  console.log(`[events] APPEND → message.created, 20 appends: p95 SSE ${p95(latency.sse).toFixed(0)} ms, GraphQL ${p95(latency.graphql).toFixed(0)} ms`)
+  console.log(`[events] APPEND → message.created, 20 appends: p95 GraphQL ${p95(latency.graphql).toFixed(0)} ms` + (withSse ? `, SSE ${p95(latency.sse).toFixed(0)} ms` : ''))
 
   // a keyword change and an expunge by another client
   const imap = await imapSession(dovecot.ports.imap, user)
@@ -85,6 +90,7 @@ test('APPEND, keyword change and expunge by another client reach SSE and GraphQL
   await imap.run(`UID EXPUNGE ${uid}`)
   await waitFor(() => has(sse, 'message.deleted', target) && has(gql, 'message.deleted', target), WAIT_MS, 'the expunge')
 
+  if (sseSub === null) return t.todo('SSE (GET /v1/events) is not served yet: its half and the replay were not checked')
   // SSE: disconnect, three APPENDs meanwhile, reconnect with Last-Event-ID
   const last = sse.at(-1)!.id
   await sseSub.close()
