@@ -14,6 +14,7 @@
  * not delivered). The same change detected twice carries the same id.
  */
 import type { BusSubscription, EventBus, MailEvent, Replay } from '../mail/events.ts'
+import { AccountListeners } from './listeners.ts'
 
 export interface RetentionLimits {
   /** Keep at least this many events per account (default 1 000). */
@@ -95,7 +96,7 @@ export class MemoryEventBus implements EventBus {
   readonly #now: () => number
   /** Insertion order = least recently published first. */
   readonly #logs = new Map<string, EventLog>()
-  readonly #listeners = new Map<string, Set<(event: MailEvent) => void>>()
+  readonly #listeners = new AccountListeners()
   #bytes = 0
   #closed = false
 
@@ -106,14 +107,11 @@ export class MemoryEventBus implements EventBus {
 
   async publish (event: MailEvent): Promise<void> {
     if (this.#closed) return
-    if (this.record(event)) this.deliver(event)
+    if (this.#record(event)) this.#listeners.deliver(event)
   }
 
-  /**
-   * Appends to the account's log unless the id is there already; true when
-   * appended. (The Redis bus keeps no log here: it uses `deliver` only.)
-   */
-  record (event: MailEvent): boolean {
+  /** Appends to the account's log unless the id is there already; true when appended. */
+  #record (event: MailEvent): boolean {
     let log = this.#logs.get(event.accountId)
     if (log?.has(event.id) === true) return false
     if (log === undefined) log = new EventLog()
@@ -124,40 +122,13 @@ export class MemoryEventBus implements EventBus {
     return true
   }
 
-  /** Calls the account's listeners (this instance's subscribers) with the event. */
-  deliver (event: MailEvent): void {
-    const set = this.#listeners.get(event.accountId)
-    if (set === undefined) return
-    for (const listener of [...set]) {
-      try {
-        listener(event)
-      } catch {
-        // a listener must not throw (port contract); one that does must not starve the others
-      }
-    }
-  }
-
   subscribe (accountId: string, listener: (event: MailEvent) => void): BusSubscription {
-    let set = this.#listeners.get(accountId)
-    if (set === undefined) {
-      set = new Set()
-      this.#listeners.set(accountId, set)
-    }
-    // a wrapper per subscription: the same function subscribed twice is two subscriptions
-    const own = (event: MailEvent): void => { listener(event) }
-    set.add(own)
-    return {
-      close: () => {
-        const current = this.#listeners.get(accountId)
-        if (current === undefined || !current.delete(own)) return
-        if (current.size === 0) this.#listeners.delete(accountId)
-      },
-    }
+    return this.#listeners.add(accountId, listener)
   }
 
   /** Live subscriptions for the account on this instance (tests, metrics). */
   listenerCount (accountId: string): number {
-    return this.#listeners.get(accountId)?.size ?? 0
+    return this.#listeners.count(accountId)
   }
 
   async replayAfter (accountId: string, lastEventId: string): Promise<Replay> {
