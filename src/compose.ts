@@ -7,6 +7,8 @@ import { createImapBackend } from './backends/imap/index.ts'
 import { LoginBudget } from './backends/login-budget.ts'
 import { createPop3Backend } from './backends/pop3/index.ts'
 import { createCache, type Cache } from './cache/index.ts'
+import { RedisEventBus } from './events/redis-bus.ts'
+import { MemoryTicketStore } from './events/tickets.ts'
 import type { Config } from './config.ts'
 import { MemoryEventBus } from './events/memory-bus.ts'
 import type { EventBus } from './mail/events.ts'
@@ -72,7 +74,9 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     logger: logger.child({ component: 'pop3' }),
   })
   // the bus the watchers publish on and the event faces read (in-process; a Redis bus shares it between instances)
-  const events = new MemoryEventBus()
+  const events: EventBus = config.redisUrl === null
+    ? new MemoryEventBus()
+    : new RedisEventBus({ url: config.redisUrl, cluster: config.redisCluster, secret: config.secret, logger: logger.child({ component: 'events' }) })
   const service = new MailService({
     backends: { imap, pop3 },
     cache: { forAccount: (id) => cache.sealed.forAccount(id), status: () => cache.status() },
@@ -90,6 +94,7 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     }),
     appendLimit: config.appendLimit,
     onClose: () => cache.close(),
+    tickets: cache.tickets ?? new MemoryTicketStore(),
     watch: {
       bus: events,
       leases: cache.leases,

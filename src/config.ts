@@ -69,6 +69,14 @@ export interface Config {
   shutdownGraceMs: number
   /** GraphQL requests without a valid token per client address and minute; 0 = unlimited. */
   graphqlAnonymousPerMinute: number
+  /** Event streams (GET /v1/events): heartbeat comment interval (ms, ≤ 20 s). */
+  eventsHeartbeatMs: number
+  /** Open event streams on this instance (429 beyond). */
+  eventsMaxStreams: number
+  /** Open event streams per token on this instance (429 beyond). */
+  eventsMaxStreamsPerToken: number
+  /** Bytes of events one stream may have waiting on a slow client before it is closed. */
+  eventsStreamBufferBytes: number
   /** CORS_ORIGINS: browser origins allowed to call the gateway ('*': any); null = CORS off. */
   corsOrigins: string[] | '*' | null
   /** Watchers (docs/watchers.md): accounts watched by this instance at once; more → 429. */
@@ -90,6 +98,12 @@ function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): numbe
   if (raw === undefined || raw === '') return def
   const n = Number(raw)
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`)
+  return n
+}
+
+function intAtMost (env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const n = int(env, name, def, min)
+  if (n > max) throw new Error(`${name} must be at most ${max}, got ${n}`)
   return n
 }
 
@@ -156,6 +170,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     watchGraceMs: atMost(int(env, 'WATCH_GRACE_MS', WATCH_DEFAULTS.graceMs), 60_000, 'WATCH_GRACE_MS'),
     eventsSubscribersPerToken: int(env, 'EVENTS_SUBSCRIBERS_PER_TOKEN', 10, 1),
     graphqlWsMaxConnections: int(env, 'GRAPHQL_WS_MAX_CONNECTIONS', 1000, 1),
+    eventsHeartbeatMs: intAtMost(env, 'EVENTS_HEARTBEAT_MS', 15_000, 10, 20_000),
+    eventsMaxStreams: int(env, 'EVENTS_MAX_STREAMS', 10_000, 1),
+    eventsMaxStreamsPerToken: int(env, 'EVENTS_MAX_STREAMS_PER_TOKEN', 5, 1),
+    eventsStreamBufferBytes: bytes(env, 'EVENTS_STREAM_BUFFER_BYTES', 256 * 1024, 1024),
   }
 }
 

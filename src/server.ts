@@ -33,11 +33,8 @@ async function main (): Promise<void> {
   const rateLimiter = config.rateLimitPerMinute === null ? null : shared.requestLimiter(config.rateLimitPerMinute)
   const realtime = createRealtime(service)
   const app = await buildApp({ config, service, logger, metrics, rateLimiter, ...(realtime === undefined ? {} : { realtime }) })
-  // subscribers end first (preClose), then the watchers and the pools (service.close), then the bus
-  app.addHook('onClose', async () => {
-    await service.close()
-    await realtime?.bus.close()
-  })
+  // subscribers end first (preClose), then service.close: the watchers, the pools, the bus, the cache
+  app.addHook('onClose', async () => { await service.close() })
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 
   let metricsListener: MetricsListener | null = null

@@ -13,6 +13,7 @@ import { RedisSlots } from './redis-slots.ts'
 import { redisRequestLimiter, type SharedRequestLimiter } from './redis-rate-limit.ts'
 import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
+import { RedisTicketStore } from './redis-tickets.ts'
 import { createRevocations } from './revocations.ts'
 import type { Revocations } from './revocations.ts'
 import { createSealedCache } from './sealed.ts'
@@ -45,6 +46,8 @@ export interface Cache {
   store: CacheStore
   sealed: SealedCache
   revocations: Revocations
+  /** Single-use EventSource tickets every instance can redeem once; null: in-process only. */
+  tickets: RedisTicketStore | null
   /** Idempotency-Key records every instance shares; null: in-process only. */
   idempotency: SharedIdempotencyRecords | null
   /** One holder per lease name in the deployment (Redis), or in this process. */
@@ -70,6 +73,7 @@ export function createCache (opts: CacheOptions): Cache {
     // durable state: in Redis where eviction cannot reach it, or this process's own
     revocations: createRevocations(redis === null ? null : new RedisRevocationList(redis), opts.secret),
     idempotency: redis === null ? null : new RedisIdempotencyRecords(redis, opts.secret),
+    tickets: redis === null ? null : new RedisTicketStore(redis, opts.secret),
     leases: redis === null ? new LocalLeases() : new RedisLeases(redis, opts.secret),
     connectionSlots: (limit) => {
       if (redis === null) return null

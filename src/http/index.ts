@@ -3,7 +3,8 @@
  * per-resource routes and the docs. Routes are thin: parse, call the
  * MailServiceApi, serialise.
  */
-import type { FastifyInstance } from 'fastify'
+import sseModule, { type SSEPluginOptions } from '@fastify/sse'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import { registerAuth } from './auth.ts'
@@ -17,6 +18,7 @@ import type { HttpDeps } from './operation.ts'
 import { registerRateLimit, type RequestLimiter } from './rate-limit.ts'
 import { accountRoutes } from './routes/account.ts'
 import { downloadRoutes } from './routes/downloads.ts'
+import { eventRoutes } from './routes/events.ts'
 import { mailboxRoutes } from './routes/mailboxes.ts'
 import { mailboxWriteRoutes } from './routes/mailbox-writes.ts'
 import { registerIdempotency } from './idempotency.ts'
@@ -25,6 +27,9 @@ import { messageWriteRoutes } from './routes/message-writes.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { sessionRoutes } from './routes/sessions.ts'
 import { createValidatorCompiler } from './validation.ts'
+
+/** The package's CommonJS export: the plugin wrapped by fastify-plugin (its `default` is the bare one, which would be encapsulated). */
+const fastifySSE = sseModule as unknown as FastifyPluginAsync<SSEPluginOptions>
 
 export interface HttpOptions {
   service: MailServiceApi
@@ -53,6 +58,8 @@ export async function registerHttp (app: FastifyInstance, { service, config, rat
   if (config.corsOrigins !== null) await registerCors(app, config.corsOrigins)
 
   await app.register(async (rest) => {
+    // SSE for GET /v1/events (heartbeat comments; headers and Last-Event-ID)
+    await rest.register(fastifySSE, { heartbeatInterval: config.eventsHeartbeatMs })
     rest.setValidatorCompiler(createValidatorCompiler())
     restContentTypes(rest)
     registerAuth(rest, service)
@@ -65,6 +72,7 @@ export async function registerHttp (app: FastifyInstance, { service, config, rat
     messageWriteRoutes(rest, deps)
     downloadRoutes(rest, deps)
     opsRoutes(rest, deps)
+    eventRoutes(rest, deps)
   })
   await registerDocs(app, deps.doc)
 }

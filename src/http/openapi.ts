@@ -137,7 +137,8 @@ export function requestSchemas (doc: OpenApiDocument, method: string, path: stri
 /** Whether the operation needs a bearer token (its own `security`, else the document's). */
 export function requiresBearer (doc: OpenApiDocument, method: string, path: string): boolean {
   const security = getOperation(doc, method, path).security ?? doc.security ?? []
-  return security.some(req => Object.hasOwn(req, 'bearerAuth'))
+  // alternatives (a bearer token or a ticket): the route checks them itself
+  return security.length > 0 && security.every(req => Object.hasOwn(req, 'bearerAuth'))
 }
 
 /** "/v1/messages/{messageId}" → "/v1/messages/:messageId" */

@@ -2,6 +2,7 @@
  * Registers one route for one openapi.yaml operation: the URL, the request
  * schemas and whether a bearer token is needed all come from the document.
  */
+import type { SSERouteOptions } from '@fastify/sse'
 import type { FastifyInstance, RouteGenericInterface, RouteHandlerMethod } from 'fastify'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import type { Config } from '../config.ts'
@@ -21,9 +22,12 @@ export function operation<G extends RouteGenericInterface = RouteGenericInterfac
   doc: OpenApiDocument,
   method: Method,
   path: string,
-  handler: RouteHandlerMethod<any, any, any, G>
+  handler: RouteHandlerMethod<any, any, any, G>,
+  /** Route options beyond the document's (e.g. `sse`, `exposeHeadRoute`). */
+  extra: { sse?: SSERouteOptions, exposeHeadRoute?: boolean } = {}
 ): void {
   app.route<G>({
+    ...extra,
     method,
     url: toFastifyPath(path),
     schema: requestSchemas(doc, method, path),

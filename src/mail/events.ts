@@ -8,6 +8,7 @@
  * src/events (in-process, and Redis for many instances).
  */
 import { createHash } from 'node:crypto'
+import type { Watching } from './watch-port.ts'
 
 export const EVENT_TYPES = [
   'message.created', 'message.updated', 'message.deleted',
@@ -82,4 +83,20 @@ export interface EventBus {
   subscribe: (accountId: string, listener: (event: MailEvent) => void) => BusSubscription
   replayAfter: (accountId: string, lastEventId: string) => Promise<Replay>
   close: () => Promise<void>
+}
+
+/** Single-use values with an expiry (EventSource tickets): `take` yields a value at most once, on any instance. */
+export interface OneTimeStore {
+  put: (key: string, value: string, ttlMs: number) => Promise<void>
+  take: (key: string) => Promise<string | null>
+}
+
+/**
+ * What the subscriber faces (SSE, GraphQL subscriptions, webhooks) get from
+ * composition: the bus, the watchers, and where tickets live.
+ */
+export interface Realtime {
+  events: EventBus
+  watching: Watching
+  tickets: OneTimeStore
 }

@@ -10,6 +10,7 @@ import type { AppendRequest, CreateMailboxInput, UpdateMailboxInput } from './ma
 import type { IdempotencyRecords } from './idempotency.ts'
 import type { ChangesInput, MailboxChanges } from './changes-types.ts'
 import type { TokenLifetimes } from './token-lifetimes.ts'
+import type { Realtime } from './events.ts'
 
 export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
   port?: number
@@ -156,5 +157,9 @@ export interface MailServiceApi {
   /** Expiry, revocation and the subscriber count of tokens held by long-lived subscribers (SSE, GraphQL subscriptions). */
   readonly lifetimes?: TokenLifetimes
   readiness: () => Promise<ReadinessReport>
+  /** Real time for the subscriber faces (contract §8); absent or null: no event routes. */
+  readonly realtime?: Realtime | null
+  /** Each token id revoked on this instance, at once (open streams end); returns the unsubscribe. */
+  onRevoked?: (listener: (tokenId: string) => void) => () => void
   close: () => Promise<void>
 }

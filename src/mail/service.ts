@@ -12,6 +12,7 @@ import { Changes } from './changes.ts'
 import type { ChangesInput, MailboxChanges } from './changes-types.ts'
 import { CursorCodec } from './cursor.ts'
 import { Downloads, type PartExtractor } from './downloads.ts'
+import type { OneTimeStore, Realtime } from './events.ts'
 import { Freshness } from './freshness.ts'
 import { GatewayError } from './errors.ts'
 import type { LoginThrottle } from './login-throttle.ts'
@@ -51,6 +52,8 @@ export interface MailServiceOptions {
   loginThrottle?: LoginThrottle
   /** APPEND_LIMIT: the largest message accepted (octets; the server's APPENDLIMIT may be lower). */
   appendLimit?: number
+  /** Where EventSource tickets live (single use, any instance); absent: no SSE routes. */
+  tickets?: OneTimeStore | null
   /** Extra resources to close with the service (cache connections, …). */
   onClose?: () => Promise<void>
   /** Watchers for event subscribers (watchers.ts); absent: accounts cannot be watched (`unsupported`). */
@@ -84,6 +87,7 @@ export class MailService implements MailServiceApi {
   readonly events: EventBus | null
   readonly idempotency: IdempotencyRecords
   readonly lifetimes: TokenLifetimes
+  readonly realtime: Realtime | null
 
   constructor (private readonly opts: MailServiceOptions) {
     const backendOf = (caller: Caller): MailBackend => opts.backends[caller.account.protocol]
@@ -104,6 +108,7 @@ export class MailService implements MailServiceApi {
     this.idempotency = new IdempotencyRecords(opts.sharedIdempotency ?? null)
     // a revocation made on another instance reaches this one's subscribers within the staleness bound
     this.lifetimes = new TokenLifetimes(id => opts.revocations.isRevoked(id), Math.max(opts.stalenessMs, 500))
+    this.realtime = this.events === null || opts.tickets == null ? null : { events: this.events, watching: this.watching, tickets: opts.tickets }
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
@@ -112,6 +117,7 @@ export class MailService implements MailServiceApi {
     await this.#sessions.revoke(caller)
     this.lifetimes.revoked(caller.tokenId)
   }
+  onRevoked (listener: (tokenId: string) => void): () => void { return this.#sessions.onRevoked(listener) }
 
   listMailboxes (caller: Caller): Promise<Mailbox[]> { return this.#mailboxes.list(caller) }
   getMailbox (caller: Caller, mailboxId: string): Promise<Mailbox> { return this.#mailboxes.get(caller, mailboxId) }
@@ -152,11 +158,13 @@ export class MailService implements MailServiceApi {
     return { ready: true, cache: this.opts.cache.status() }
   }
 
+  /** Watchers first (they hold connections and publish), then the pools, then the bus, then the cache. */
   async close (): Promise<void> {
     this.lifetimes.close()
     // watchers first: they log out of their IDLE connections and give their leases up before the pools close
     await this.watching.close()
     await Promise.allSettled([this.opts.backends.imap.close(), this.opts.backends.pop3.close()])
+    await this.events?.close().catch(() => {})
     await this.opts.onClose?.()
   }
 }

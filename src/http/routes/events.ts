@@ -1,0 +1,118 @@
+/**
+ * Events (contract §8): `GET /v1/events` (SSE, @fastify/sse) and `POST
+ * /v1/events/tickets`. A stream subscribes to the account's events before
+ * it replays what followed `Last-Event-ID`, so nothing falls between replay
+ * and live delivery, and an event in both is written once.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { GatewayError } from '../../mail/errors.ts'
+import type { MailEvent, Realtime } from '../../mail/events.ts'
+import type { MailServiceApi } from '../../mail/service-types.ts'
+import { EventStream, type SseSink } from '../../events/sse-stream.ts'
+import { EventStreams } from '../../events/sse-streams.ts'
+import { resetEvent, resumeAfter, streamFilter, type EventsQuery } from '../../events/sse-request.ts'
+import { Tickets } from '../../events/tickets.ts'
+import { bearerToken, callerOf } from '../auth.ts'
+import { operation } from '../operation.ts'
+import type { HttpDeps } from '../operation.ts'
+
+/** The `retry:` hint (ms) a stream ended by shutdown carries: reconnect to another instance soon. */
+export const SHUTDOWN_RETRY_MS = 1000
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function sinkOf (reply: FastifyReply): SseSink {
+  return {
+    send: async (message) => { await reply.sse.send(message) },
+    write: (text) => {
+      reply.sse.sendHeaders()
+      reply.raw.write(text)
+    },
+    close: () => { reply.sse.close() },
+    get isConnected () { return reply.sse.isConnected },
+  }
+}
+
+/** A service composed without real time (a test's fake) serves the routes as 422. */
+const noRealtime: Realtime = {
+  events: { publish: async () => {}, subscribe: () => ({ close: () => {} }), replayAfter: async () => ({ found: false }), close: async () => {} },
+  watching: { acquire: async () => { throw new GatewayError('unsupported', 'events are not available on this gateway') }, close: async () => {} },
+  tickets: { put: async () => {}, take: async () => null },
+}
+
+export function eventRoutes (app: FastifyInstance, { service, config, doc }: HttpDeps): EventStreams {
+  const realtime = service.realtime ?? noRealtime
+  const tickets = new Tickets(realtime.tickets)
+  const streams = new EventStreams({
+    maxStreams: config.eventsMaxStreams,
+    maxPerToken: config.eventsMaxStreamsPerToken,
+    recheckMs: Math.max(1000, config.cacheMaxStalenessMs),
+  }, (token) => service.authenticate(token))
+  const unsubscribe = service.onRevoked?.((tokenId) => { streams.closeToken(tokenId, 'token-revoked') })
+  // before the server stops waiting for requests: streams never finish by themselves
+  app.addHook('preClose', async () => { streams.closeAll('shutdown', SHUTDOWN_RETRY_MS) })
+  app.addHook('onClose', async () => { unsubscribe?.() })
+
+  operation(app, doc, 'POST', '/v1/events/tickets', async (request, reply) => {
+    const grant = await tickets.issue(callerOf(request), bearerToken(request.headers.authorization))
+    return reply.code(201).header('cache-control', 'no-store').send(grant)
+  })
+
+  operation<{ Querystring: EventsQuery }>(app, doc, 'GET', '/v1/events', async (request, reply) => {
+    const { ticket } = request.query
+    const token = ticket !== undefined ? await tickets.redeem(ticket) : bearerToken(request.headers.authorization)
+    const caller = await service.authenticate(token)
+    const filter = streamFilter(caller, request.query)
+    const lastEventId = resumeAfter(request.headers['last-event-id'], request.query.lastEventId)
+    await openStream(reply, realtime, streams, { caller, token, filter, lastEventId, bufferBytes: config.eventsStreamBufferBytes })
+  }, { sse: { kind: 'manual' }, exposeHeadRoute: false })
+
+  return streams
+}
+
+interface StreamRequest {
+  caller: Awaited<ReturnType<MailServiceApi['authenticate']>>
+  token: string
+  filter: ReturnType<typeof streamFilter>
+  lastEventId: string | null
+  bufferBytes: number
+}
+
+async function openStream (reply: FastifyReply, realtime: Realtime, streams: EventStreams, req: StreamRequest): Promise<void> {
+  const { caller, lastEventId } = req
+  const stream = new EventStream(sinkOf(reply), req.filter, req.bufferBytes)
+  streams.add(caller.tokenId, req.token, stream)
+  const cleanup: Array<() => void> = []
+  stream.onClose(() => { for (const fn of cleanup.splice(0)) fn() })
+  try {
+    const handle = await realtime.watching.acquire(caller)
+    cleanup.push(() => { handle.release() })
+    // live events wait here until the replay is written
+    let pending: MailEvent[] | null = []
+    const subscription = realtime.events.subscribe(caller.account.id, (event) => {
+      if (pending === null) stream.push(event)
+      else if (pending.length < 10_000) pending.push(event)
+      else stream.end('slow-consumer')
+    })
+    cleanup.push(() => { subscription.close() })
+    const replay = lastEventId === null ? null : await realtime.events.replayAfter(caller.account.id, lastEventId)
+    // ended before it started (revoked, shutting down, a flood while replaying): say why, as a problem
+    if (stream.closed) throw stream.reason === 'token-revoked' || stream.reason === 'token-expired' ? new GatewayError('unauthorized', 'token revoked') : new GatewayError('unavailable', 'the stream could not start; retry', { retryAfter: 1 })
+    reply.sse.onClose(() => { stream.end('client-gone') })
+    reply.sse.keepAlive()
+    reply.sse.sendHeaders(200)
+    const written = new Set<string>()
+    if (replay?.found === false && lastEventId !== null) stream.reset(resetEvent(caller.account.id, lastEventId))
+    for (const event of replay?.found === true ? replay.events : []) {
+      written.add(event.id)
+      stream.push(event)
+    }
+    for (const event of pending) if (!written.has(event.id)) stream.push(event)
+    pending = null
+    const expiry = setTimeout(() => { stream.end('token-expired') }, Math.min(MAX_TIMER_MS, Math.max(0, caller.expiresAt - Date.now())))
+    cleanup.push(() => { clearTimeout(expiry) })
+  } catch (err) {
+    stream.end('client-gone')
+    throw err
+  }
+}
