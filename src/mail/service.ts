@@ -117,6 +117,7 @@ export class MailService implements MailServiceApi {
     await this.#sessions.revoke(caller)
     this.lifetimes.revoked(caller.tokenId)
   }
+
   onRevoked (listener: (tokenId: string) => void): () => void { return this.#sessions.onRevoked(listener) }
 
   listMailboxes (caller: Caller): Promise<Mailbox[]> { return this.#mailboxes.list(caller) }
