@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDovecot } from './env/dovecot.ts'
 import { ensurePackages } from './env/install.ts'
+import { startPostfix } from './env/postfix.ts'
 import { startRedis } from './env/redis.ts'
 import { startRedisCluster } from './env/redis-cluster.ts'
 import { TEST_ENV_VAR, type TestEnvData } from './env/shared.ts'
@@ -30,18 +31,23 @@ if (files.length === 0) {
 }
 const started = Date.now()
 const [dovecot, redis, redisCluster] = await Promise.all([startDovecot(), startRedis(), startRedisCluster()])
+// Postfix authenticates against and delivers to this Dovecot: started once its sockets exist
+const postfix = await startPostfix(dovecot.info)
 let stopping: Promise<void> | undefined
 const stopAll = async (): Promise<void> => {
-  stopping ??= Promise.allSettled([dovecot.stop(), redis.stop(), redisCluster.stop()]).then(() => {})
+  stopping ??= Promise.allSettled([postfix.stop(), dovecot.stop(), redis.stop(), redisCluster.stop()]).then(() => {})
   await stopping
 }
 const data: TestEnvData = {
   dovecot: dovecot.info,
   redis: { url: redis.url, host: redis.host, port: redis.port },
   redisCluster: { url: redisCluster.url },
+  postfix: postfix.info,
 }
 const p = dovecot.ports
+const s = postfix.info.ports
 console.log(`test/run: dovecot imap=${p.imap} imaps=${p.imaps} pop3=${p.pop3} pop3s=${p.pop3s} (${dovecot.info.dir}), ` +
+  `postfix submission=${s.submission} submissions=${s.submissions}, ` +
   `redis ${redis.url}, redis cluster ${redisCluster.url}, ready in ${Date.now() - started} ms; ${files.length} test files`)
 
 // Gateway logs of the whole run land here; test/final/log-scan.ts reads them last.

@@ -5,6 +5,9 @@ import { existsSync, unlinkSync, writeFileSync } from 'node:fs'
 const NEEDED: Record<string, string[]> = {
   dovecot: ['dovecot-imapd', 'dovecot-pop3d'],
   doveconf: ['dovecot-core'],
+  // Dovecot's LMTP server, which the test Postfix delivers to
+  '/usr/lib/dovecot/lmtp': ['dovecot-lmtpd'],
+  postfix: ['postfix'],
   'redis-server': ['redis-server'],
   openssl: ['openssl'],
   // the browser tests (test/env/browser.ts): Debian's Chromium, never a downloaded build
