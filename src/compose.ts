@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { createImapBackend } from './backends/imap/index.ts'
 import { LoginBudget } from './backends/login-budget.ts'
 import { createPop3Backend } from './backends/pop3/index.ts'
+import { createSmtpSender } from './backends/smtp/index.ts'
 import { createCache, type Cache } from './cache/index.ts'
 import { RedisEventBus } from './events/redis-bus.ts'
 import { MemoryTicketStore } from './events/tickets.ts'
@@ -93,6 +94,8 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
       windowMs: config.loginRateWindowMs,
     }),
     appendLimit: config.appendLimit,
+    sender: createSmtpSender({ guard, tlsCa: config.tlsCa, timeoutMs: config.upstreamTimeoutMs, logger: logger.child({ component: 'smtp' }) }),
+    sendLimits: { maxBytes: config.sendLimit, maxRecipients: config.sendMaxRecipients, perMinute: config.sendRatePerMinute },
     onClose: () => cache.close(),
     tickets: cache.tickets ?? new MemoryTicketStore(),
     watch: {

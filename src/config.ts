@@ -10,6 +10,7 @@ import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
 import { DEFAULT_LIMITS } from './graphql/limits.ts'
 import { DEFAULT_LOGIN_THROTTLE } from './mail/login-throttle.ts'
 import { WATCH_DEFAULTS } from './mail/watchers.ts'
+import { DEFAULT_SEND_LIMITS } from './mail/sending.ts'
 import { parseCorsOrigins } from './http/cors.ts'
 import { parseRedisTarget } from './cache/redis-target.ts'
 import { checkCaBundle } from './net/tls-trust.ts'
@@ -34,6 +35,10 @@ export interface Config {
   bodyLimit: number
   /** Largest message an APPEND accepts (APPEND_LIMIT, octets; default 25 MiB). */
   appendLimit: number
+  /** Sending (contract §10): largest message (SEND_LIMIT, octets), recipients per message, messages per account and minute (0: unlimited). */
+  sendLimit: number
+  sendMaxRecipients: number
+  sendRatePerMinute: number
   imapMaxPerAccount: number
   imapMaxTotal: number
   /** A pooled IMAP connection or a POP3 session logs in again after this long (ms). */
@@ -141,6 +146,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     tlsCa: env.MAIL_TLS_CA_FILE ? caBundle(env.MAIL_TLS_CA_FILE) : null,
     bodyLimit: bytes(env, 'BODY_LIMIT', 1024 * 1024),
     appendLimit: bytes(env, 'APPEND_LIMIT', 25 * 1024 * 1024, 1),
+    sendLimit: bytes(env, 'SEND_LIMIT', DEFAULT_SEND_LIMITS.maxBytes, 1),
+    sendMaxRecipients: int(env, 'SEND_MAX_RECIPIENTS', DEFAULT_SEND_LIMITS.maxRecipients, 1),
+    sendRatePerMinute: int(env, 'SEND_RATE_PER_MINUTE', DEFAULT_SEND_LIMITS.perMinute),
     imapMaxPerAccount: int(env, 'IMAP_MAX_CONNECTIONS_PER_ACCOUNT', 3, 1),
     imapMaxTotal: int(env, 'IMAP_MAX_CONNECTIONS', 200, 1),
     connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_MS', DEFAULT_MAX_AGE_MS, 1000),

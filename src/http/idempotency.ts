@@ -25,6 +25,8 @@ interface Pending {
   key: string
   /** The request's fingerprint; null while (or when) a streamed body was not read whole. */
   fingerprint: () => string | null
+  /** Set by commitIdempotency(): even a 5xx answer is kept, the request is never run again. */
+  committed: boolean
 }
 
 declare module 'fastify' {
@@ -57,6 +59,18 @@ function hashing (request: FastifyRequest, body: Readable): { stream: Readable, 
   return { stream, digest: () => digest }
 }
 
+/**
+ * For a route whose effect cannot be undone once under way (a send): from
+ * now on the key stays claimed, and whatever the answer (a 502 whose
+ * outcome is unknown included) is what retries get.
+ */
+export async function commitIdempotency (request: FastifyRequest, service: MailServiceApi): Promise<void> {
+  const pending = request.idempotency
+  if (pending === null || service.idempotency === undefined) return
+  await service.idempotency.commit(pending.accountId, pending.key)
+  pending.committed = true
+}
+
 export function registerIdempotency (app: FastifyInstance, service: MailServiceApi): void {
   app.decorateRequest('idempotency', null)
   const records = (): IdempotencyRecords => {
@@ -85,10 +99,10 @@ export function registerIdempotency (app: FastifyInstance, service: MailServiceA
     if (streamed) {
       const { stream, digest } = hashing(request, request.body as Readable)
       request.body = stream
-      request.idempotency = { accountId, key, fingerprint: digest }
+      request.idempotency = { accountId, key, fingerprint: digest, committed: false }
     } else {
       const fingerprint = start(request).update(JSON.stringify(request.body ?? null)).digest('base64url')
-      request.idempotency = { accountId, key, fingerprint: () => fingerprint }
+      request.idempotency = { accountId, key, fingerprint: () => fingerprint, committed: false }
     }
   })
 
@@ -97,7 +111,7 @@ export function registerIdempotency (app: FastifyInstance, service: MailServiceA
     if (pending === null) return payload
     request.idempotency = null
     const fingerprint = pending.fingerprint()
-    if (reply.statusCode >= 500 || fingerprint === null) {
+    if ((reply.statusCode >= 500 && !pending.committed) || fingerprint === null) {
       await records().abandon(pending.accountId, pending.key)
       return payload
     }

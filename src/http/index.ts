@@ -25,6 +25,7 @@ import { registerIdempotency } from './idempotency.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { messageWriteRoutes } from './routes/message-writes.ts'
 import { opsRoutes } from './routes/ops.ts'
+import { sendRoutes } from './routes/send.ts'
 import { sessionRoutes } from './routes/sessions.ts'
 import { createValidatorCompiler } from './validation.ts'
 
@@ -70,6 +71,7 @@ export async function registerHttp (app: FastifyInstance, { service, config, rat
     mailboxWriteRoutes(rest, deps)
     messageRoutes(rest, deps)
     messageWriteRoutes(rest, deps)
+    sendRoutes(rest, deps)
     downloadRoutes(rest, deps)
     opsRoutes(rest, deps)
     eventRoutes(rest, deps)

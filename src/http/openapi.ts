@@ -130,7 +130,9 @@ export function requestSchemas (doc: OpenApiDocument, method: string, path: stri
   const out: RouteSchemas = { querystring: objectOf(params.filter(p => p.in === 'query')) }
   if (pathParams.length > 0) out.params = objectOf(pathParams)
   const body = op.requestBody?.content?.['application/json']?.schema
-  if (body !== undefined) out.body = deref(doc, body)
+  // a body that may also be something else (a raw message): the schema applies to JSON only
+  const types = Object.keys(op.requestBody?.content ?? {})
+  if (body !== undefined) out.body = types.length > 1 ? { content: { 'application/json': { schema: deref(doc, body) } } } : deref(doc, body)
   return out
 }
 

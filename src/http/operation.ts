@@ -23,8 +23,8 @@ export function operation<G extends RouteGenericInterface = RouteGenericInterfac
   method: Method,
   path: string,
   handler: RouteHandlerMethod<any, any, any, G>,
-  /** Route options beyond the document's (e.g. `sse`, `exposeHeadRoute`). */
-  extra: { sse?: SSERouteOptions, exposeHeadRoute?: boolean } = {}
+  /** Route options beyond the document's (e.g. `sse`, `exposeHeadRoute`, `bodyLimit`). */
+  extra: { sse?: SSERouteOptions, exposeHeadRoute?: boolean, bodyLimit?: number } = {}
 ): void {
   app.route<G>({
     ...extra,

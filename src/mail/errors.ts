@@ -23,6 +23,8 @@ export const ERRORS = {
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   unsupported: { status: 422, title: 'Not supported by this account' },
+  /** Every recipient, or the sender, refused by the submission server (its reply in the detail). */
+  'send-rejected': { status: 422, title: 'The submission server refused the message' },
   'precondition-unavailable': { status: 428, title: 'If-Match cannot be honoured by this account' },
   'rate-limited': { status: 429, title: 'Rate limited' },
   'headers-too-large': { status: 431, title: 'Request header fields too large' },

@@ -105,6 +105,22 @@ export class IdempotencyRecords {
     await this.shared?.put(accountId, key, JSON.stringify(entry), Date.now() + DONE_MS).catch(() => {})
   }
 
+  /**
+   * The first request passed the point after which it must not run again
+   * even if it fails (a send whose message text started to flow): the claim
+   * is kept for the records' whole lifetime, so a retry is a 409 until the
+   * first answer is stored, even if this instance dies first.
+   */
+  async commit (accountId: string, key: string): Promise<void> {
+    const entry: Entry = { state: 'running', at: Date.now() }
+    this.#local.set(this.#id(accountId, key), entry, DONE_MS)
+    try {
+      await this.shared?.put(accountId, key, JSON.stringify(entry), Date.now() + DONE_MS)
+    } catch (err) {
+      throw new GatewayError('unavailable', 'Idempotency-Key records cannot be reached; repeat the request', { retryAfter: 1, cause: err })
+    }
+  }
+
   /** The first request failed in a way a retry may mend (5xx, or its body was never read whole): free the key. */
   async abandon (accountId: string, key: string): Promise<void> {
     this.#local.delete(this.#id(accountId, key))

@@ -11,10 +11,13 @@ import type { IdempotencyRecords } from './idempotency.ts'
 import type { ChangesInput, MailboxChanges } from './changes-types.ts'
 import type { TokenLifetimes } from './token-lifetimes.ts'
 import type { Realtime } from './events.ts'
+import type { SendRequest, SendResult } from './sending.ts'
 
-export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security'> {
+export interface CreateSessionInput extends Omit<ConnectionSettings, 'port' | 'security' | 'smtp'> {
   port?: number
   security?: ConnectionSettings['security']
+  /** The submission server; credentials default to the session's. */
+  smtp?: { host: string, port?: number, security?: ConnectionSettings['security'], username?: string, password?: string, accessToken?: string } | null
   /** Seconds; 1 ≤ ttl ≤ SESSION_TTL_MAX. */
   ttl?: number
 }
@@ -156,6 +159,8 @@ export interface MailServiceApi {
   batchMessages: (caller: Caller, input: BatchInput) => Promise<BatchResult[]>
   /** Expiry, revocation and the subscriber count of tokens held by long-lived subscribers (SSE, GraphQL subscriptions). */
   readonly lifetimes?: TokenLifetimes
+  /** Submit over the session's SMTP server (contract §10). */
+  sendMessage: (caller: Caller, req: SendRequest) => Promise<SendResult>
   readiness: () => Promise<ReadinessReport>
   /** Real time for the subscriber faces (contract §8); absent or null: no event routes. */
   readonly realtime?: Realtime | null

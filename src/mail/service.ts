@@ -30,6 +30,9 @@ import type {
 import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenLifetimes } from './token-lifetimes.ts'
 import { TokenSealer } from './tokens.ts'
+import type { MailSender } from './send-port.ts'
+import { DEFAULT_SEND_LIMITS, type SendLimits, type SendRequest, type SendResult, Sending } from './sending.ts'
+import { AttemptBuckets } from '../util/attempt-buckets.ts'
 import type { Mailbox, Message, Protocol } from './types.ts'
 import type { EventBus } from './events.ts'
 import type { Watching } from './watch-port.ts'
@@ -54,6 +57,9 @@ export interface MailServiceOptions {
   appendLimit?: number
   /** Where EventSource tickets live (single use, any instance); absent: no SSE routes. */
   tickets?: OneTimeStore | null
+  /** SMTP submission (contract §10); absent: no session can send. */
+  sender?: MailSender | null
+  sendLimits?: SendLimits
   /** Extra resources to close with the service (cache connections, …). */
   onClose?: () => Promise<void>
   /** Watchers for event subscribers (watchers.ts); absent: accounts cannot be watched (`unsupported`). */
@@ -85,6 +91,7 @@ export class MailService implements MailServiceApi {
   readonly watching: Watching
   /** The bus the watchers publish on (the event faces read it); null without watchers. */
   readonly events: EventBus | null
+  readonly #sending: Sending
   readonly idempotency: IdempotencyRecords
   readonly lifetimes: TokenLifetimes
   readonly realtime: Realtime | null
@@ -92,7 +99,7 @@ export class MailService implements MailServiceApi {
   constructor (private readonly opts: MailServiceOptions) {
     const backendOf = (caller: Caller): MailBackend => opts.backends[caller.account.protocol]
     const freshness = new Freshness(opts.cache, opts.stalenessMs)
-    this.#sessions = new Sessions(opts.backends, new TokenSealer(opts.secret), opts.revocations, opts.sessionTtlMax, opts.loginThrottle ?? null)
+    this.#sessions = new Sessions(opts.backends, new TokenSealer(opts.secret), opts.revocations, opts.sessionTtlMax, opts.loginThrottle ?? null, opts.sender ?? null)
     this.#reader = new MessageReader({ cache: opts.cache, stalenessMs: opts.stalenessMs, freshness })
     const states = new MailboxStates(opts.cache, opts.secret)
     this.#mailboxes = new Mailboxes(backendOf, opts.cache, freshness, opts.stalenessMs, states)
@@ -109,6 +116,8 @@ export class MailService implements MailServiceApi {
     // a revocation made on another instance reaches this one's subscribers within the staleness bound
     this.lifetimes = new TokenLifetimes(id => opts.revocations.isRevoked(id), Math.max(opts.stalenessMs, 500))
     this.realtime = this.events === null || opts.tickets == null ? null : { events: this.events, watching: this.watching, tickets: opts.tickets }
+    this.#sending = new Sending(opts.sender ?? null, this.#messages, this.#mailboxes, this.#mailboxWrites, this.#writes,
+      opts.sendLimits ?? DEFAULT_SEND_LIMITS, new AttemptBuckets())
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
@@ -150,6 +159,8 @@ export class MailService implements MailServiceApi {
   deleteMessage (caller: Caller, messageId: string, opts?: { permanent?: boolean }): Promise<Placement | null> { return this.#writes.deleteMessage(caller, messageId, opts) }
   batchMessages (caller: Caller, input: BatchInput): Promise<BatchResult[]> { return this.#writes.batchMessages(caller, input) }
 
+  sendMessage (caller: Caller, req: SendRequest): Promise<SendResult> { return this.#sending.send(caller, req) }
+
   /** Cache outcomes of message reads so far (debug stats; not part of MailServiceApi). */
   readerStats (): ReaderStats {
     return { ...this.#reader.stats }
@@ -164,7 +175,7 @@ export class MailService implements MailServiceApi {
     this.lifetimes.close()
     // watchers first: they log out of their IDLE connections and give their leases up before the pools close
     await this.watching.close()
-    await Promise.allSettled([this.opts.backends.imap.close(), this.opts.backends.pop3.close()])
+    await Promise.allSettled([this.opts.backends.imap.close(), this.opts.backends.pop3.close(), this.opts.sender?.close()])
     await this.events?.close().catch(() => {})
     await this.opts.onClose?.()
   }

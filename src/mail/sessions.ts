@@ -10,7 +10,8 @@ import { accountIdOf } from './ids.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import type { Caller, CreateSessionInput, SessionGrant } from './service-types.ts'
 import type { TokenClaims, TokenSealer } from './tokens.ts'
-import type { Account, Capabilities, ConnectionSettings, Protocol, Security } from './types.ts'
+import type { MailSender } from './send-port.ts'
+import type { Account, Capabilities, ConnectionSettings, Protocol, Security, SmtpSettings } from './types.ts'
 import { wireSafe } from './wire-safe.ts'
 
 /**
@@ -30,6 +31,8 @@ const DEFAULT_PORTS: Record<Protocol, Record<Security, number>> = {
   imap: { tls: 993, starttls: 143, none: 143 },
   pop3: { tls: 995, starttls: 110, none: 110 },
 }
+/** RFC 8314 implicit TLS on 465, RFC 6409 submission (STARTTLS or none) on 587. */
+const SMTP_PORTS: Record<Security, number> = { tls: 465, starttls: 587, none: 587 }
 const DEFAULT_TTL = 3600
 
 function bad (detail: string): never {
@@ -61,10 +64,8 @@ function str (value: unknown, name: keyof typeof SESSION_LIMITS): string {
 export function validateSessionInput (input: CreateSessionInput, ttlMax: number): { settings: ConnectionSettings, ttl: number } {
   const protocol = input.protocol
   if (protocol !== 'imap' && protocol !== 'pop3') bad('protocol must be "imap" or "pop3"')
-  const security = input.security ?? 'tls'
-  if (security !== 'tls' && security !== 'starttls' && security !== 'none') bad('security must be "tls", "starttls" or "none"')
-  const port = input.port ?? DEFAULT_PORTS[protocol][security]
-  if (!Number.isInteger(port) || port < 1 || port > 65535) bad('port must be an integer 1–65535')
+  const security = securityOf(input.security)
+  const port = portOf(input.port, DEFAULT_PORTS[protocol][security])
   const ttl = input.ttl ?? Math.min(DEFAULT_TTL, ttlMax)
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > ttlMax) bad(`ttl must be an integer 1–${ttlMax}`)
   const hasPassword = input.password !== undefined
@@ -81,8 +82,41 @@ export function validateSessionInput (input: CreateSessionInput, ttlMax: number)
   }
   if (hasPassword) settings.password = str(input.password, 'password')
   else settings.accessToken = str(input.accessToken, 'accessToken')
+  if (input.smtp !== undefined && input.smtp !== null) settings.smtp = smtpSettings(input.smtp, settings)
   if (Buffer.byteLength(JSON.stringify(settings)) > MAX_SETTINGS_BYTES) bad('the credentials are too long to carry in a session token')
   return { settings, ttl }
+}
+
+function securityOf (value: unknown): Security {
+  const security = value ?? 'tls'
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none') bad('security must be "tls", "starttls" or "none"')
+  return security
+}
+
+function portOf (value: unknown, fallback: number, field = 'port'): number {
+  const port = value ?? fallback
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) bad(`${field} must be an integer 1–65535`)
+  return port
+}
+
+/** `smtp` of a session request: the submission server, with the session's credentials unless it gives its own. */
+function smtpSettings (input: NonNullable<CreateSessionInput['smtp']>, session: ConnectionSettings): SmtpSettings {
+  if (typeof input !== 'object' || input === null) bad('smtp must be an object { host, port?, security? }')
+  const host = str(input.host, 'host')
+  if (!HOST.test(host)) bad('smtp.host must be a host name or IP address')
+  const security = securityOf(input.security)
+  const smtp: SmtpSettings = {
+    host: host.toLowerCase(),
+    port: portOf(input.port, SMTP_PORTS[security], 'smtp.port'),
+    security,
+    username: input.username === undefined ? session.username : str(input.username, 'username'),
+  }
+  if (input.password !== undefined && input.accessToken !== undefined) bad('send at most one of smtp.password or smtp.accessToken')
+  if (input.password !== undefined) smtp.password = str(input.password, 'password')
+  else if (input.accessToken !== undefined) smtp.accessToken = str(input.accessToken, 'accessToken')
+  else if (session.password !== undefined) smtp.password = session.password
+  else if (session.accessToken !== undefined) smtp.accessToken = session.accessToken
+  return smtp
 }
 
 export function accountOf (settings: ConnectionSettings, capabilities: Capabilities): Account {
@@ -104,13 +138,21 @@ export class Sessions {
     private readonly sealer: TokenSealer,
     private readonly revocations: RevocationStore,
     private readonly ttlMax: number,
-    private readonly throttle: LoginThrottle | null = null
+    private readonly throttle: LoginThrottle | null = null,
+    private readonly sender: MailSender | null = null
   ) {}
 
   /** `origin`: who asks (the face's client address), for the login throttle and budgets. */
   async create (input: CreateSessionInput, origin: LoginOrigin = { client: '' }): Promise<SessionGrant> {
     const { settings, ttl } = validateSessionInput(input, this.ttlMax)
-    const login = (): Promise<Capabilities> => this.backends[settings.protocol].login(settings, origin)
+    const login = async (): Promise<Capabilities> => {
+      const capabilities = await this.backends[settings.protocol].login(settings, origin)
+      // the submission server's login is checked the same way, once, before any token exists
+      if (settings.smtp === undefined) return { ...capabilities, send: false }
+      if (this.sender === null) throw new GatewayError('unsupported', 'this gateway does not send mail')
+      await this.sender.verify(settings.smtp, origin)
+      return { ...capabilities, send: true }
+    }
     const capabilities = this.throttle === null ? await login() : await this.throttle.attempt(origin.client, settings, login)
     const { token, claims } = this.sealer.seal(settings, capabilities, ttl)
     return { token, expiresAt: new Date(claims.exp).toISOString(), account: accountOf(settings, capabilities) }
@@ -140,6 +182,8 @@ export class Sessions {
     }
     for (const listener of [...this.#revoked]) listener(caller.tokenId)
     await this.backends[caller.account.protocol].release(caller.ctx.settings)
+    const smtp = caller.ctx.settings.smtp
+    if (smtp !== undefined) await this.sender?.release(caller.account.id, smtp)
   }
 
   /** Calls `listener` with each token id revoked on this instance (streams end at once); returns the unsubscribe. */

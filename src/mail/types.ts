@@ -6,9 +6,8 @@
 export type Protocol = 'imap' | 'pop3'
 export type Security = 'tls' | 'starttls' | 'none'
 
-/** What a caller sends to POST /v1/sessions, and what the token seals. */
-export interface ConnectionSettings {
-  protocol: Protocol
+/** A server and the login to it. */
+export interface ServerLogin {
   host: string
   port: number
   security: Security
@@ -17,6 +16,16 @@ export interface ConnectionSettings {
   password?: string
   accessToken?: string
 }
+
+/** What a caller sends to POST /v1/sessions, and what the token seals. */
+export interface ConnectionSettings extends ServerLogin {
+  protocol: Protocol
+  /** The submission server (contract §10); absent: the session cannot send. */
+  smtp?: SmtpSettings
+}
+
+/** A session's submission server and its login (the session's own credentials unless others were given). */
+export type SmtpSettings = ServerLogin
 
 export interface Address {
   name: string | null
@@ -45,6 +54,8 @@ export interface Capabilities {
   manageMailboxes?: boolean
   /** Mailboxes have a `state` and answer `changes` (IMAP: CONDSTORE; POP3: UIDL). */
   changes?: boolean
+  /** Messages can be sent (the session carries a submission server it logged in to). */
+  send?: boolean
   [extra: string]: boolean | number | string | string[] | null | undefined
 }
 

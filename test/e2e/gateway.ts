@@ -34,6 +34,8 @@ export interface LoginOptions {
   password?: string
   /** Another server on 127.0.0.1 (a scripted fake) instead of the harness Dovecot. */
   port?: number
+  /** The session's `smtp` settings as sent (e.g. the harness Postfix: `gw.smtp()`). */
+  smtp?: Record<string, unknown>
 }
 
 export interface Gateway {
@@ -44,6 +46,8 @@ export interface Gateway {
   /** Set when started with `metrics: true`. */
   metrics: PrometheusMetrics | null
   login: (user: { username: string, password: string }, opts?: LoginOptions) => Promise<{ token: string, account: Account }>
+  /** `smtp` settings of the harness Postfix (submission with STARTTLS unless `security: 'tls'`). */
+  smtp: (security?: 'tls' | 'starttls') => Record<string, unknown>
   get: (url: string, token: string, headers?: Record<string, string>) => Promise<LightMyRequestResponse>
   /** Record the calls of one backend method (the keys' count for batched ones), to count upstream work. */
   countCalls: (protocol: 'imap' | 'pop3', method: 'getMessages' | 'listMailboxes' | 'openRaw') => number[]
@@ -89,13 +93,18 @@ export async function startGateway (overrides: { redis?: boolean, metrics?: bool
       const res = await app.inject({
         method: 'POST',
         url: '/v1/sessions',
-        payload: { protocol, host: '127.0.0.1', port: opts.port ?? ports[protocol][security], security, username: user.username, password },
+        payload: { protocol, host: '127.0.0.1', port: opts.port ?? ports[protocol][security], security, username: user.username, password, ...(opts.smtp === undefined ? {} : { smtp: opts.smtp }) },
       })
       if (res.statusCode !== 201) throw Object.assign(new Error(`login failed: ${res.statusCode} ${res.body}`), { response: res })
       const body = res.json() as { token: string, account: Account }
       recordSecret(body.token)
       return body
     },
+    smtp: (security = 'starttls') => ({
+      host: '127.0.0.1',
+      port: security === 'tls' ? env.postfix.ports.submissions : env.postfix.ports.submission,
+      security,
+    }),
     get: (url, token, headers = {}) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } }),
     countCalls (protocol, method) {
       const calls: number[] = []

@@ -175,6 +175,7 @@ export class FakeMailService implements MailServiceApi {
   async updateMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
   async deleteMailbox (): Promise<void> { throw new GatewayError('unsupported', 'not in the fake') }
   async appendMessage (): Promise<Placement> { throw new GatewayError('unsupported', 'not in the fake') }
+  async sendMessage (): Promise<never> { throw new GatewayError('unsupported', 'not in the fake') }
 
   async readiness (): Promise<ReadinessReport> {
     return { ready: true, cache: { backend: 'memory', status: 'ok' } }

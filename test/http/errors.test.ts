@@ -33,6 +33,7 @@ const expected: Record<ErrorCode, number> = {
   'mailbox-locked': 409,
   'already-exists': 409,
   'mailbox-not-empty': 409,
+  'send-rejected': 422,
   'idempotency-conflict': 409,
   'stale-id': 410,
   'cannot-calculate-changes': 410,

@@ -200,6 +200,7 @@ export class FakeService implements MailServiceApi {
   async updateMailbox (): Promise<Mailbox> { throw new GatewayError('unsupported', 'not in the fake') }
   async deleteMailbox (): Promise<void> { throw new GatewayError('unsupported', 'not in the fake') }
   async appendMessage (): Promise<Placement> { throw new GatewayError('unsupported', 'not in the fake') }
+  async sendMessage (): Promise<never> { throw new GatewayError('unsupported', 'not in the fake') }
 
   async readiness (): Promise<ReadinessReport> {
     this.#enter('readiness')
