@@ -56,6 +56,8 @@ export type Capabilities = {
   manageMailboxes?: Maybe<Scalars['Boolean']['output']>;
   /** Mailboxes have a `state` and answer `changes` (IMAP with CONDSTORE; POP3 with UIDL). */
   changes?: Maybe<Scalars['Boolean']['output']>;
+  /** Messages can be sent (the session carries an SMTP server it logged in to). */
+  send?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP CONDSTORE (RFC 7162). */
   condstore?: Maybe<Scalars['Boolean']['output']>;
   /** IMAP QRESYNC (RFC 7162). */
@@ -432,6 +434,12 @@ export type Mutation = {
    * order; per-id failures are data (`error`), not errors.
    */
   batchMessages: BatchMessagesPayload;
+  /**
+   * POST /v1/messages/send: submitted over the session's SMTP server before the answer.
+   * Every recipient or the sender refused: send-rejected. Attachments count against the
+   * GraphQL request's size limit (BODY_LIMIT); larger messages go through REST.
+   */
+  sendMessage: SendResult;
 };
 
 
@@ -493,6 +501,11 @@ export type MutationDeleteMessageArgs = {
 
 export type MutationBatchMessagesArgs = {
   input: BatchMessagesInput;
+};
+
+
+export type MutationSendMessageArgs = {
+  input: SendMessageInput;
 };
 
 /**
@@ -571,6 +584,72 @@ export type QueryChangesArgs = {
   limit?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The submission server of a session (POST /v1/sessions `smtp`); credentials default to the session's. */
+export type SmtpSettingsInput = {
+  host: Scalars['String']['input'];
+  /** Defaults: 465 (tls), 587 (starttls, none). */
+  port?: InputMaybe<Scalars['Int']['input']>;
+  /** Default tls. */
+  security?: InputMaybe<Security>;
+  username?: InputMaybe<Scalars['String']['input']>;
+  password?: InputMaybe<Scalars['String']['input']>;
+  accessToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type SendAddressInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  email: Scalars['String']['input'];
+};
+
+export type SendAttachmentInput = {
+  filename: Scalars['String']['input'];
+  contentType?: InputMaybe<Scalars['String']['input']>;
+  /** The content, base64. */
+  content: Scalars['String']['input'];
+};
+
+export type SendHeaderInput = {
+  /** An X-… field name. */
+  name: Scalars['String']['input'];
+  value: Scalars['String']['input'];
+};
+
+/** POST /v1/messages/send body (JSON compose). */
+export type SendMessageInput = {
+  /** Defaults to the login when it is an email address. */
+  from?: InputMaybe<SendAddressInput>;
+  to?: InputMaybe<Array<SendAddressInput>>;
+  cc?: InputMaybe<Array<SendAddressInput>>;
+  bcc?: InputMaybe<Array<SendAddressInput>>;
+  replyTo?: InputMaybe<Array<SendAddressInput>>;
+  subject?: InputMaybe<Scalars['String']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
+  html?: InputMaybe<Scalars['String']['input']>;
+  attachments?: InputMaybe<Array<SendAttachmentInput>>;
+  /** A message id of this account: In-Reply-To, References and a Re: subject from it; it is flagged $answered. */
+  inReplyTo?: InputMaybe<Scalars['ID']['input']>;
+  headers?: InputMaybe<Array<SendHeaderInput>>;
+  /** Default true: a copy in the mailbox of role sent. */
+  saveToSent?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type RejectedRecipient = {
+  __typename?: 'RejectedRecipient';
+  email: Scalars['String']['output'];
+  /** The SMTP server's reply. */
+  reply: Scalars['String']['output'];
+};
+
+export type SendResult = {
+  __typename?: 'SendResult';
+  /** The Message-ID header sent, with angle brackets. */
+  messageId: Scalars['String']['output'];
+  accepted: Array<Scalars['String']['output']>;
+  rejected: Array<RejectedRecipient>;
+  /** The Sent copy; null when none was saved. */
+  sentId?: Maybe<Scalars['ID']['output']>;
+};
+
 /** How the gateway reaches the mail server (POST /v1/sessions body). */
 export type CreateSessionInput = {
   protocol: Protocol;
@@ -583,6 +662,8 @@ export type CreateSessionInput = {
   /** Exactly one of password / accessToken (SASL XOAUTH2 / OAUTHBEARER). */
   password?: InputMaybe<Scalars['String']['input']>;
   accessToken?: InputMaybe<Scalars['String']['input']>;
+  /** The submission server for sending; without it capabilities.send is false. */
+  smtp?: InputMaybe<SmtpSettingsInput>;
   /** Seconds, 1 ≤ ttl ≤ SESSION_TTL_MAX (default 86400). Omitted → min(3600, SESSION_TTL_MAX). */
   ttl?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -767,6 +848,13 @@ export type ResolversTypes = {
   Header: ResolverTypeWrapper<Header>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SmtpSettingsInput: SmtpSettingsInput;
+  SendAddressInput: SendAddressInput;
+  SendAttachmentInput: SendAttachmentInput;
+  SendHeaderInput: SendHeaderInput;
+  SendMessageInput: SendMessageInput;
+  RejectedRecipient: ResolverTypeWrapper<RejectedRecipient>;
+  SendResult: ResolverTypeWrapper<SendResult>;
   CreateSessionInput: CreateSessionInput;
   Session: ResolverTypeWrapper<SessionGrantModel>;
   Security: Security;
@@ -804,6 +892,13 @@ export type ResolversParentTypes = {
   Header: Header;
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
+  SmtpSettingsInput: SmtpSettingsInput;
+  SendAddressInput: SendAddressInput;
+  SendAttachmentInput: SendAttachmentInput;
+  SendHeaderInput: SendHeaderInput;
+  SendMessageInput: SendMessageInput;
+  RejectedRecipient: RejectedRecipient;
+  SendResult: SendResult;
   CreateSessionInput: CreateSessionInput;
   Session: SessionGrantModel;
   Subscription: Record<PropertyKey, never>;
@@ -844,6 +939,7 @@ export type CapabilitiesResolvers<ContextType = MercuriusContext, ParentType ext
   copy?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   manageMailboxes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   changes?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  send?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   condstore?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   qresync?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   specialUse?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1001,6 +1097,7 @@ export type MutationResolvers<ContextType = MercuriusContext, ParentType extends
   copyMessage?: Resolver<ResolversTypes['MessagePlacement'], ParentType, ContextType, RequireFields<MutationCopyMessageArgs, 'id' | 'mailboxId'>>;
   deleteMessage?: Resolver<Maybe<ResolversTypes['MessagePlacement']>, ParentType, ContextType, RequireFields<MutationDeleteMessageArgs, 'id'>>;
   batchMessages?: Resolver<ResolversTypes['BatchMessagesPayload'], ParentType, ContextType, RequireFields<MutationBatchMessagesArgs, 'input'>>;
+  sendMessage?: Resolver<ResolversTypes['SendResult'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
 };
 
 export type QueryResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -1010,6 +1107,18 @@ export type QueryResolvers<ContextType = MercuriusContext, ParentType extends Re
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'mailboxId' | 'first' | 'maxBodyBytes'>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id' | 'maxBodyBytes'>>;
   changes?: Resolver<ResolversTypes['MailboxChanges'], ParentType, ContextType, RequireFields<QueryChangesArgs, 'mailboxId' | 'since'>>;
+};
+
+export type RejectedRecipientResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['RejectedRecipient'] = ResolversParentTypes['RejectedRecipient']> = {
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reply?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SendResultResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['SendResult'] = ResolversParentTypes['SendResult']> = {
+  messageId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  accepted?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  rejected?: Resolver<Array<ResolversTypes['RejectedRecipient']>, ParentType, ContextType>;
+  sentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type SessionResolvers<ContextType = MercuriusContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
@@ -1059,6 +1168,8 @@ export type Resolvers<ContextType = MercuriusContext> = {
   Header?: HeaderResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RejectedRecipient?: RejectedRecipientResolvers<ContextType>;
+  SendResult?: SendResultResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   MailEvent?: MailEventResolvers<ContextType>;

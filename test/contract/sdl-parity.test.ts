@@ -51,6 +51,8 @@ function sdlShape (type: GraphQLOutputType | GraphQLInputType): Shape {
   if (isListType(t)) return { kind: 'list', nullable, item: sdlShape(t.ofType) }
   if (isEnumType(t)) return { kind: 'enum', nullable, values: t.getValues().map(v => String(v.value)).sort() }
   if (isObjectType(t)) return { kind: `object:${t.name}`, nullable }
+  // an input object is its REST schema's name plus "Input"
+  if (isInputObjectType(t)) return { kind: `object:${t.name.replace(/Input$/, '')}`, nullable }
   const scalar = ({ String: 'string', ID: 'string', Int: 'int', Boolean: 'boolean', Float: 'number' } as Record<string, string>)[t.name]
   return { kind: scalar ?? t.name, nullable }
 }
@@ -118,6 +120,12 @@ test('message writes: KeywordUpdate, MessagePlacement and BatchResult match thei
 
 test('CreateSessionInput matches the POST /v1/sessions body', () => {
   compare('CreateSessionInput', ['CreateSessionRequest'], { input: true })
+  compare('SmtpSettingsInput', ['SmtpSettings'], { input: true })
+})
+
+test('sendMessage: SendResult and RejectedRecipient match their REST schemas', () => {
+  compare('SendResult', ['SendResult'])
+  compare('RejectedRecipient', ['RejectedRecipient'])
 })
 
 test('the mailbox writes: NewMessage and the create / update inputs match their REST schemas', () => {

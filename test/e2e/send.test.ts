@@ -182,6 +182,25 @@ describe('sending (POST /v1/messages/send) through Postfix', { timeout: 180_000 
     assert.equal((await readMailbox(imap, bob)).length, 1, 'one delivery')
   })
 
+  it('GraphQL sendMessage sends the same way; send-rejected carries its code', async () => {
+    const bob = await gw.env.dovecot.createUser('bob')
+    const gql = (query: string, variables: Record<string, unknown>) => gw.app.inject({
+      method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${token}` }, payload: { query, variables },
+    })
+    const mutation = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { messageId accepted rejected { email reply } sentId } }'
+    const res = await gql(mutation, { input: { from: { email: addr(alice) }, to: [{ email: addr(bob) }], subject: 'via graphql', text: 'g', headers: [{ name: 'X-Via', value: 'gql' }] } })
+    const out = res.json() as { data: { sendMessage: { messageId: string, accepted: string[], sentId: string | null } } }
+    assert.deepEqual(out.data.sendMessage.accepted, [addr(bob)], res.body)
+    const [stored] = await waitForMail(imap, bob)
+    const parsed = await simpleParser(stored!.raw)
+    assert.equal(parsed.subject, 'via graphql')
+    assert.equal(parsed.headers.get('x-via'), 'gql')
+    const refused = await gql(mutation, { input: { from: { email: addr(alice) }, to: [{ email: `nobody@${DOMAIN}` }] } })
+    assert.equal((refused.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code, 'send-rejected')
+    const injected = await gql(mutation, { input: { from: { email: addr(alice) }, to: [{ email: addr(bob) }], subject: 'a\r\nBcc: x@example.test' } })
+    assert.equal((injected.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code, 'bad-request')
+  })
+
   it('a message over SEND_LIMIT is 413 and nothing is sent', async () => {
     const bob = await gw.env.dovecot.createUser('bob')
     const res = await send({ from: { email: addr(alice) }, to: [{ email: addr(bob) }], attachments: [{ filename: 'big.bin', contentType: 'application/octet-stream', content: randomBytes(2_200_000).toString('base64') }] })

@@ -39,7 +39,7 @@ export interface DovecotOps {
   trackConnections: (username: string, protocol?: Protocol) => ConnectionTracker
   /** Successful logins of `username` so far (from the Dovecot log), harness sessions excluded. */
   loginCount: (username: string, protocol?: Protocol) => Promise<number>
-  /** Logins of `username` refused for a wrong password so far (Dovecot's auth log), any protocol. */
+  /** Logins of `username` refused for a wrong password so far (Dovecot's auth log), any protocol, SMTP AUTH through Postfix too. */
   passwordMismatchCount: (username: string) => Promise<number>
   /**
    * Gives an existing mailbox this UIDVALIDITY (`doveadm mailbox update`): two users with the
@@ -104,7 +104,8 @@ export function bindDovecotOps (info: DovecotInfo): DovecotOps {
     },
     passwordMismatchCount: async (username) => {
       const log = await readFile(info.logFile, 'utf8')
-      const re = /^\S+ \S+ \S+ auth: Info: passwd-file\(([^,]*),([^,]*),[^)]*\): Password mismatch$/gm
+      // SASL lookups from Postfix carry no session id: "passwd-file(<user>,<ip>)"
+      const re = /^\S+ \S+ \S+ auth: Info: passwd-file\(([^,]*),([^,)]*)(?:,[^)]*)?\): Password mismatch$/gm
       let count = 0
       for (const m of log.matchAll(re)) if (m[1] === username && m[2] !== HARNESS_ADDRESS) count++
       return count

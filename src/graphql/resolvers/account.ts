@@ -20,6 +20,7 @@ const KINDS: { [K in Exclude<keyof Capabilities, '__typename'>]-?: Kind } = {
   copy: 'boolean',
   manageMailboxes: 'boolean',
   changes: 'boolean',
+  send: 'boolean',
   condstore: 'boolean',
   qresync: 'boolean',
   specialUse: 'boolean',

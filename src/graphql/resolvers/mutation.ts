@@ -8,13 +8,21 @@ import type { CreateSessionInput as CreateSessionArgs, MutationResolvers } from 
  * core's own rules (the same limits openapi.yaml states for REST).
  */
 export function toSessionInput (args: CreateSessionArgs, ttlMax: number): CreateSessionInput {
-  const { protocol, host, port, security, username, password, accessToken, ttl } = args
+  const { protocol, host, port, security, username, password, accessToken, ttl, smtp } = args
   const input: CreateSessionInput = { protocol, host, username }
   if (port != null) input.port = port
   if (security != null) input.security = security
   if (password != null) input.password = password
   if (accessToken != null) input.accessToken = accessToken
   if (ttl != null) input.ttl = ttl
+  if (smtp != null) {
+    input.smtp = { host: smtp.host }
+    if (smtp.port != null) input.smtp.port = smtp.port
+    if (smtp.security != null) input.smtp.security = smtp.security
+    if (smtp.username != null) input.smtp.username = smtp.username
+    if (smtp.password != null) input.smtp.password = smtp.password
+    if (smtp.accessToken != null) input.smtp.accessToken = smtp.accessToken
+  }
   validateSessionInput(input, ttlMax)
   return input
 }
