@@ -165,6 +165,11 @@ describe('sending (POST /v1/messages/send) through Postfix', { timeout: 180_000 
       // as given (Postfix adds the Date it lacked), the body untouched
       assert.match(stored!.raw.toString(), /\r\nFrom: \S+\r\nTo: \S+\r\nSubject: raw one\r\nMessage-ID: <raw-1@example\.test>\r\n(?:Date: [^\r]+\r\n)?\r\nbody line\r\n$/)
     }
+    // Postfix strips Bcc itself: the Sent copy (APPENDed by the gateway) shows the gateway removed it
+    const sent = (await readMailbox(imap, alice, 'Sent')).map(m => m.raw.toString()).find(r => r.includes('<raw-1@example.test>'))
+    assert.ok(sent !== undefined, 'a Sent copy')
+    assert.equal(headersOf(Buffer.from(sent)).has('bcc'), false)
+    assert.match(sent, /^From: \S+\r\nTo: \S+\r\nSubject: raw one\r\nMessage-ID: <raw-1@example\.test>\r\n\r\nbody line\r\n$/)
   })
 
   it('the same Idempotency-Key twice delivers once and answers the same', async () => {
