@@ -11,6 +11,7 @@ import { registerHttp } from './http/index.ts'
 import { createLogger, genReqId, lazyChildLogger } from './logger.ts'
 import { MAX_ID_CHARS } from './mail/ids.ts'
 import type { MailServiceApi } from './mail/service-types.ts'
+import type { Webhooks } from './mail/webhooks.ts'
 import { instrumentRequests, registerMetricsRoute } from './metrics/http.ts'
 import type { PrometheusMetrics } from './metrics/prometheus.ts'
 import type { RouteEntry } from './http/methods.ts'
@@ -32,6 +33,8 @@ export interface BuildAppOptions {
   rateLimiter?: RequestLimiter | null
   /** Events for subscribers: GraphQL subscriptions are served only with these. */
   realtime?: { bus: EventBus, watching: Watching }
+  /** Webhook registrations (src/webhooks, with Redis); absent: the webhook routes answer 422. */
+  webhooks?: Webhooks | null
 }
 
 export type { RouteEntry } from './http/methods.ts'
@@ -43,7 +46,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp ({ config, service, logger, metrics, rateLimiter, realtime }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, service, logger, metrics, rateLimiter, realtime, webhooks }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
     genReqId,
@@ -72,7 +75,7 @@ export async function buildApp ({ config, service, logger, metrics, rateLimiter,
   app.decorate('registeredRoutes', () => routes.slice())
   if (metrics) instrumentRequests(app, metrics)
 
-  await registerHttp(app, { service, config, rateLimiter: rateLimiter ?? null })
+  await registerHttp(app, { service, config, rateLimiter: rateLimiter ?? null, webhooks })
 
   // GraphQL face (src/graphql): POST /graphql, GraphiQL at /graphiql when enabled,
   // subscriptions over WebSocket at /graphql with realtime.

@@ -21,6 +21,8 @@ import { loginObservers, registerSampled } from './metrics/gateway-metrics.ts'
 import { noMetrics, type MetricsPort } from './metrics/port.ts'
 import { createHostGuard } from './net/host-guard.ts'
 import { AttemptBuckets } from './util/attempt-buckets.ts'
+import type { Leases } from './mail/lease-port.ts'
+import { createWebhooks, type WebhookRuntime } from './webhooks/index.ts'
 import { ByteBudget } from './util/byte-budget.ts'
 import { operationTimeoutMs } from './util/operation-timeout.ts'
 
@@ -123,4 +125,28 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
  */
 export function createRealtime (service: MailService): { bus: EventBus, watching: Watching } | undefined {
   return service.events === null ? undefined : { bus: service.events, watching: service.watching }
+}
+
+/** What webhooks take from the real-time pieces (the event bus, the watchers, the deployment's leases). */
+export interface RealtimeParts {
+  bus: EventBus | null
+  watching: Watching | null
+  leases?: Leases
+}
+
+/** Webhooks (contract §9) need Redis: null without REDIS_URL (the routes answer 422). */
+export function createWebhookRuntime (config: Config, service: MailService, logger: Logger, metrics: MetricsPort = noMetrics,
+  realtime: RealtimeParts = { bus: null, watching: null }): WebhookRuntime | null {
+  if (config.redisUrl === null) return null
+  const log = logger.child({ component: 'webhooks' })
+  if (realtime.bus === null) log.warn('webhooks: no event bus is wired; only test events are delivered')
+  return createWebhooks({
+    redisUrl: config.redisUrl,
+    secret: config.secret,
+    settings: config.webhooks,
+    authenticate: (token) => service.authenticate(token),
+    ...realtime,
+    logger: log,
+    metrics,
+  })
 }

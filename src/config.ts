@@ -96,6 +96,24 @@ export interface Config {
   eventsSubscribersPerToken: number
   /** Open GraphQL WebSockets (subscriptions) on one instance. */
   graphqlWsMaxConnections: number
+  /** Webhooks (contract §9; they need REDIS_URL). */
+  webhooks: WebhookSettings
+}
+
+export interface WebhookSettings {
+  /** Raw WEBHOOK_ALLOWED_HOSTS list (host-guard syntax); null = any public address. */
+  allowedHosts: string[] | null
+  /** WEBHOOK_ALLOW_HTTP: http:// targets accepted too; else https only. */
+  allowHttp: boolean
+  /** First retry delay (ms), doubling up to 1 h. */
+  retryBaseMs: number
+  /** How long a delivery is retried before it is dropped and counted (ms; default 24 h). */
+  retryWindowMs: number
+  maxPerAccount: number
+  /** Webhooks one instance delivers to at once. */
+  concurrency: number
+  /** One delivery's whole exchange (ms). */
+  timeoutMs: number
 }
 
 function int (env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
@@ -182,6 +200,24 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     eventsMaxStreams: int(env, 'EVENTS_MAX_STREAMS', 10_000, 1),
     eventsMaxStreamsPerToken: int(env, 'EVENTS_MAX_STREAMS_PER_TOKEN', 5, 1),
     eventsStreamBufferBytes: bytes(env, 'EVENTS_STREAM_BUFFER_BYTES', 256 * 1024, 1024),
+    webhooks: webhookSettings(env),
+  }
+}
+
+function hostList (raw: string | undefined): string[] | null {
+  const hosts = raw?.split(',').map(s => s.trim()).filter(Boolean)
+  return hosts === undefined || hosts.length === 0 ? null : hosts
+}
+
+function webhookSettings (env: NodeJS.ProcessEnv): WebhookSettings {
+  return {
+    allowedHosts: hostList(env.WEBHOOK_ALLOWED_HOSTS),
+    allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP'),
+    retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 10),
+    retryWindowMs: int(env, 'WEBHOOK_RETRY_WINDOW_MS', 24 * 3_600_000, 1000),
+    maxPerAccount: int(env, 'WEBHOOK_MAX_PER_ACCOUNT', 10, 1),
+    concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1),
+    timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15000, 100),
   }
 }
 

@@ -4,7 +4,7 @@
  * requests within a bound, then log out of the mail servers).
  */
 import { buildApp } from './app.ts'
-import { createRealtime, createService, createSharedState } from './compose.ts'
+import { createRealtime, createService, createSharedState, createWebhookRuntime } from './compose.ts'
 import { loadConfig } from './config.ts'
 import { debugStatsEnabled, registerDebugStats } from './debug-stats.ts'
 import type { Config } from './config.ts'
@@ -32,9 +32,10 @@ async function main (): Promise<void> {
   const service = createService(config, logger, metrics ?? undefined, shared)
   const rateLimiter = config.rateLimitPerMinute === null ? null : shared.requestLimiter(config.rateLimitPerMinute)
   const realtime = createRealtime(service)
-  const app = await buildApp({ config, service, logger, metrics, rateLimiter, ...(realtime === undefined ? {} : { realtime }) })
-  // subscribers end first (preClose), then service.close: the watchers, the pools, the bus, the cache
-  app.addHook('onClose', async () => { await service.close() })
+  const webhooks = createWebhookRuntime(config, service, logger, metrics ?? undefined)
+  const app = await buildApp({ config, service, logger, metrics, rateLimiter, webhooks: webhooks?.api ?? null, ...(realtime === undefined ? {} : { realtime }) })
+  // subscribers end first (preClose), then the webhook workers, then service.close: the watchers, the pools, the bus, the cache
+  app.addHook('onClose', async () => { await webhooks?.close(); await service.close() })
   if (debugStatsEnabled()) registerDebugStats(app, () => service.readerStats())
 
   let metricsListener: MetricsListener | null = null

@@ -7,6 +7,7 @@ import sseModule, { type SSEPluginOptions } from '@fastify/sse'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
+import type { Webhooks } from '../mail/webhooks.ts'
 import { registerAuth } from './auth.ts'
 import { restContentTypes } from './content-types.ts'
 import { registerCors } from './cors.ts'
@@ -27,6 +28,7 @@ import { messageWriteRoutes } from './routes/message-writes.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { sendRoutes } from './routes/send.ts'
 import { sessionRoutes } from './routes/sessions.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
 import { createValidatorCompiler } from './validation.ts'
 
 /** The package's CommonJS export: the plugin wrapped by fastify-plugin (its `default` is the bare one, which would be encapsulated). */
@@ -37,6 +39,7 @@ export interface HttpOptions {
   config: Config
   /** RATE_LIMIT_PER_MINUTE counted by every instance together (Redis); absent: per process. */
   rateLimiter?: RequestLimiter | null
+  webhooks?: Webhooks | null
 }
 
 /**
@@ -45,8 +48,8 @@ export interface HttpOptions {
  * and REST routes live in their own encapsulated context so they never touch
  * other plugins' routes.
  */
-export async function registerHttp (app: FastifyInstance, { service, config, rateLimiter }: HttpOptions): Promise<void> {
-  const deps: HttpDeps = { service, config, doc: loadOpenApi() }
+export async function registerHttp (app: FastifyInstance, { service, config, rateLimiter, webhooks }: HttpOptions): Promise<void> {
+  const deps: HttpDeps = { service, config, doc: loadOpenApi(), webhooks: webhooks ?? null }
 
   app.setErrorHandler(errorHandler)
   const allowed = allowedMethods(() => app.registeredRoutes())
@@ -75,6 +78,7 @@ export async function registerHttp (app: FastifyInstance, { service, config, rat
     downloadRoutes(rest, deps)
     opsRoutes(rest, deps)
     eventRoutes(rest, deps)
+    webhookRoutes(rest, deps)
   })
   await registerDocs(app, deps.doc)
 }

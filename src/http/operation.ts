@@ -6,6 +6,7 @@ import type { SSERouteOptions } from '@fastify/sse'
 import type { FastifyInstance, RouteGenericInterface, RouteHandlerMethod } from 'fastify'
 import type { MailServiceApi } from '../mail/service-types.ts'
 import type { Config } from '../config.ts'
+import type { Webhooks } from '../mail/webhooks.ts'
 import { requestSchemas, requiresBearer, toFastifyPath } from './openapi.ts'
 import type { OpenApiDocument } from './openapi.ts'
 
@@ -13,6 +14,8 @@ export interface HttpDeps {
   service: MailServiceApi
   config: Config
   doc: OpenApiDocument
+  /** Webhook registrations; null without Redis. */
+  webhooks?: Webhooks | null
 }
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'

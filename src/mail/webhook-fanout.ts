@@ -1,0 +1,167 @@
+/**
+ * From the event bus to the webhook queues, on every instance (contract §9).
+ *
+ * Every instance subscribes to the bus for each account that has a webhook
+ * and offers every matching event to that webhook's queue; the store keeps
+ * one delivery per (webhook, event id) however many instances offer it.
+ * The same pass ends webhooks whose token was revoked or expired, and keeps
+ * each such account watched deployment-wide: one instance holds a lease per
+ * account and, while it does, a `Watching` handle opened with a webhook's
+ * credentials — so an account with a webhook is watched even when no SSE or
+ * GraphQL subscriber is connected anywhere.
+ */
+import { GatewayError } from './errors.ts'
+import type { BusSubscription, EventBus, MailEvent } from './events.ts'
+import type { Lease, Leases } from './lease-port.ts'
+import type { WatchHandle, Watching } from './watch-port.ts'
+import type { Authenticate, EnqueueResult, WebhookRecord, WebhookStore } from './webhooks-types.ts'
+
+export interface FanoutLogger {
+  warn: (obj: object, msg: string) => void
+}
+
+export interface FanoutOptions {
+  store: WebhookStore
+  bus: EventBus | null
+  watching: Watching | null
+  leases: Leases
+  authenticate: Authenticate
+  /** How often registrations are re-read (ms); a change on this instance resyncs at once. */
+  syncMs: number
+  /** Watch lease length (ms); renewed every sync, so keep it ≥ 3 × syncMs. */
+  leaseMs: number
+  logger: FanoutLogger
+  onEnqueue?: (result: EnqueueResult) => void
+}
+
+interface AccountState {
+  hooks: WebhookRecord[]
+  subscription: BusSubscription | null
+  lease: Lease | null
+  watch: WatchHandle | null
+}
+
+export function matches (hook: WebhookRecord, event: MailEvent): boolean {
+  return hook.status === 'active' &&
+    hook.types.includes(event.type) &&
+    (hook.mailboxIds === null || event.mailboxId === null || hook.mailboxIds.includes(event.mailboxId))
+}
+
+export class WebhookFanout {
+  readonly #accounts = new Map<string, AccountState>()
+  #timer: NodeJS.Timeout | null = null
+  #running: Promise<void> | null = null
+  #again = false
+  #closed = false
+
+  constructor (private readonly opts: FanoutOptions) {}
+
+  start (): void {
+    this.#timer = setInterval(() => { this.sync() }, this.opts.syncMs)
+    this.#timer.unref()
+    this.sync()
+  }
+
+  /** One pass; a call during a pass schedules one more. Resolves when the passes end; never rejects. */
+  sync (): Promise<void> {
+    if (this.#running !== null) {
+      this.#again = true
+      return this.#running
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false
+        try {
+          await this.#pass()
+        } catch (err) {
+          this.opts.logger.warn({ err }, 'webhook registrations could not be read; retrying')
+        }
+      } while (this.#again && !this.#closed)
+    })().finally(() => { this.#running = null })
+    return this.#running
+  }
+
+  async #pass (): Promise<void> {
+    const byAccount = new Map<string, WebhookRecord[]>()
+    for (const record of await this.opts.store.all()) {
+      if (!await this.#tokenLive(record)) continue
+      const list = byAccount.get(record.accountId) ?? []
+      list.push(record)
+      byAccount.set(record.accountId, list)
+    }
+    if (this.#closed) return
+    for (const [accountId, hooks] of byAccount) {
+      let state = this.#accounts.get(accountId)
+      if (state === undefined) {
+        state = { hooks, subscription: null, lease: null, watch: null }
+        this.#accounts.set(accountId, state)
+      }
+      state.hooks = hooks
+      state.subscription ??= this.opts.bus?.subscribe(accountId, (event) => { this.#offer(accountId, event) }) ?? null
+      await this.#keepWatched(accountId, state)
+    }
+    for (const [accountId, state] of this.#accounts) {
+      if (!byAccount.has(accountId)) await this.#drop(accountId, state)
+    }
+  }
+
+  /** False (and the webhook ended) once its token was revoked or expired. */
+  async #tokenLive (record: WebhookRecord): Promise<boolean> {
+    try {
+      await this.opts.authenticate(record.token)
+      return true
+    } catch (err) {
+      if (!(err instanceof GatewayError && err.code === 'unauthorized')) return true
+      await this.opts.store.remove(record.accountId, record.id)
+      return false
+    }
+  }
+
+  #offer (accountId: string, event: MailEvent): void {
+    const state = this.#accounts.get(accountId)
+    if (state === undefined) return
+    for (const hook of state.hooks) {
+      if (!matches(hook, event)) continue
+      this.opts.store.enqueue(hook, event).then(
+        (result) => this.opts.onEnqueue?.(result),
+        (err: unknown) => { this.opts.logger.warn({ err, webhook: hook.id }, 'webhook delivery could not be queued') }
+      )
+    }
+  }
+
+  async #keepWatched (accountId: string, state: AccountState): Promise<void> {
+    const watching = this.opts.watching
+    if (watching === null) return
+    if (state.lease !== null) {
+      if (await state.lease.renew()) return
+      state.watch?.release()
+      state.watch = null
+      state.lease = null
+    }
+    const lease = await this.opts.leases.tryAcquire(`webhooks-watch:${accountId}`, this.opts.leaseMs)
+    if (lease === null) return
+    // the credentials of the webhook that lives longest
+    const newest = state.hooks.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a))
+    try {
+      state.watch = await watching.acquire(await this.opts.authenticate(newest.token))
+      state.lease = lease
+    } catch (err) {
+      this.opts.logger.warn({ err, webhook: newest.id }, 'the account of a webhook cannot be watched')
+      await lease.release()
+    }
+  }
+
+  async #drop (accountId: string, state: AccountState): Promise<void> {
+    this.#accounts.delete(accountId)
+    state.subscription?.close()
+    state.watch?.release()
+    await state.lease?.release()
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    if (this.#timer !== null) clearInterval(this.#timer)
+    await this.#running
+    for (const [accountId, state] of [...this.#accounts]) await this.#drop(accountId, state)
+  }
+}
