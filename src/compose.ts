@@ -115,6 +115,7 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     reader: () => service.readerStats(),
     budget: () => parseBudget.stats(),
   })
+  realtimeParts.set(service, { bus: events, watching: service.watching, leases: cache.leases })
   return service
 }
 
@@ -127,6 +128,9 @@ export function createRealtime (service: MailService): { bus: EventBus, watching
   return service.events === null ? undefined : { bus: service.events, watching: service.watching }
 }
 
+/** The real-time pieces createService composed, for createWebhookRuntime. */
+const realtimeParts = new WeakMap<MailService, RealtimeParts>()
+
 /** What webhooks take from the real-time pieces (the event bus, the watchers, the deployment's leases). */
 export interface RealtimeParts {
   bus: EventBus | null
@@ -136,7 +140,7 @@ export interface RealtimeParts {
 
 /** Webhooks (contract §9) need Redis: null without REDIS_URL (the routes answer 422). */
 export function createWebhookRuntime (config: Config, service: MailService, logger: Logger, metrics: MetricsPort = noMetrics,
-  realtime: RealtimeParts = { bus: null, watching: null }): WebhookRuntime | null {
+  realtime: RealtimeParts = realtimeParts.get(service) ?? { bus: null, watching: null }): WebhookRuntime | null {
   if (config.redisUrl === null) return null
   const log = logger.child({ component: 'webhooks' })
   if (realtime.bus === null) log.warn('webhooks: no event bus is wired; only test events are delivered')

@@ -17,7 +17,8 @@ import type { Authenticate } from '../mail/webhooks-types.ts'
 import { noMetrics, type MetricsPort } from '../metrics/port.ts'
 import { createHostGuard, type HostGuard } from '../net/host-guard.ts'
 import type { WebhookSettings } from '../config.ts'
-import { RedisLeases } from './redis-leases.ts'
+import { RedisLeases } from '../cache/redis-leases.ts'
+import { RedisStore } from '../cache/redis-store.ts'
 import { RedisWebhookStore } from './redis-store.ts'
 import { createSender } from './sender.ts'
 import { DeliveryWorker, type WorkerLogger } from './worker.ts'
@@ -79,7 +80,9 @@ export function createWebhooks (deps: WebhookDeps): WebhookRuntime {
   client.connect().catch(() => {})
   const guard = createHostGuard(settings.allowedHosts, deps.lookup ?? ((h) => dnsLookup(h, { all: true, verbatim: true })))
   const store = new RedisWebhookStore(client, deps.secret)
-  const leases = deps.leases ?? new RedisLeases(client, deps.secret)
+  // the deployment's leases (src/compose.ts passes the cache's); else leases over a store of our own
+  const leaseStore = deps.leases === undefined ? new RedisStore({ url: deps.redisUrl, logger: deps.logger }) : null
+  const leases = deps.leases ?? new RedisLeases(leaseStore!, deps.secret)
   const policy = { ...DEFAULT_RETRY, baseMs: settings.retryBaseMs, windowMs: settings.retryWindowMs }
   const sender = createSender(guard, settings.timeoutMs)
   const worker = new DeliveryWorker({
@@ -115,6 +118,7 @@ export function createWebhooks (deps: WebhookDeps): WebhookRuntime {
       await fanout.close()
       await worker.close()
       sender.close()
+      await leaseStore?.close()
       client.disconnect()
     },
   }
