@@ -197,6 +197,45 @@ describe('live responses validate against openapi.yaml', { timeout: 120_000 }, (
     check(popAppend, 'POST', '/v1/mailboxes/{mailboxId}/messages')
   })
 
+  it('events, sending and webhooks: what a gateway without Redis or SMTP answers', async () => {
+    const user = await gw.env.dovecot.createUser('live-events')
+    const { token } = await gw.login(user)
+    const auth = { authorization: `Bearer ${token}` }
+    const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
+      gw.app.inject({ method, url, headers: { ...auth, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, ...(payload === undefined ? {} : { payload }) })
+
+    const ticket = await call('POST', '/v1/events/tickets')
+    assert.equal(ticket.statusCode, 201, ticket.body)
+    check(ticket, 'POST', '/v1/events/tickets')
+    // a stream that opens never ends by itself: the refusals are what inject can see whole
+    const badType = await call('GET', '/v1/events?types=no.such.type')
+    assert.equal(badType.statusCode, 400)
+    check(badType, 'GET', '/v1/events')
+    const usedTicket = await gw.app.inject({ method: 'GET', url: '/v1/events?ticket=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })
+    assert.equal(usedTicket.statusCode, 401)
+    check(usedTicket, 'GET', '/v1/events')
+
+    // this session has no smtp settings: sending is not something it can do
+    const sent = await call('POST', '/v1/messages/send', { to: [{ email: 'bob@example.test' }], subject: 's', text: 't' })
+    assert.equal(sent.statusCode, 422, sent.body)
+    check(sent, 'POST', '/v1/messages/send')
+
+    // webhooks need Redis; this gateway runs without it
+    const hook = 'whk_unknown'
+    for (const [method, path, url, payload] of [
+      ['POST', '/v1/webhooks', '/v1/webhooks', { url: 'https://hooks.example.com/in' }],
+      ['GET', '/v1/webhooks', '/v1/webhooks', undefined],
+      ['GET', '/v1/webhooks/{webhookId}', `/v1/webhooks/${hook}`, undefined],
+      ['DELETE', '/v1/webhooks/{webhookId}', `/v1/webhooks/${hook}`, undefined],
+      ['POST', '/v1/webhooks/{webhookId}/renew', `/v1/webhooks/${hook}/renew`, undefined],
+      ['POST', '/v1/webhooks/{webhookId}/test', `/v1/webhooks/${hook}/test`, undefined],
+    ] as const) {
+      const res = await call(method, url, payload)
+      assert.ok([400, 422].includes(res.statusCode), `${method} ${url}: ${res.statusCode} ${res.body}`)
+      check(res, method, path)
+    }
+  })
+
   it('ops endpoints', async () => {
     check(await gw.app.inject({ method: 'GET', url: '/healthz' }), 'GET', '/healthz')
     const ready = await gw.app.inject({ method: 'GET', url: '/readyz' })
