@@ -74,8 +74,12 @@ describe('POP3 backend on Dovecot', () => {
     const backend = backendFor()
     const ctx = ctxOf(settingsFor(user))
     try {
-      const [inbox] = await backend.listMailboxes(ctx)
+      const [listed] = await backend.listMailboxes(ctx)
+      const { state, ...inbox } = listed ?? {}
       assert.deepEqual(inbox, { path: 'INBOX', name: 'INBOX', parentPath: null, role: 'inbox', totalEmails: 5, unreadEmails: null, isSubscribed: true })
+      // the listing's state is the UIDL snapshot taken on the same login
+      assert.equal(state?.kind, 'uidl')
+      assert.equal(state.kind === 'uidl' ? state.uidls.length : 0, 5)
       const subjects: string[] = []
       let after: string | undefined
       for (let i = 0; i < 3; i++) {
