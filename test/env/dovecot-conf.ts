@@ -79,17 +79,20 @@ mail_max_userip_connections = 50
 pop3_lock_session = yes
 pop3_uidl_format = %08Xv%08Xu
 
+# The local part only: the test Postfix's LMTP deliveries to <user>@${MAIL_DOMAIN} (and SMTP
+# AUTH as either spelling) reach the same user as an IMAP login as <user>. (A %n in the
+# passwd-file path instead kept a replaced file's old password in use.)
+auth_username_format = %Ln
+
 passdb {
   driver = passwd-file
   # One file per user: Dovecot re-reads a changed passwd-file at most once a second, a new
   # file is read on first use, so a user exists the moment createUser() returns.
-  # %n: the local part, so the test Postfix's LMTP deliveries to <user>@${MAIL_DOMAIN} (and SMTP
-  # AUTH as either spelling) reach the same user as an IMAP login as <user>.
-  args = scheme=PLAIN username_format=%n ${info.usersDir}/%n
+  args = scheme=PLAIN username_format=%u ${info.usersDir}/%u
 }
 userdb {
   driver = static
-  args = uid=mail gid=mail home=${join(dir, 'home')}/%n
+  args = uid=mail gid=mail home=${join(dir, 'home')}/%u
 }
 
 namespace inbox {
