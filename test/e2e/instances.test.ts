@@ -8,43 +8,14 @@
  *   client spreading its requests over the three gets the limit, not 3×.
  */
 import assert from 'node:assert/strict'
-import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { startGatewayProcess, type GatewayProcess } from '../build/gateway-process.ts'
 import { testEnv, testRedisCluster } from '../env/shared.ts'
 import { recordSecret } from './gateway.ts'
+import { call } from './http-call.ts'
 
 const CAP = 2
 const RATE = 100
-
-interface Answer { status: number, body: string }
-
-/** One HTTP request from `from` (a loopback source address: each is its own client for the rate limit). */
-async function call (port: number, method: string, path: string, opts: { token?: string, body?: unknown, from?: string } = {}): Promise<Answer> {
-  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body)
-  return await new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      method,
-      path,
-      localAddress: opts.from ?? '127.0.0.1',
-      headers: {
-        ...(opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      agent: false,
-    }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
 
 const mail = (n: number): Buffer => Buffer.from(`From: a${n}@example.com\r\nTo: b@example.com\r\nSubject: instances ${n}\r\nMessage-ID: <instances-${n}@example.com>\r\n\r\nbody ${n} ${'x'.repeat(2000)}\r\n`)
 
