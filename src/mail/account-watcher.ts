@@ -17,6 +17,7 @@ import { eventId, type EventBus } from './events.ts'
 import type { Freshness } from './freshness.ts'
 import type { Lease, Leases } from './lease-port.ts'
 import { MailboxTracker } from './mailbox-tracker.ts'
+import type { WatchStateStore } from './watch-states.ts'
 import type { Caller } from './service-types.ts'
 import type { ChangeSource, WatchListener, WatchSession } from './watch-source.ts'
 
@@ -30,6 +31,8 @@ export interface AccountWatcherDeps {
   source: ChangeSource
   bus: EventBus
   freshness: Freshness
+  /** The last states every watcher of an account resumes from (watch-states.ts). */
+  states?: WatchStateStore
   leases: Leases
   /** IMAP: mailboxes other than INBOX are polled this often (ms). */
   pollMs: number
@@ -85,6 +88,7 @@ export class AccountWatcher {
       source: deps.source,
       bus: deps.bus,
       freshness: deps.freshness,
+      ...(deps.states === undefined ? {} : { states: deps.states }),
       onError: (err, path) => { this.#reconcileFailed(err, path) },
     })
   }

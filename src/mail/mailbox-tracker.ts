@@ -17,6 +17,7 @@ import type { Freshness } from './freshness.ts'
 import { decodeMessageId, encodeMailboxId } from './ids.ts'
 import type { Caller } from './service-types.ts'
 import type { ChangeSource, PolledMailbox } from './watch-source.ts'
+import type { WatchStateStore } from './watch-states.ts'
 
 /** Ids per changes page (and so per event at most). */
 export const WATCH_PAGE = 256
@@ -28,6 +29,8 @@ export interface TrackerDeps {
   source: ChangeSource
   bus: EventBus
   freshness: Freshness
+  /** Last states shared by every watcher of the account (absent: this tracker's own only). */
+  states?: WatchStateStore
   /** A reconcile failed (the mailbox stays dirty and is tried at the next hint). */
   onError: (err: unknown, path: string) => void
 }
@@ -155,9 +158,16 @@ export class MailboxTracker {
     if (known === undefined) return true
     const caller = this.#deps.caller()
     if (known.state === null) {
-      // first sight: changes are counted from here
-      known.state = await this.#deps.source.state(caller, path)
-      return true
+      // first sight: from where the last watcher of this account left off (another
+      // instance before a takeover, or this one before its last subscriber left);
+      // without one, changes are counted from here
+      const saved = await this.#deps.states?.get(caller.account.id, path) ?? null
+      if (saved === null) {
+        known.state = await this.#deps.source.state(caller, path)
+        await this.#save(path, known.state)
+        return true
+      }
+      known.state = saved
     }
     for (let page = 0; page < MAX_PAGES; page++) {
       if (this.#stopped || this.#known.get(path) !== known) return true
@@ -167,13 +177,20 @@ export class MailboxTracker {
         known.state = await this.#deps.source.state(caller, path)
         await this.#deps.freshness.mailboxesChanged(caller.ctx, [path])
         await this.#deps.bus.publish(this.#event('mailbox.reset', path, before, known.state))
+        await this.#save(path, known.state)
         return true
       }
       await this.#publishChanges(path, outcome.changes)
       known.state = outcome.changes.newState
+      // saved only once its events are on the bus: a watcher that dies before has them found again
+      await this.#save(path, known.state)
       if (!outcome.changes.hasMoreChanges) return true
     }
     return false
+  }
+
+  async #save (path: string, state: string | null): Promise<void> {
+    if (state !== null) await this.#deps.states?.set(this.#accountId, path, state)
   }
 
   async #publishChanges (path: string, c: MailboxChanges): Promise<void> {

@@ -38,6 +38,7 @@ import type { EventBus } from './events.ts'
 import type { Watching } from './watch-port.ts'
 import { serviceChangeSource } from './watch-changes.ts'
 import { Watchers, type WatchersOptions } from './watchers.ts'
+import { CachedWatchStates } from './watch-states.ts'
 
 export type { PartExtractor } from './downloads.ts'
 
@@ -110,7 +111,7 @@ export class MailService implements MailServiceApi {
     this.#mailboxWrites = new MailboxWrites(backendOf, this.#mailboxes, freshness, opts.appendLimit ?? DEFAULT_APPEND_LIMIT)
     this.watching = opts.watch === undefined
       ? NO_WATCHING
-      : new Watchers({ ...opts.watch, backends: opts.backends, freshness, source: serviceChangeSource(this) })
+      : new Watchers({ ...opts.watch, backends: opts.backends, freshness, states: new CachedWatchStates(opts.cache), source: serviceChangeSource(this) })
     this.events = opts.watch?.bus ?? null
     this.idempotency = new IdempotencyRecords(opts.sharedIdempotency ?? null)
     // a revocation made on another instance reaches this one's subscribers within the staleness bound

@@ -11,6 +11,7 @@ import { GatewayError } from './errors.ts'
 import type { EventBus } from './events.ts'
 import type { Freshness } from './freshness.ts'
 import type { Leases } from './lease-port.ts'
+import type { WatchStateStore } from './watch-states.ts'
 import { AccountWatcher, type AccountWatcherDeps, type WatchLog } from './account-watcher.ts'
 import type { Caller } from './service-types.ts'
 import type { Protocol } from './types.ts'
@@ -22,6 +23,8 @@ export interface WatchersOptions {
   source: ChangeSource
   bus: EventBus
   freshness: Freshness
+  /** Where the last states live (the shared cache); absent: each watcher starts from what it first sees. */
+  states?: WatchStateStore
   leases: Leases
   /** WATCH_MAX_ACCOUNTS. */
   maxAccounts: number
@@ -106,6 +109,7 @@ export class Watchers implements Watching {
       source: o.source,
       bus: o.bus,
       freshness: o.freshness,
+      ...(o.states === undefined ? {} : { states: o.states }),
       leases: o.leases,
       pollMs: o.pollMs,
       pop3PollMs: o.pop3PollMs,

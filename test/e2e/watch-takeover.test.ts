@@ -48,13 +48,8 @@ const mail = (n: number): Buffer => Buffer.from(`From: a${n}@example.com\r\nTo: 
 let gateways: GatewayProcess[] = []
 after(() => { for (const gw of gateways) gw.kill() })
 
-// Skipped: it fails today. A watcher keeps each mailbox's last state in its own process
-// (src/mail/mailbox-tracker.ts), so the instance that takes over starts from the state it
-// first sees and what arrived while the account was unwatched never becomes an event (10 of
-// 50 delivered in the last run). Storing the last states in Redis makes it pass.
 it('SIGKILL of the watching process during 50 APPENDs: another takes over and the webhook gets all 50', {
   timeout: 300_000,
-  skip: 'the takeover instance does not resume from the last state (docs/watchers.md, "Known limits")',
 }, async (t) => {
   const env = await testEnv()
   const secret = newSecret()
