@@ -179,6 +179,13 @@ for (const backend of ['memory', 'redis'] as const) {
             res = await revoke()
           }
           assert.equal(res.statusCode, 204, res.body)
+          // the second instance reads revocations from Redis: wait until its own connection is
+          // back (its reconnect backs off on its own schedule) before asking it
+          for (let i = 0; i < 50; i++) {
+            const ready = await second.app.inject({ method: 'GET', url: '/readyz' })
+            if (ready.json().cache.status === 'ok') break
+            await sleep(200)
+          }
           assert.equal((await second.get('/v1/account', token)).statusCode, 401)
         } finally { await second.close() }
       })
