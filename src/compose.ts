@@ -146,6 +146,7 @@ export function createWebhookRuntime (config: Config, service: MailService, logg
   if (realtime.bus === null) log.warn('webhooks: no event bus is wired; only test events are delivered')
   return createWebhooks({
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     secret: config.secret,
     settings: config.webhooks,
     authenticate: (token) => service.authenticate(token),

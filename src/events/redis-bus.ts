@@ -18,11 +18,11 @@
  * after a reconnect reads what it missed from the stream. Replay looks the id
  * up in the hash and reads the stream after that entry.
  */
-import { Cluster, Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 import { rateLimitedWarn, silentLogger, type CacheLogger } from '../cache/cache.ts'
 import { accountTag, cacheKey, deriveKey } from '../cache/keys.ts'
-import { parseRedisTarget } from '../cache/redis-target.ts'
+import { connectRedis } from '../cache/redis-connect.ts'
 import { seal, unseal } from '../cache/seal.ts'
 import type { BusSubscription, EventBus, MailEvent, Replay } from '../mail/events.ts'
 import { AccountListeners } from './listeners.ts'
@@ -107,23 +107,6 @@ function connectionOptions (name: string): RedisOptions {
   }
 }
 
-/** A connection to what the URL names (a Cluster is typed as Redis: the commands used here are the same). */
-function connect (url: string, cluster: boolean, name: string): Redis {
-  const target = parseRedisTarget(url, cluster)
-  if (target.kind === 'single') return new Redis(target.url, connectionOptions(name))
-  const { retryStrategy, ...redisOptions } = connectionOptions(name)
-  return new Cluster(target.seeds, {
-    clusterRetryStrategy: retryStrategy,
-    enableOfflineQueue: true,
-    redisOptions: {
-      ...redisOptions,
-      ...(target.username !== undefined ? { username: target.username } : {}),
-      ...(target.password !== undefined ? { password: target.password } : {}),
-      ...(target.tls ? { tls: {} } : {}),
-    },
-  }) as unknown as Redis
-}
-
 export class RedisEventBus implements EventBus {
   readonly #cmd: Redis & BusCommands
   readonly #sub: Redis
@@ -152,10 +135,10 @@ export class RedisEventBus implements EventBus {
       maxEvents: opts.retention?.maxEvents ?? DEFAULT_RETENTION.maxEvents,
     }
     this.#idleTtlMs = opts.idleTtlMs ?? DEFAULT_IDLE_TTL_MS
-    this.#cmd = connect(opts.url, opts.cluster === true, 'mail-gateway-events') as Redis & BusCommands
+    this.#cmd = connectRedis(opts.url, opts.cluster === true, connectionOptions('mail-gateway-events')) as Redis & BusCommands
     this.#cmd.on('error', (err: unknown) => { this.#warn('redis event bus error', err) })
     this.#cmd.defineCommand('mgEventAppend', { numberOfKeys: 2, lua: APPEND })
-    this.#sub = connect(opts.url, opts.cluster === true, 'mail-gateway-events-sub')
+    this.#sub = connectRedis(opts.url, opts.cluster === true, connectionOptions('mail-gateway-events-sub'))
     this.#sub.on('error', (err: unknown) => { this.#warn('redis event subscription error', err) })
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => { this.#onMessage(channel.toString('utf8'), message) })
     this.#sub.on('ready', () => {

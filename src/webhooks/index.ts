@@ -5,7 +5,6 @@
  * Without Redis there are no webhooks: the faces answer `422 unsupported`.
  */
 import { lookup as dnsLookup } from 'node:dns/promises'
-import { Redis } from 'ioredis'
 import { GatewayError } from '../mail/errors.ts'
 import type { EventBus } from '../mail/events.ts'
 import type { Leases } from '../mail/lease-port.ts'
@@ -17,6 +16,7 @@ import type { Authenticate } from '../mail/webhooks-types.ts'
 import { noMetrics, type MetricsPort } from '../metrics/port.ts'
 import { createHostGuard, type HostGuard } from '../net/host-guard.ts'
 import type { WebhookSettings } from '../config.ts'
+import { connectRedis } from '../cache/redis-connect.ts'
 import { RedisLeases } from '../cache/redis-leases.ts'
 import { RedisStore } from '../cache/redis-store.ts'
 import { RedisWebhookStore } from './redis-store.ts'
@@ -27,6 +27,8 @@ export type WebhookLogger = WorkerLogger
 
 export interface WebhookDeps {
   redisUrl: string
+  /** REDIS_CLUSTER: read a redis:// URL as a cluster seed (redis+cluster:// needs no flag). */
+  redisCluster?: boolean
   secret: Buffer
   settings: WebhookSettings
   authenticate: Authenticate
@@ -69,7 +71,8 @@ function urlGuard (guard: HostGuard): (url: URL) => Promise<void> {
 export function createWebhooks (deps: WebhookDeps): WebhookRuntime {
   const { settings } = deps
   const metrics = deps.metrics ?? noMetrics
-  const client = new Redis(deps.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 5000 })
+  const client = connectRedis(deps.redisUrl, deps.redisCluster === true,
+    { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 5000, connectionName: 'mail-gateway-webhooks' })
   // listener first: an unhandled 'error' event would crash the process
   let lastWarn = 0
   client.on('error', (err: unknown) => {
@@ -81,7 +84,7 @@ export function createWebhooks (deps: WebhookDeps): WebhookRuntime {
   const guard = createHostGuard(settings.allowedHosts, deps.lookup ?? ((h) => dnsLookup(h, { all: true, verbatim: true })))
   const store = new RedisWebhookStore(client, deps.secret)
   // the deployment's leases (src/compose.ts passes the cache's); else leases over a store of our own
-  const leaseStore = deps.leases === undefined ? new RedisStore({ url: deps.redisUrl, logger: deps.logger }) : null
+  const leaseStore = deps.leases === undefined ? new RedisStore({ url: deps.redisUrl, cluster: deps.redisCluster === true, logger: deps.logger }) : null
   const leases = deps.leases ?? new RedisLeases(leaseStore!, deps.secret)
   const policy = { ...DEFAULT_RETRY, baseMs: settings.retryBaseMs, windowMs: settings.retryWindowMs }
   const sender = createSender(guard, settings.timeoutMs)

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Webhook } from 'standardwebhooks'
-import { testEnv } from '../env/shared.ts'
+import { testEnv, testRedisCluster } from '../env/shared.ts'
 import { mailEvent, newSecret, startReceiver, startWebhookGateway, type Receiver, type WebhookGateway } from './harness.ts'
 
 describe('webhooks: registration and signed delivery', () => {
@@ -132,6 +132,32 @@ describe('webhooks without Redis', () => {
       const res = await gw.call(method, url, token, method === 'POST' ? { url: 'https://example.com/' } : undefined)
       assert.equal(res.statusCode, 422, `${method} ${url}: ${res.body}`)
       assert.equal((res.json() as { code: string }).code, 'unsupported')
+    }
+  })
+})
+
+describe('webhooks on a Redis Cluster (REDIS_URL=redis+cluster://…)', () => {
+  it('registers, lists, and delivers a signed test event, every key in its account\'s slot', async () => {
+    const env = await testEnv()
+    const user = await env.dovecot.createUser('whcluster')
+    const receiver = await startReceiver()
+    const gw = await startWebhookGateway({ secret: newSecret(), redisUrl: (await testRedisCluster()).url })
+    try {
+      const { token } = await gw.login(user)
+      const res = await gw.call('POST', '/v1/webhooks', token, { url: receiver.url('/cluster') })
+      assert.equal(res.statusCode, 201, res.body)
+      const created = res.json() as { id: string, secret: string }
+      const list = (await gw.call('GET', '/v1/webhooks', token)).json() as { items: Array<{ id: string }> }
+      assert.deepEqual(list.items.map(w => w.id), [created.id])
+      const test = await gw.call('POST', `/v1/webhooks/${created.id}/test`, token)
+      assert.equal(test.statusCode, 202, test.body)
+      const eventId = (test.json() as { id: string }).id
+      await receiver.waitFor(rs => rs.some(r => r.headers['webhook-id'] === eventId), 'the test event')
+      const got = receiver.requests.find(r => r.headers['webhook-id'] === eventId)!
+      assert.equal((new Webhook(created.secret).verify(got.body, got.headers as Record<string, string>) as { type: string }).type, 'webhook.test')
+    } finally {
+      await gw.close()
+      await receiver.close()
     }
   })
 })
