@@ -5,8 +5,7 @@
  * settings, src/ through tsx, --expose-gc for the debug stats' full GC), and
  * SSE_MEMORY_ACCOUNTS accounts (default 10): a Dovecot login per stream would
  * measure logins, so each account's token carries many streams, with
- * EVENTS_MAX_STREAMS_PER_TOKEN and EVENTS_SUBSCRIBERS_PER_TOKEN raised for the
- * run. One stream per account is opened first, uncounted (it starts the
+ * EVENTS_SUBSCRIBERS_PER_TOKEN raised for the run. One stream per account is opened first, uncounted (it starts the
  * account's watcher); then SSE_MEMORY_STREAMS streams (default 1 000) are
  * opened and left idle. The gateway's RSS and live V8 heap (after a full GC)
  * are read before and after; the difference divided by the streams is printed
@@ -23,7 +22,6 @@ const SETTLE_MS = 3000
 
 // the gateway process inherits these (procs.ts spawns `env VAR=… node …`)
 const perToken = String(Math.ceil(STREAMS / ACCOUNTS) + 1)
-process.env.EVENTS_MAX_STREAMS_PER_TOKEN ??= perToken
 process.env.EVENTS_SUBSCRIBERS_PER_TOKEN ??= perToken
 
 interface Reading { rss: number, heapUsedMb: number, heapTotalMb: number }

@@ -78,8 +78,6 @@ export interface Config {
   eventsHeartbeatMs: number
   /** Open event streams on this instance (429 beyond). */
   eventsMaxStreams: number
-  /** Open event streams per token on this instance (429 beyond). */
-  eventsMaxStreamsPerToken: number
   /** Bytes of events one stream may have waiting on a slow client before it is closed. */
   eventsStreamBufferBytes: number
   /** CORS_ORIGINS: browser origins allowed to call the gateway ('*': any); null = CORS off. */
@@ -198,7 +196,6 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     graphqlWsMaxConnections: int(env, 'GRAPHQL_WS_MAX_CONNECTIONS', 1000, 1),
     eventsHeartbeatMs: intAtMost(env, 'EVENTS_HEARTBEAT_MS', 15_000, 10, 20_000),
     eventsMaxStreams: int(env, 'EVENTS_MAX_STREAMS', 10_000, 1),
-    eventsMaxStreamsPerToken: int(env, 'EVENTS_MAX_STREAMS_PER_TOKEN', 5, 1),
     eventsStreamBufferBytes: bytes(env, 'EVENTS_STREAM_BUFFER_BYTES', 256 * 1024, 1024),
     webhooks: webhookSettings(env),
   }

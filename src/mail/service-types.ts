@@ -164,7 +164,5 @@ export interface MailServiceApi {
   readiness: () => Promise<ReadinessReport>
   /** Real time for the subscriber faces (contract §8); absent or null: no event routes. */
   readonly realtime?: Realtime | null
-  /** Each token id revoked on this instance, at once (open streams end); returns the unsubscribe. */
-  onRevoked?: (listener: (tokenId: string) => void) => () => void
   close: () => Promise<void>
 }

@@ -24,7 +24,7 @@ describe('GET /v1/events (SSE)', () => {
   let user: { username: string, password: string }
 
   before(async () => {
-    gw = await startGateway({ env: { EVENTS_HEARTBEAT_MS: '200', EVENTS_MAX_STREAMS_PER_TOKEN: '3', EVENTS_STREAM_BUFFER_BYTES: '65536' } })
+    gw = await startGateway({ env: { EVENTS_HEARTBEAT_MS: '200', EVENTS_SUBSCRIBERS_PER_TOKEN: '3', EVENTS_STREAM_BUFFER_BYTES: '65536' } })
     base = await listen(gw)
     user = await gw.env.dovecot.createUser('sse')
   })

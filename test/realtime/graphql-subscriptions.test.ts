@@ -4,6 +4,7 @@ import WebSocket from 'ws'
 import { testEnv } from '../env/shared.ts'
 import { waitFor } from '../env/wait.ts'
 import { startGateway } from '../e2e/gateway.ts'
+import { openSse } from '../events/sse-client.ts'
 import { collect, event, startLive, type Live } from './helpers.ts'
 
 const SUB = `subscription ($mailboxIds: [ID!], $types: [String!]) {
@@ -152,6 +153,35 @@ test('subscribers per token are capped: rate-limited past EVENTS_SUBSCRIBERS_PER
   await waitFor(() => live.bus.live === 2, 10_000, 'a slot again')
   second.stop()
   fourth.stop()
+})
+
+test('SSE streams and GraphQL subscriptions of one token share EVENTS_SUBSCRIBERS_PER_TOKEN', async (t) => {
+  const live = await startLive(t, { EVENTS_SUBSCRIBERS_PER_TOKEN: '2' })
+  const s = await session(live)
+  const base = live.url.replace(/^ws:/, 'http:').replace(/\/graphql$/, '')
+  const auth = { authorization: `Bearer ${s.token}` }
+  const stream = await openSse(base, '/v1/events', auth)
+  assert.equal(stream.status, 200)
+  const sub = collect(live.client(s.token), SUB)
+  // (the SSE stream listens on the service's own bus; the counting bus sees the subscription)
+  await waitFor(() => live.bus.live === 1, 10_000, 'the subscription')
+  // the token's two slots are taken, one by each face: both faces refuse a third
+  const refusedSse = await openSse(base, '/v1/events', auth)
+  assert.equal(refusedSse.status, 429)
+  const refusedSub = collect(live.client(s.token), SUB)
+  await waitFor(() => refusedSub.completed, 10_000, 'the refusal')
+  assert.equal((refusedSub.errors[0] as { extensions?: { code?: string } }).extensions?.code, 'rate-limited')
+  // a closed stream gives its slot back: a subscription fits again
+  stream.close()
+  await stream.ended
+  let again = collect(live.client(s.token), SUB)
+  for (let tries = 0; tries < 50 && live.bus.live < 2; tries++) {
+    await waitFor(() => again.completed || live.bus.live === 2, 10_000, 'an answer')
+    if (again.completed) again = collect(live.client(s.token), SUB)
+  }
+  assert.equal(live.bus.live, 2, 'the stream\'s slot was given back')
+  sub.stop()
+  again.stop()
 })
 
 test('a revoked token closes the socket (4403) and gives back every listener and watch handle', async (t) => {

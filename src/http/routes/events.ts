@@ -12,15 +12,13 @@ import { EventStream, type SseSink } from '../../events/sse-stream.ts'
 import { EventStreams } from '../../events/sse-streams.ts'
 import { resetEvent, resumeAfter, streamFilter, type EventsQuery } from '../../events/sse-request.ts'
 import { Tickets } from '../../events/tickets.ts'
+import { TokenLifetimes } from '../../mail/token-lifetimes.ts'
 import { bearerToken, callerOf } from '../auth.ts'
 import { operation } from '../operation.ts'
 import type { HttpDeps } from '../operation.ts'
 
 /** The `retry:` hint (ms) a stream ended by shutdown carries: reconnect to another instance soon. */
 export const SHUTDOWN_RETRY_MS = 1000
-/** setTimeout's longest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1
-
 function sinkOf (reply: FastifyReply): SseSink {
   return {
     send: async (message) => { await reply.sse.send(message) },
@@ -40,18 +38,14 @@ const noRealtime: Realtime = {
   tickets: { put: async () => {}, take: async () => null },
 }
 
-export function eventRoutes (app: FastifyInstance, { service, config, doc }: HttpDeps): EventStreams {
+export function eventRoutes (app: FastifyInstance, { service, config, doc }: HttpDeps): void {
   const realtime = service.realtime ?? noRealtime
   const tickets = new Tickets(realtime.tickets)
-  const streams = new EventStreams({
-    maxStreams: config.eventsMaxStreams,
-    maxPerToken: config.eventsMaxStreamsPerToken,
-    recheckMs: Math.max(1000, config.cacheMaxStalenessMs),
-  }, (token) => service.authenticate(token))
-  const unsubscribe = service.onRevoked?.((tokenId) => { streams.closeToken(tokenId, 'token-revoked') })
+  const streams = new EventStreams(config.eventsMaxStreams)
+  // a test's fake service has no lifetimes: then only expiry ends a stream
+  const lifetimes = service.lifetimes ?? new TokenLifetimes(async () => false, 0)
   // before the server stops waiting for requests: streams never finish by themselves
   app.addHook('preClose', async () => { streams.closeAll('shutdown', SHUTDOWN_RETRY_MS) })
-  app.addHook('onClose', async () => { unsubscribe?.() })
 
   operation(app, doc, 'POST', '/v1/events/tickets', async (request, reply) => {
     const grant = await tickets.issue(callerOf(request), bearerToken(request.headers.authorization))
@@ -64,26 +58,39 @@ export function eventRoutes (app: FastifyInstance, { service, config, doc }: Htt
     const caller = await service.authenticate(token)
     const filter = streamFilter(caller, request.query)
     const lastEventId = resumeAfter(request.headers['last-event-id'], request.query.lastEventId)
-    await openStream(reply, realtime, streams, { caller, token, filter, lastEventId, bufferBytes: config.eventsStreamBufferBytes })
+    await openStream(reply, realtime, { streams, lifetimes, perToken: config.eventsSubscribersPerToken }, { caller, filter, lastEventId, bufferBytes: config.eventsStreamBufferBytes })
   }, { sse: { kind: 'manual' }, exposeHeadRoute: false })
+}
 
-  return streams
+/** What a stream is counted in and ended by, besides its own client. */
+interface StreamHolders {
+  streams: EventStreams
+  lifetimes: TokenLifetimes
+  /** EVENTS_SUBSCRIBERS_PER_TOKEN: SSE streams and GraphQL subscriptions of one token together. */
+  perToken: number
 }
 
 interface StreamRequest {
   caller: Awaited<ReturnType<MailServiceApi['authenticate']>>
-  token: string
   filter: ReturnType<typeof streamFilter>
   lastEventId: string | null
   bufferBytes: number
 }
 
-async function openStream (reply: FastifyReply, realtime: Realtime, streams: EventStreams, req: StreamRequest): Promise<void> {
+async function openStream (reply: FastifyReply, realtime: Realtime, holders: StreamHolders, req: StreamRequest): Promise<void> {
   const { caller, lastEventId } = req
   const stream = new EventStream(sinkOf(reply), req.filter, req.bufferBytes)
-  streams.add(caller.tokenId, req.token, stream)
-  const cleanup: Array<() => void> = []
+  const releaseSlot = holders.lifetimes.claim(caller, holders.perToken)
+  try {
+    holders.streams.add(stream)
+  } catch (err) {
+    releaseSlot()
+    throw err
+  }
+  const cleanup: Array<() => void> = [releaseSlot]
   stream.onClose(() => { for (const fn of cleanup.splice(0)) fn() })
+  // a revocation (here at once, elsewhere within the recheck) or the token's expiry ends the stream
+  cleanup.push(holders.lifetimes.watch(caller, (why) => { stream.end(why === 'expired' ? 'token-expired' : 'token-revoked') }))
   try {
     const handle = await realtime.watching.acquire(caller)
     cleanup.push(() => { handle.release() })
@@ -109,8 +116,6 @@ async function openStream (reply: FastifyReply, realtime: Realtime, streams: Eve
     }
     for (const event of pending) if (!written.has(event.id)) stream.push(event)
     pending = null
-    const expiry = setTimeout(() => { stream.end('token-expired') }, Math.min(MAX_TIMER_MS, Math.max(0, caller.expiresAt - Date.now())))
-    cleanup.push(() => { clearTimeout(expiry) })
   } catch (err) {
     stream.end('client-gone')
     throw err
