@@ -159,3 +159,27 @@ describe('GET /v1/events (SSE)', () => {
     assert.ok(stream.frames.some((f) => f.retry !== undefined && f.retry > 0), JSON.stringify(stream.frames))
   })
 })
+
+describe('GET /v1/events with the default heartbeat', () => {
+  it('sends the response headers at once, not with the first heartbeat', async () => {
+    // the longest heartbeat interval: a stream whose headers waited for the first body byte
+    // would open only after 20 s; an EventSource's `open` must not wait for it
+    const gw = await startGateway({ env: { EVENTS_HEARTBEAT_MS: '20000' } })
+    try {
+      const base = await listen(gw)
+      const { token } = await gw.login(await gw.env.dovecot.createUser('sse-open'))
+      let timer: NodeJS.Timeout | undefined
+      const limit = new Promise<'heartbeat'>((resolve) => { timer = setTimeout(() => { resolve('heartbeat') }, 10_000) })
+      const opened = openSse(base, '/v1/events', { authorization: `Bearer ${token}` })
+      const first = await Promise.race([opened, limit])
+      clearTimeout(timer)
+      assert.notEqual(first, 'heartbeat', 'no headers within half the heartbeat interval')
+      const stream = await opened
+      assert.equal(stream.status, 200)
+      assert.deepEqual(stream.comments, [], 'no heartbeat had been sent yet')
+      stream.close()
+    } finally {
+      await gw.close()
+    }
+  })
+})

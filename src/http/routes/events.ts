@@ -108,6 +108,9 @@ async function openStream (reply: FastifyReply, realtime: Realtime, holders: Str
     reply.sse.onClose(() => { stream.end('client-gone') })
     reply.sse.keepAlive()
     reply.sse.sendHeaders(200)
+    // writeHead alone leaves the headers in Node's buffer until the first body byte — the
+    // first heartbeat, up to EVENTS_HEARTBEAT_MS later: an EventSource would not open until then
+    reply.raw.flushHeaders()
     const written = new Set<string>()
     if (replay?.found === false && lastEventId !== null) stream.reset(resetEvent(caller.account.id, lastEventId))
     for (const event of replay?.found === true ? replay.events : []) {
