@@ -1,5 +1,6 @@
 /**
- * Watch takeover between gateway processes: three processes share Redis and
+ * Watch takeover between gateway processes, once on one Redis and once on
+ * the run's three-master Redis Cluster: three processes share that Redis and
  * GATEWAY_SECRET; a webhook keeps one account watched deployment-wide, so one
  * process holds the account's watch lease and holds the IMAP watch
  * connection. While an independent IMAP client APPENDs 50 messages to INBOX,
@@ -11,67 +12,47 @@
  * the gateway lists them).
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
-import { after, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { Webhook } from 'standardwebhooks'
-import { startGatewayProcess, type GatewayProcess } from '../build/gateway-process.ts'
+import type { GatewayProcess } from '../build/gateway-process.ts'
 import { imapAppend } from '../env/imap-append.ts'
 import { testEnv } from '../env/shared.ts'
 import { newSecret, startReceiver, startWebhookGateway, type Received } from '../webhooks/harness.ts'
+import { BACKENDS, connectionsByPid, primeWatch, soleHolder, startDeployment, until } from './deployment.ts'
 import { recordSecret } from './gateway.ts'
 import { call } from './http-call.ts'
 
 const TOTAL = 50
 const BEFORE_KILL = 10
 
-/** Established TCP connections to `port` per owning process id (as `ss -tnp` reports them). */
-async function connectionsByPid (port: number): Promise<Map<number, number>> {
-  const { stdout } = await promisify(execFile)('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`])
-  const counts = new Map<number, number>()
-  for (const m of stdout.matchAll(/pid=(\d+)/g)) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1)
-  return counts
-}
-
-async function until<T> (probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 250))
-  }
-}
-
 const mail = (n: number): Buffer => Buffer.from(`From: a${n}@example.com\r\nTo: b@example.com\r\nSubject: takeover ${n}\r\nMessage-ID: <takeover-${n}@example.com>\r\n\r\nbody ${n}\r\n`)
 
-let gateways: GatewayProcess[] = []
-after(() => { for (const gw of gateways) gw.kill() })
+for (const backend of BACKENDS) {
+  describe(`three gateway processes on ${backend.name}`, () => {
+    let gateways: GatewayProcess[] = []
+    after(() => { for (const gw of gateways) gw.kill() })
 
-it('SIGKILL of the watching process during 50 APPENDs: another takes over and the webhook gets all 50', {
-  timeout: 300_000,
-}, async (t) => {
+    it('SIGKILL of the watching process during 50 APPENDs: another takes over and the webhook gets all 50', {
+      timeout: 300_000,
+    }, async (t) => {
+      await takeover(t, await backend.url(), started => { gateways = started })
+    })
+  })
+}
+
+async function takeover (t: { after: (fn: () => Promise<void>) => void }, redisUrl: string, started: (gateways: GatewayProcess[]) => void): Promise<void> {
   const env = await testEnv()
   const secret = newSecret()
   const receiver = await startReceiver()
   t.after(async () => { await receiver.close() })
-  gateways = await Promise.all([0, 1, 2].map(async () => await startGatewayProcess(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    GATEWAY_SECRET: secret,
-    REDIS_URL: env.redis.url,
-    MAIL_ALLOWED_HOSTS: '127.0.0.1',
-    MAIL_TLS_CA_FILE: env.dovecot.caFile,
-    WEBHOOK_ALLOW_HTTP: 'true',
-    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-    WEBHOOK_RETRY_BASE_MS: '200',
-    UPSTREAM_TIMEOUT_MS: '15000',
-    LOG_LEVEL: 'info',
-  })))
+  const gateways = await startDeployment(3, secret, redisUrl)
+  started(gateways)
 
   const user = await env.dovecot.createUser('takeover')
   recordSecret(user.password)
   // log in on an in-process gateway of the deployment (same secret and Redis), closed at once:
   // afterwards only the watching process has a connection to Dovecot
-  const loginGateway = await startWebhookGateway({ secret })
+  const loginGateway = await startWebhookGateway({ secret, redisUrl })
   const { token } = await loginGateway.login(user).finally(() => loginGateway.close())
   const imapsPort = env.dovecot.ports.imaps
   const pids = new Set(gateways.map(g => g.child.pid))
@@ -82,21 +63,10 @@ it('SIGKILL of the watching process during 50 APPENDs: another takes over and th
   const verifier = new Webhook((JSON.parse(created.body) as { secret: string }).secret)
 
   // the holder: the one process with a connection to Dovecot (its watch connection)
-  const holder = await until(async () => {
-    const owners = [...(await connectionsByPid(imapsPort)).keys()].filter(pid => pids.has(pid))
-    return owners.length === 1 ? gateways.find(g => g.child.pid === owners[0]) : undefined
-  }, 'one process to watch the account', 60_000)
+  const holder = await soleHolder(gateways, imapsPort)
   const survivors = gateways.filter(g => g !== holder)
 
-  // the watcher counts changes from its first look at INBOX: primer messages (not among the 50)
-  // until one arrives at the webhook, so the burst starts after that first look
-  let primers = 0
-  await until(async () => {
-    if (receiver.requests.some(r => r.path === '/hook')) return true
-    await imapAppend(env.dovecot.ports.imap, user, [{ raw: Buffer.from(`From: p@example.com\r\nSubject: primer ${primers++}\r\n\r\nprimer\r\n`) }])
-    await new Promise(resolve => setTimeout(resolve, 1000))
-    return undefined
-  }, 'a first message.created from the holder', 60_000)
+  await primeWatch(env.dovecot.ports.imap, user, receiver, '/hook')
   const primed = receiver.requests.length
 
   const items = Array.from({ length: TOTAL }, (_, n) => ({ raw: mail(n) }))
@@ -144,4 +114,4 @@ it('SIGKILL of the watching process during 50 APPENDs: another takes over and th
     assert.equal(eventIds.size, 1, `message ${id} came in ${eventIds.size} events with different webhook-ids: ${[...eventIds].join(', ')}`)
   }
   assert.ok(survivors.every(g => g.child.exitCode === null), 'the other processes still run')
-})
+}
