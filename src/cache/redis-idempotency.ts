@@ -60,7 +60,10 @@ function withCommands (client: Redis): Redis & IdempotencyCommands {
 }
 
 export class RedisIdempotencyRecords implements SharedIdempotencyRecords {
-  constructor (private readonly store: RedisStore, private readonly secret: Buffer) {}
+  constructor (private readonly store: RedisStore, private readonly secret: Buffer) {
+    // before any command (see RedisSlots): an auto-pipeline waiting meanwhile would break
+    withCommands(store.client)
+  }
 
   #where (accountId: string, key: string): { hash: string, due: string, field: string, aead: Buffer, aad: string } {
     const tag = accountTag(this.secret, accountId)

@@ -71,7 +71,10 @@ function wholeMs (ttlMs: number): number {
 }
 
 export class RedisLeases implements Leases {
-  constructor (private readonly store: RedisStore, private readonly secret: Buffer) {}
+  constructor (private readonly store: RedisStore, private readonly secret: Buffer) {
+    // before any command (see RedisSlots): an auto-pipeline waiting meanwhile would break
+    withCommands(store.client)
+  }
 
   /**
    * The lease, or null while another grant holds it. Rejects when Redis cannot

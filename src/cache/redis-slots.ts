@@ -99,6 +99,9 @@ export class RedisSlots {
 
   constructor (store: RedisStore, secret: Buffer, opts: RedisSlotsOptions) {
     this.#store = store
+    // defined before any command: an auto-pipeline built earlier lacks them (ioredis), and one
+    // defined while such a pipeline waits breaks it and throws out of its callback
+    withCommands(store.client)
     this.#secret = secret
     this.#limit = opts.limit
     this.#ttlMs = opts.ttlMs ?? 15_000
