@@ -150,6 +150,7 @@ export function createWebhookRuntime (config: Config, service: MailService, logg
     secret: config.secret,
     settings: config.webhooks,
     authenticate: (token) => service.authenticate(token),
+    onRevoked: (listener) => service.onRevoked(listener),
     ...realtime,
     logger: log,
     metrics,

@@ -32,6 +32,8 @@ export interface WebhookDeps {
   secret: Buffer
   settings: WebhookSettings
   authenticate: Authenticate
+  /** Each token id revoked on this instance (the fan-out stops trusting its cached authentication). */
+  onRevoked?: (listener: (tokenId: string) => void) => () => void
   /** The event bus (every instance sees every event); null: only test events are delivered. */
   bus: EventBus | null
   /** The watchers; null: nothing keeps webhook accounts watched. */
@@ -106,6 +108,7 @@ export function createWebhooks (deps: WebhookDeps): WebhookRuntime {
     watching: deps.watching,
     leases,
     authenticate: deps.authenticate,
+    ...(deps.onRevoked === undefined ? {} : { onRevoked: deps.onRevoked }),
     syncMs: deps.syncMs ?? 5000,
     leaseMs: 30_000,
     logger: deps.logger,

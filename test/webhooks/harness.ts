@@ -117,6 +117,8 @@ export interface WebhookGateway {
   call: (method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) => Promise<LightMyRequestResponse>
   /** Prometheus text of this instance. */
   scrape: () => Promise<string>
+  /** Token authentications the webhook runtime (fan-out and worker) asked for so far. */
+  authentications: () => number
   close: () => Promise<void>
 }
 
@@ -155,6 +157,7 @@ export async function startWebhookGateway (opts: GatewayOptions): Promise<Webhoo
   const metrics = new PrometheusMetrics()
   const service = createService(config, logger, metrics)
   const bus = new TestBus()
+  let authentications = 0
   // as createWebhookRuntime (src/compose.ts), with the test's DNS and quicker polling
   const runtime = config.redisUrl === null
     ? null
@@ -162,7 +165,8 @@ export async function startWebhookGateway (opts: GatewayOptions): Promise<Webhoo
       redisUrl: config.redisUrl,
       secret: config.secret,
       settings: config.webhooks,
-      authenticate: (token) => service.authenticate(token),
+      authenticate: async (token) => { authentications++; return await service.authenticate(token) },
+      onRevoked: (listener) => service.onRevoked(listener),
       bus,
       watching: null,
       logger,
@@ -206,6 +210,7 @@ export async function startWebhookGateway (opts: GatewayOptions): Promise<Webhoo
       ...(payload === undefined ? {} : { payload }),
     }),
     scrape: async () => (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).body,
+    authentications: () => authentications,
     async close () {
       await runtime?.close()
       await app.close()
@@ -223,4 +228,14 @@ export function mailEvent (accountId: string, n: number, type: MailEvent['type']
 export function sample (text: string, name: string, labels: string): number {
   const line = text.split('\n').find(l => l.startsWith(`${name}{${labels}}`))
   return line === undefined ? 0 : Number(line.split(' ').pop())
+}
+
+/** `probe` every 100 ms until `done` holds of its value, at most `tries` times; the last value. */
+export async function poll<T> (probe: () => Promise<T>, done: (value: T) => boolean, tries = 300): Promise<T> {
+  let value = await probe()
+  for (let i = 1; i < tries && !done(value); i++) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    value = await probe()
+  }
+  return value
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { Redis } from 'ioredis'
 import { testEnv } from '../env/shared.ts'
-import { mailEvent, newSecret, startReceiver, startWebhookGateway } from './harness.ts'
+import { mailEvent, newSecret, poll, startReceiver, startWebhookGateway } from './harness.ts'
 
 async function keysMatching (url: string, pattern: string): Promise<string[]> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
@@ -47,11 +47,7 @@ it('revoking the token ends its webhook and drops the queued deliveries', async 
   assert.equal(queue.length, 1, 'the queue exists in Redis')
 
   assert.equal((await gw.call('DELETE', '/v1/sessions/current', creator.token)).statusCode, 204)
-  let listed = 1
-  for (let i = 0; i < 300 && listed > 0; i++) {
-    listed = ((await gw.call('GET', '/v1/webhooks', other.token)).json() as { items: unknown[] }).items.length
-    if (listed > 0) await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  const listed = await poll(async () => ((await gw.call('GET', '/v1/webhooks', other.token)).json() as { items: unknown[] }).items.length, n => n === 0)
   assert.equal(listed, 0, 'the webhook ended')
   assert.deepEqual(await keysMatching(env.redis.url, `*:whq:${id}`), [], 'its queue is gone')
   assert.equal((await gw.call('GET', `/v1/webhooks/${id}`, other.token)).statusCode, 404)
