@@ -3,7 +3,7 @@
  * Cluster, in one run: `node --import tsx bench/instances.ts` (about 2 min).
  *
  * Harness Dovecot and a three-master Redis Cluster (test/env/), gateways as
- * `src/server.ts` processes through tsx (NODE_ENV=production, LOG_LEVEL=warn,
+ * `src/server.ts` processes through tsx (NODE_ENV=production, LOG_LEVEL=info,
  * IMAP_MAX_CONNECTIONS_PER_ACCOUNT=3, REDIS_URL=redis+cluster://…). Each phase
  * reads its own accounts' messages exactly once (cold: nothing cached), 8
  * accounts × 150 corpus messages, 24 requests in flight spread round-robin
@@ -12,38 +12,16 @@
  * instances cannot be three times one, and the ratio says how much of the
  * work the shared connection cap and Redis round trips leave parallel.
  */
-import { request } from 'node:http'
 import { startGatewayProcess, type GatewayProcess } from '../test/build/gateway-process.ts'
 import { startDovecot } from '../test/env/dovecot.ts'
 import { ensurePackages } from '../test/env/install.ts'
 import { startRedisCluster } from '../test/env/redis-cluster.ts'
+import { call } from '../test/e2e/http-call.ts'
 import { corpusMessages } from './corpus.ts'
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 8)
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 150)
 const IN_FLIGHT = 24
-
-async function call (port: number, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number, body: string }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body)
-  return await new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      method,
-      path,
-      headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
-      agent: false,
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => { text += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
 
 ensurePackages()
 const [dovecot, cluster] = await Promise.all([startDovecot(), startRedisCluster()])
@@ -66,13 +44,13 @@ try {
   async function prepare (accounts: typeof users, port: number): Promise<Array<{ token: string, id: string }>> {
     const reads: Array<{ token: string, id: string }> = []
     for (const u of accounts) {
-      const s = await call(port, 'POST', '/v1/sessions', undefined, { protocol: 'imap', host: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', username: u.username, password: u.password })
+      const s = await call(port, 'POST', '/v1/sessions', { body: { protocol: 'imap', host: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', username: u.username, password: u.password } })
       const { token } = JSON.parse(s.body) as { token: string }
-      const boxes = JSON.parse((await call(port, 'GET', '/v1/mailboxes', token)).body) as { items: Array<{ id: string, path: string }> }
+      const boxes = JSON.parse((await call(port, 'GET', '/v1/mailboxes', { token })).body) as { items: Array<{ id: string, path: string }> }
       const inbox = boxes.items.find(b => b.path === 'INBOX')!
       let cursor: string | null = null
       do {
-        const page = JSON.parse((await call(port, 'GET', `/v1/mailboxes/${inbox.id}/messages?limit=100${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token)).body) as { items: Array<{ id: string }>, nextCursor?: string | null }
+        const page = JSON.parse((await call(port, 'GET', `/v1/mailboxes/${inbox.id}/messages?limit=100${cursor !== null ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token })).body) as { items: Array<{ id: string }>, nextCursor?: string | null }
         for (const m of page.items) reads.push({ token, id: m.id })
         cursor = page.nextCursor ?? null
       } while (cursor !== null)
@@ -85,17 +63,23 @@ try {
     const reads = await prepare(accounts, ports[0]!)
     let next = 0
     let failed = 0
+    const failures = new Map<string, number>()
     const started = performance.now()
     await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
       for (let i = next++; i < reads.length; i = next++) {
         const r = reads[i]!
-        const res = await call(ports[i % ports.length]!, 'GET', `/v1/messages/${r.id}`, r.token).catch(() => ({ status: 0 }))
-        if (res.status !== 200) failed++
+        const res = await call(ports[i % ports.length]!, 'GET', `/v1/messages/${r.id}`, { token: r.token }).catch((err: Error) => ({ status: 0, body: err.message }))
+        if (res.status !== 200) {
+          failed++
+          const why = `${res.status} ${res.body.slice(0, 120)}`
+          failures.set(why, (failures.get(why) ?? 0) + 1)
+        }
       }
     }))
     const seconds = (performance.now() - started) / 1000
     const rate = (reads.length - failed) / seconds
     console.log(`| ${name} | ${reads.length} | ${failed} | ${seconds.toFixed(1)} | ${rate.toFixed(0)} |`)
+    for (const [why, n] of failures) console.log(`  failed ${n}×: ${why}`)
     return rate
   }
 
@@ -105,6 +89,7 @@ try {
   const three = await phase('3', gateways.map(g => g.port), users.slice(ACCOUNTS))
   console.log(`\nscaling ratio 3:1 = ${(three / one).toFixed(2)}`)
   console.log(`gateways still running: ${gateways.filter(g => g.child.exitCode === null && g.child.signalCode === null).length} of 3`)
+  for (const g of gateways.filter(g => g.child.exitCode !== null || g.child.signalCode !== null)) console.log(`exit ${g.child.exitCode} ${g.child.signalCode}\n${g.output().slice(-4000)}`)
 } catch (err) {
   console.log('bench failed:', err, gateways.map(g => `exit ${g.child.exitCode} ${g.child.signalCode}\n${g.output().slice(-1500)}`).join('\n'))
   process.exitCode = 1
