@@ -128,6 +128,8 @@ export class MailService implements MailServiceApi {
     this.lifetimes.revoked(caller.tokenId)
   }
 
+  onRevoked (listener: (tokenId: string) => void): () => void { return this.#sessions.onRevoked(listener) }
+
   listMailboxes (caller: Caller): Promise<Mailbox[]> { return this.#mailboxes.list(caller) }
   getMailbox (caller: Caller, mailboxId: string): Promise<Mailbox> { return this.#mailboxes.get(caller, mailboxId) }
   createMailbox (caller: Caller, input: CreateMailboxInput): Promise<Mailbox> { return this.#mailboxWrites.create(caller, input) }

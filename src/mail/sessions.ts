@@ -131,6 +131,7 @@ export class Sessions {
    * checked on every call.
    */
   readonly #opened = new LRUCache<string, { claims: TokenClaims, account: Account }>({ max: 5000 })
+  readonly #revoked = new Set<(tokenId: string) => void>()
 
   constructor (
     private readonly backends: Record<Protocol, MailBackend>,
@@ -179,8 +180,15 @@ export class Sessions {
     } catch (err) {
       throw new GatewayError('unavailable', 'the revocation could not be stored where every gateway instance sees it; repeat the request', { retryAfter: REVOKE_RETRY_AFTER, cause: err })
     }
+    for (const listener of [...this.#revoked]) listener(caller.tokenId)
     await this.backends[caller.account.protocol].release(caller.ctx.settings)
     const smtp = caller.ctx.settings.smtp
     if (smtp !== undefined) await this.sender?.release(caller.account.id, smtp)
+  }
+
+  /** Calls `listener` with each token id revoked on this instance (webhooks stop trusting it at once); returns the unsubscribe. */
+  onRevoked (listener: (tokenId: string) => void): () => void {
+    this.#revoked.add(listener)
+    return () => { this.#revoked.delete(listener) }
   }
 }
