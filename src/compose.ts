@@ -24,6 +24,7 @@ import { AttemptBuckets } from './util/attempt-buckets.ts'
 import type { Leases } from './mail/lease-port.ts'
 import { createWebhooks, type WebhookRuntime } from './webhooks/index.ts'
 import { ByteBudget } from './util/byte-budget.ts'
+import { configureParsing } from './mail/parse-pool/index.ts'
 import { operationTimeoutMs } from './util/operation-timeout.ts'
 
 /** The cache and the state instances share (Redis when REDIS_URL is set); closed with the service. */
@@ -43,6 +44,8 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
   // one budget for both protocols: it bounds the process, not a backend; a read
   // waits for it (holding no connection) as long as one operation may take
   const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: operationTimeoutMs(config.upstreamTimeoutMs) })
+  // MIME parsing on worker threads (process-wide, like the budget); a parse gets the operation's time
+  configureParsing({ workers: config.parseWorkers, minBytes: config.parseWorkerMinBytes, deadlineMs: operationTimeoutMs(config.upstreamTimeoutMs) })
   // logins for new sessions, both protocols: they hold this budget, never pool slots or a maildrop's queue
   const loginBudget = new LoginBudget({
     perClient: config.loginConcurrencyPerClient,

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { DEFAULT_LOGIN_BUDGET } from './backends/login-budget.ts'
 import { DEFAULT_MAX_AGE_MS } from './backends/imap/connections.ts'
 import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
@@ -51,6 +52,10 @@ export interface Config {
   memoryCacheBytes: number
   /** Message octets read and parsed at once, process-wide (bytes, ≥ 1 MiB). */
   parseBudgetBytes: number
+  /** Parse worker threads (0: parse on the main thread). */
+  parseWorkers: number
+  /** Messages held whole and shorter than this are parsed on the main thread. */
+  parseWorkerMinBytes: number
   /** Message body JSON held by GraphQL responses at once, process-wide (bytes, ≥ 1 MiB). */
   responseBudgetBytes: number
   graphiql: boolean
@@ -172,6 +177,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
     parseBudgetBytes: bytes(env, 'PARSE_BUDGET_BYTES', DEFAULT_PARSE_BUDGET_BYTES, 1024 * 1024),
+    parseWorkers: int(env, 'PARSE_WORKERS', Math.max(1, availableParallelism() - 1)),
+    parseWorkerMinBytes: bytes(env, 'PARSE_WORKER_MIN_BYTES', 0),
     responseBudgetBytes: bytes(env, 'RESPONSE_BUDGET_BYTES', DEFAULT_RESPONSE_BUDGET_BYTES, 1024 * 1024),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
     graphqlMaxDepth: int(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1),
