@@ -21,7 +21,8 @@ export function productionNodeArgs (): string[] {
   return pkg.config?.nodeArgs?.split(' ').filter(Boolean) ?? []
 }
 
-export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, tsx: boolean, nodeArgs?: string[] }): Promise<GatewayProc> {
+/** `opts.env`: settings for this gateway on top of the production ones (e.g. PARSE_WORKERS). */
+export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, tsx: boolean, nodeArgs?: string[], env?: Record<string, string> }): Promise<GatewayProc> {
   // later flags win: BENCH_GATEWAY_NODE_ARGS can override the production ones
   const extra = process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []
   const args = [...productionNodeArgs(), ...extra, ...(opts.nodeArgs ?? []), ...(opts.tsx ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'])]
@@ -33,6 +34,7 @@ export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, t
     MAIL_TLS_CA_FILE: env.dovecot.caFile,
     BENCH_EVENT_LOOP_STATS: '1',
     ...(opts.redis ? { REDIS_URL: env.redis.url } : {}),
+    ...opts.env,
   })
   return {
     ...server,
