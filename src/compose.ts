@@ -45,7 +45,12 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
   // waits for it (holding no connection) as long as one operation may take
   const parseBudget = new ByteBudget(config.parseBudgetBytes, { maxWaitMs: operationTimeoutMs(config.upstreamTimeoutMs) })
   // MIME parsing on worker threads (process-wide, like the budget); a parse gets the operation's time
-  configureParsing({ workers: config.parseWorkers, minBytes: config.parseWorkerMinBytes, deadlineMs: operationTimeoutMs(config.upstreamTimeoutMs) })
+  configureParsing({
+    workers: config.parseWorkers,
+    minBytes: config.parseWorkerMinBytes,
+    deadlineMs: operationTimeoutMs(config.upstreamTimeoutMs),
+    onLost: (reason) => { logger.warn({ component: 'parse', event: 'parse worker replaced', reason }, 'parse: a worker was replaced') },
+  })
   // logins for new sessions, both protocols: they hold this budget, never pool slots or a maildrop's queue
   const loginBudget = new LoginBudget({
     perClient: config.loginConcurrencyPerClient,

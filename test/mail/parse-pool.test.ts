@@ -25,7 +25,8 @@ async function codeOf (p: Promise<unknown>): Promise<string> {
 
 for (const fault of ['exit', 'throw', 'oom']) {
   test(`a worker that dies (${fault}) fails only its own parse; the queued ones are parsed by a new worker`, { timeout: 90_000 }, async () => {
-    const pool = new ParsePool({ size: 1, deadlineMs: 60_000, workerUrl: FAULT_WORKER, maxOldGenerationSizeMb: 32 })
+    const lost: string[] = []
+    const pool = new ParsePool({ size: 1, deadlineMs: 60_000, workerUrl: FAULT_WORKER, maxOldGenerationSizeMb: 32, onLost: r => { lost.push(r) } })
     try {
       const before = pool.parse(message('before'))
       const failing = codeOf(pool.parse(message('crash', fault)))
@@ -35,6 +36,7 @@ for (const fault of ['exit', 'throw', 'oom']) {
       assert.deepEqual((await Promise.all(after)).map(m => m.subject), ['after-1', 'after-2'])
       assert.equal(pool.stats().replaced, 1)
       assert.equal(pool.stats().workers, 1)
+      assert.deepEqual(lost, ['died'])
     } finally {
       await pool.close()
     }
@@ -42,7 +44,8 @@ for (const fault of ['exit', 'throw', 'oom']) {
 }
 
 test('a parse that never ends is stopped at the deadline with upstream-timeout, and its worker replaced', { timeout: 90_000 }, async () => {
-  const pool = new ParsePool({ size: 1, deadlineMs: 1500, workerUrl: FAULT_WORKER })
+  const lost: string[] = []
+  const pool = new ParsePool({ size: 1, deadlineMs: 1500, workerUrl: FAULT_WORKER, onLost: r => { lost.push(r) } })
   try {
     const hung = codeOf(pool.parse(message('hostile', 'hang')))
     const queued = pool.parse(message('queued'))
@@ -50,6 +53,7 @@ test('a parse that never ends is stopped at the deadline with upstream-timeout, 
     assert.equal((await queued).subject, 'queued')
     assert.equal((await pool.parse(message('later'))).subject, 'later')
     assert.equal(pool.stats().replaced, 1)
+    assert.deepEqual(lost, ['deadline'])
   } finally {
     await pool.close()
   }

@@ -34,6 +34,8 @@ export interface ParsePoolOptions {
   workerUrl?: URL
   /** V8 old-space cap of each worker, MiB (default 128): a parse past it kills only its worker. */
   maxOldGenerationSizeMb?: number
+  /** Told when a worker is terminated at the deadline or dies (for a log line; never about the message). */
+  onLost?: (reason: 'deadline' | 'died') => void
 }
 
 export interface ParsePoolStats {
@@ -143,7 +145,7 @@ export class ParsePool {
     const worker = newWorker(this.#url, { resourceLimits: { maxOldGenerationSizeMb: this.#opts.maxOldGenerationSizeMb ?? 128 } })
     const slot: Slot = { worker, task: null, timer: undefined, inFlight: 0, drained: null, sink: null }
     worker.on('message', (msg: FromWorker) => { this.#onMessage(slot, msg) })
-    const lost = (): void => { this.#kill(slot, new GatewayError('internal', 'the message could not be parsed')) }
+    const lost = (): void => { this.#kill(slot, new GatewayError('internal', 'the message could not be parsed'), 'died') }
     worker.on('error', lost)
     worker.on('exit', lost)
     this.#slots.add(slot)
@@ -158,7 +160,7 @@ export class ParsePool {
     slot.task = task
     slot.worker.ref()
     slot.timer = setTimeout(() => {
-      this.#kill(slot, new GatewayError('upstream-timeout', 'the message could not be read in time'))
+      this.#kill(slot, new GatewayError('upstream-timeout', 'the message could not be read in time'), 'deadline')
     }, this.#opts.deadlineMs)
     if (Buffer.isBuffer(task.input)) {
       const whole = ownCopy(task.input)
@@ -222,9 +224,10 @@ export class ParsePool {
   }
 
   /** The worker is gone or must go: its task fails with `err`, the next parse gets a new worker. */
-  #kill (slot: Slot, err: GatewayError): void {
+  #kill (slot: Slot, err: GatewayError, reason?: 'deadline' | 'died'): void {
     if (!this.#slots.delete(slot)) return
     if (!this.#closed) this.#replaced++
+    if (reason !== undefined && !this.#closed) this.#opts.onLost?.(reason)
     const task = slot.task
     const sink = slot.sink
     this.#free(slot)
