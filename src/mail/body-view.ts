@@ -143,11 +143,24 @@ export function bodyFields (m: Message, cap: number, maxJson = Infinity): { fiel
 }
 
 /**
+ * The last cut made of each shared (frozen) message: reads of one message at
+ * once with one cap share one copy of its cut bodies. Forty-eight concurrent
+ * REST reads of twelve large messages held 48 cuts of 512 KiB (24 MiB); now
+ * twelve. One cap per message: a client cannot grow it by asking many caps.
+ */
+const lastCut = new WeakMap<Message, { cap: number, message: Message }>()
+
+/**
  * The message as a response with this cap shows it: the message itself when
  * nothing is cut (so its memoised JSON and ETag are reused), else a copy.
  */
 export function messageView (m: Message, cap: number): { message: Message, cut: boolean } {
+  const last = lastCut.get(m)
+  if (last !== undefined && last.cap === cap) return { message: last.message, cut: true }
   const { fields } = bodyFields(m, cap)
   if (fields.text === m.text && fields.html === m.html) return { message: m, cut: false }
-  return { message: { ...m, ...fields }, cut: true }
+  if (!Object.isFrozen(m)) return { message: { ...m, ...fields }, cut: true }
+  const message = Object.freeze({ ...m, ...fields })
+  lastCut.set(m, { cap, message })
+  return { message, cut: true }
 }

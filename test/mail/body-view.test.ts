@@ -73,6 +73,20 @@ describe('body values (maxBodyBytes, RFC 8621 §4.2 maxBodyValueBytes)', () => {
     assert.equal(cut.message.htmlTruncated, false)
   })
 
+  it('reads of one shared (frozen) message with one cap share one cut; another cap makes its own', () => {
+    const m = Object.freeze(message('x'.repeat(300), '<p>' + 'y'.repeat(300) + '</p>'))
+    const first = messageView(m, 100)
+    assert.equal(messageView(m, 100).message, first.message)
+    assert.equal(messageView(m, 100).cut, true)
+    const other = messageView(m, 50)
+    assert.notEqual(other.message, first.message)
+    assert.equal(other.message.text, 'x'.repeat(50))
+    assert.ok(Object.isFrozen(first.message))
+    // a message that may still change is never shared
+    const open = message('x'.repeat(300), null)
+    assert.notEqual(messageView(open, 100).message, messageView(open, 100).message)
+  })
+
   it('two bodies share one JSON allowance, the text first', () => {
     const m = message('\x01'.repeat(100), '\x01'.repeat(100))
     const { fields, json: used } = bodyFields(m, 1000, 700)
