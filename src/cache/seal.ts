@@ -7,8 +7,9 @@
  *   AAD = version ‖ flags ‖ cache key (UTF-8).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { pipeline, Readable } from 'node:stream'
 import { promisify } from 'node:util'
-import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib'
+import { createDeflateRaw, deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib'
 
 const VERSION = 1
 const FLAG_DEFLATE = 1
@@ -36,7 +37,15 @@ const ASYNC_CHUNK_BYTES = 256 * 1024
 const deflateAsync = promisify(deflateRaw)
 const inflateAsync = promisify(inflateRaw)
 
-export async function seal (key: Buffer, cacheKey: string, plaintext: Buffer): Promise<Buffer> {
+/**
+ * A large plaintext given piece by piece, so that it is never held whole: its
+ * length in bytes and a way to make its pieces (called a second time when
+ * deflate does not pay). A 4 MiB cache entry had been a 4 MiB Buffer first.
+ */
+export interface Pieces { length: number, pieces: () => Iterable<Buffer> }
+
+export async function seal (key: Buffer, cacheKey: string, plaintext: Buffer | Pieces): Promise<Buffer> {
+  if (!Buffer.isBuffer(plaintext)) return await sealPieces(key, cacheKey, plaintext)
   let flags = 0
   let body = plaintext
   if (plaintext.length >= COMPRESS_MIN_BYTES) {
@@ -53,6 +62,48 @@ export async function seal (key: Buffer, cacheKey: string, plaintext: Buffer): P
   cipher.setAAD(Buffer.concat([header, Buffer.from(cacheKey, 'utf8')]))
   const ct = Buffer.concat([cipher.update(body), cipher.final()])
   return Buffer.concat([header, iv, cipher.getAuthTag(), ct])
+}
+
+/** The deflated pieces, or null when that does not save an eighth (given up as soon as it cannot). */
+async function deflatePieces (plain: Pieces): Promise<Buffer[] | null> {
+  const most = plain.length - (plain.length >> 3)
+  const input = Readable.from(plain.pieces(), { objectMode: false })
+  const z = createDeflateRaw({ level: 1, chunkSize: ASYNC_CHUNK_BYTES })
+  // a piece that cannot be made fails the deflate (and the read below) instead of leaving it waiting
+  pipeline(input, z, () => {})
+  const out: Buffer[] = []
+  let bytes = 0
+  try {
+    for await (const chunk of z as AsyncIterable<Buffer>) {
+      bytes += chunk.length
+      if (bytes > most) return null
+      out.push(chunk)
+    }
+    return out
+  } finally {
+    input.destroy()
+    z.destroy()
+  }
+}
+
+/** seal() of pieces: deflated as they come, encrypted straight into the envelope. */
+async function sealPieces (key: Buffer, cacheKey: string, plain: Pieces): Promise<Buffer> {
+  const packed = plain.length >= COMPRESS_MIN_BYTES ? await deflatePieces(plain) : null
+  const body = packed ?? plain.pieces()
+  const length = packed === null ? plain.length : packed.reduce((n, c) => n + c.length, 0)
+  const header = Buffer.from([VERSION, packed === null ? 0 : FLAG_DEFLATE])
+  const iv = randomBytes(IV_BYTES)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  cipher.setAAD(Buffer.concat([header, Buffer.from(cacheKey, 'utf8')]))
+  const out = Buffer.allocUnsafe(HEADER_BYTES + length)
+  let at = HEADER_BYTES
+  for (const piece of body) at += cipher.update(piece).copy(out, at)
+  at += cipher.final().copy(out, at)
+  if (at !== out.length) throw new RangeError(`sealed ${at - HEADER_BYTES} of ${length} bytes`)
+  header.copy(out, 0)
+  iv.copy(out, 2)
+  cipher.getAuthTag().copy(out, 2 + IV_BYTES)
+  return out
 }
 
 /** The plaintext, or null when the envelope is malformed or fails authentication. */

@@ -13,15 +13,18 @@ import { LRUCache } from 'lru-cache'
 import type { CacheStore } from './cache.ts'
 import { accountTag, cacheKey, deriveKey } from './keys.ts'
 import type { KeyPart } from './keys.ts'
-import { seal, unseal } from './seal.ts'
+import { seal, unseal, type Pieces } from './seal.ts'
 import { singleFlight } from './single-flight.ts'
 
 export interface AccountCache {
   /** The storage key for (kind, parts): exposed for tests and diagnostics. */
   key: (kind: string, parts: readonly KeyPart[]) => string
   getBuffer: (kind: string, parts: readonly KeyPart[]) => Promise<Buffer | null>
-  /** `ttlSeconds` is an upper bound: the stored TTL is jittered down by up to 10 %. */
-  setBuffer: (kind: string, parts: readonly KeyPart[], value: Buffer, ttlSeconds: number) => Promise<void>
+  /**
+   * `ttlSeconds` is an upper bound: the stored TTL is jittered down by up to 10 %.
+   * A large value may be given in pieces (seal.ts), never held whole before it is sealed.
+   */
+  setBuffer: (kind: string, parts: readonly KeyPart[], value: Buffer | Pieces, ttlSeconds: number) => Promise<void>
   getJson: <T>(kind: string, parts: readonly KeyPart[]) => Promise<T | null>
   setJson: (kind: string, parts: readonly KeyPart[], value: unknown, ttlSeconds: number) => Promise<void>
   del: (kind: string, parts: readonly KeyPart[]) => Promise<void>
@@ -72,7 +75,7 @@ export function createSealedCache (store: CacheStore, secret: Buffer): SealedCac
       return await unseal(aeadKey(accountId), k, raw)
     }
 
-    const setBuffer = async (kind: string, parts: readonly KeyPart[], value: Buffer, ttlSeconds: number): Promise<void> => {
+    const setBuffer = async (kind: string, parts: readonly KeyPart[], value: Buffer | Pieces, ttlSeconds: number): Promise<void> => {
       const k = key(kind, parts)
       await store.set(k, await seal(aeadKey(accountId), k, value), ttlAtMost(ttlSeconds))
     }

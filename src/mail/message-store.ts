@@ -14,8 +14,8 @@ import { LRUCache } from 'lru-cache'
 import { singleFlight } from '../cache/single-flight.ts'
 import { ByteBudget } from '../util/byte-budget.ts'
 import type { AccountContext, MessageKey, MessageRecord } from './backend.ts'
-import type { CachePort } from './cache-port.ts'
-import { turnBeforeLarge } from './large-records.ts'
+import type { BufferPieces, CachePort } from './cache-port.ts'
+import { isLargeRecord, turnBeforeLarge } from './large-records.ts'
 import { NORMALISER_VERSION } from './normalise/index.ts'
 
 export interface CachedMessage {
@@ -43,10 +43,13 @@ const MAX_CACHED_CHARS = 4 * 1024 * 1024
  * characters is six times its UTF-8 (`\u0001` each): 25 MB written, sealed
  * and read back for two 2 MiB bodies; as UTF-8 it is what the bodies are.
  * A body that UTF-8 cannot carry as it is (a lone surrogate) keeps the JSON.
+ *
+ * Made in pieces of at most ENTRY_PIECE_CHARS of a body, which the cache seals
+ * as they come: the entry of a large record is never a Buffer of its own (4
+ * MiB for two 2 MiB bodies, next to the record it copies).
  */
-export function encodeEntry (entry: CachedMessage): Buffer {
+export function entryPieces (entry: CachedMessage): BufferPieces {
   const { text, html, ...rest } = entry.record
-  // the bodies are written straight into the entry: no copy of each as bytes of its own
   const raw = (s: string | null): string | null => s === null || !wellFormed(s) ? null : s
   const t = raw(text)
   const h = raw(html)
@@ -55,12 +58,32 @@ export function encodeEntry (entry: CachedMessage): Buffer {
   const record = { ...rest, ...(t === null ? { text } : {}), ...(h === null ? { html } : {}) }
   const head = JSON.stringify({ ...entry, record, bodies: [tBytes, hBytes] })
   const headBytes = Buffer.byteLength(head, 'utf8')
-  const out = Buffer.allocUnsafe(4 + headBytes + (tBytes ?? 0) + (hBytes ?? 0))
-  out.writeUInt32BE(headBytes)
-  let at = 4 + out.write(head, 4, 'utf8')
-  if (t !== null) at += out.write(t, at, 'utf8')
-  if (h !== null) out.write(h, at, 'utf8')
-  return out
+  function * pieces (): Generator<Buffer> {
+    const first = Buffer.allocUnsafe(4 + headBytes)
+    first.writeUInt32BE(headBytes)
+    first.write(head, 4, 'utf8')
+    yield first
+    for (const body of [t, h]) {
+      if (body === null) continue
+      for (let i = 0; i < body.length;) {
+        let end = Math.min(body.length, i + ENTRY_PIECE_CHARS)
+        // a surrogate pair stays in one piece (well-formed: a high half is followed by its low half)
+        if (end < body.length && (body.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--
+        yield Buffer.from(body.slice(i, end), 'utf8')
+        i = end
+      }
+    }
+  }
+  return { length: 4 + headBytes + (tBytes ?? 0) + (hBytes ?? 0), pieces }
+}
+
+/** UTF-16 units of a body per piece of an entry (at most 192 KiB of UTF-8). */
+const ENTRY_PIECE_CHARS = 64 * 1024
+
+/** The entry's bytes whole (entryPieces joined): for small entries and tests. */
+export function encodeEntry (entry: CachedMessage): Buffer {
+  const { length, pieces } = entryPieces(entry)
+  return Buffer.concat([...pieces()], length)
 }
 
 /** No lone surrogate (String.prototype.isWellFormed, Node 20; not in this TypeScript lib). */
@@ -143,7 +166,7 @@ export class MessageStore {
     if ((r.text?.length ?? 0) + (r.html?.length ?? 0) > MAX_CACHED_CHARS) return
     this.#memo.set(messageRef(ctx.accountId, key), { entry, epoch })
     await turnBeforeLarge(r)
-    await this.cache.forAccount(ctx.accountId).setBuffer(MESSAGE_KIND, keyParts(key), encodeEntry(entry), CONTENT_TTL_SECONDS)
+    await this.cache.forAccount(ctx.accountId).setBuffer(MESSAGE_KIND, keyParts(key), isLargeRecord(r) ? entryPieces(entry) : encodeEntry(entry), CONTENT_TTL_SECONDS)
   }
 
   /** The decoded entry this process holds, if any (no shared-cache read). */

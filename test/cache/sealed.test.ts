@@ -44,6 +44,40 @@ for (const factory of storeFactories(() => redis.url, () => clusterUrl)) {
       }
     })
 
+    test('a value given in pieces reads back whole, deflated or not, and is stored sealed', async () => {
+      const store = await factory.make()
+      try {
+        const c = createSealedCache(store, secret).forAccount(`acct-${randomUUID()}`)
+        const noise = randomBytes(600 * 1024) // does not deflate: sealed as it is
+        const text = Buffer.from('\x01'.repeat(700 * 1024)) // deflates
+        for (const [i, value] of [noise, text, Buffer.from('short')].entries()) {
+          const pieces = (): Buffer[] => Array.from({ length: Math.ceil(value.length / 100_000) }, (_, j) => value.subarray(j * 100_000, (j + 1) * 100_000))
+          await c.setBuffer('raw', [i], { length: value.length, pieces }, 60)
+          assert.ok((await c.getBuffer('raw', [i]))?.equals(value), `value ${i}`)
+          const raw = await store.get(c.key('raw', [i]))
+          assert.ok(raw !== null && !raw.includes(value.subarray(0, 64)))
+          if (value === text) assert.ok(raw.length < value.length / 8, `${raw.length} bytes stored`)
+        }
+      } finally {
+        await store.close()
+      }
+    })
+
+    test('a value whose pieces cannot be made is not written, and the write fails instead of waiting', { timeout: 20_000 }, async () => {
+      const store = await factory.make()
+      try {
+        const c = createSealedCache(store, secret).forAccount(`acct-${randomUUID()}`)
+        function * pieces (): Generator<Buffer> {
+          yield Buffer.alloc(64 * 1024, 1)
+          throw new Error('no piece')
+        }
+        await assert.rejects(c.setBuffer('raw', ['broken'], { length: 128 * 1024, pieces }, 60), /no piece/)
+        assert.equal(await c.getBuffer('raw', ['broken']), null)
+      } finally {
+        await store.close()
+      }
+    })
+
     test('a value written for account A is never readable through account B', async () => {
       const store = await factory.make()
       try {

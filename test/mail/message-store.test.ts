@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { AccountContext, MessageKey, MessageRecord } from '../../src/mail/backend.ts'
-import type { AccountCache, CachePort } from '../../src/mail/cache-port.ts'
+import type { AccountCache, BufferPieces, CachePort } from '../../src/mail/cache-port.ts'
 import { MessageStore, decodeEntry, encodeEntry, keyParts } from '../../src/mail/message-store.ts'
 import { NORMALISER_VERSION } from '../../src/mail/normalise/index.ts'
 
@@ -14,7 +14,7 @@ function countingCache () {
       setJson: async () => {},
       del: async (kind, parts) => { data.delete([id, kind, ...parts].join('|')) },
       getBuffer: async (kind, parts) => { calls.get++; return (data.get([id, kind, ...parts].join('|')) as Buffer) ?? null },
-      setBuffer: async (kind, parts, value) => { calls.set++; data.set([id, kind, ...parts].join('|'), Buffer.from(value)) },
+      setBuffer: async (kind, parts, value) => { calls.set++; data.set([id, kind, ...parts].join('|'), Buffer.isBuffer(value) ? Buffer.from(value) : Buffer.concat([...value.pieces()], value.length)) },
       rememberJson: async (_kind, _parts, _ttl, load) => load(),
     }),
     status: () => ({ backend: 'memory', status: 'ok' }),
@@ -77,6 +77,23 @@ describe('MessageStore entries', () => {
       assert.deepEqual(back, { record: { ...record, text, html }, checkedAt: 2 })
     }
     assert.equal(decodeEntry(Buffer.from('not an entry')), null)
+  })
+
+  it('a large record goes to the shared cache in pieces, never as one Buffer, and reads back exactly', async () => {
+    const { port } = countingCache()
+    const given: Array<Buffer | BufferPieces> = []
+    const spy: CachePort = { ...port, forAccount: (id) => { const c = port.forAccount(id); return { ...c, setBuffer: async (...a) => { given.push(a[2]); await c.setBuffer(...a) } } } }
+    // surrogate pairs across every piece boundary, and a body of control characters
+    const text = 'a' + '\u{1F600}'.repeat(300_000)
+    const big = { ...record, text, html: '\x01'.repeat(2 * 1024 * 1024) }
+    await new MessageStore(spy, 8).set(ctx('a'), key, { record: big, checkedAt: 3 })
+    const value = given[0]
+    assert.ok(value !== undefined && !Buffer.isBuffer(value))
+    const pieces = [...value.pieces()]
+    assert.ok(pieces.every(p => p.length <= 256 * 1024), `largest piece ${Math.max(...pieces.map(p => p.length))}`)
+    const back = await new MessageStore(port, 8).get(ctx('a'), key)
+    assert.equal(back?.record.text, text)
+    assert.equal(back?.record.html, big.html)
   })
 
   it('concurrent reads of one entry share one shared-cache read', async () => {
