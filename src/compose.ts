@@ -106,6 +106,8 @@ export function createService (config: Config, logger: Logger, metrics: MetricsP
     appendLimit: config.appendLimit,
     sender: createSmtpSender({ guard, tlsCa: config.tlsCa, timeoutMs: config.upstreamTimeoutMs, logger: logger.child({ component: 'smtp' }) }),
     sendLimits: { maxBytes: config.sendLimit, maxRecipients: config.sendMaxRecipients, perMinute: config.sendRatePerMinute },
+    // with Redis one budget per account for the deployment
+    sendRate: cache.sendRate(config.sendRatePerMinute),
     onClose: () => cache.close(),
     tickets: cache.tickets ?? new MemoryTicketStore(),
     watch: {

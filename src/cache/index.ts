@@ -11,6 +11,7 @@ import { RedisIdempotencyRecords } from './redis-idempotency.ts'
 import { RedisLeases } from './redis-leases.ts'
 import { RedisSlots } from './redis-slots.ts'
 import { redisRequestLimiter, type SharedRequestLimiter } from './redis-rate-limit.ts'
+import { redisSendRate } from './redis-send-rate.ts'
 import { RedisRevocationList } from './redis-revocations.ts'
 import { RedisStore } from './redis-store.ts'
 import { RedisTicketStore } from './redis-tickets.ts'
@@ -20,6 +21,7 @@ import { createSealedCache } from './sealed.ts'
 import type { SealedCache } from './sealed.ts'
 import type { SharedIdempotencyRecords } from '../mail/idempotency.ts'
 import { LocalLeases, type Leases } from '../mail/lease-port.ts'
+import type { SendRateLimit } from '../mail/send-rate.ts'
 
 export type { CacheLogger, CacheStatus, CacheStore } from './cache.ts'
 export type { AccountCache, SealedCache } from './sealed.ts'
@@ -56,6 +58,8 @@ export interface Cache {
   connectionSlots: (limitPerAccount: number) => RedisSlots | null
   /** RATE_LIMIT_PER_MINUTE counted across the deployment (Redis); null: each process counts its own. */
   requestLimiter: (perMinute: number) => SharedRequestLimiter | null
+  /** SEND_RATE_PER_MINUTE counted across the deployment (Redis, fail closed); null: each process counts its own. */
+  sendRate: (perMinute: number) => SendRateLimit | null
   /** For /readyz. */
   status: () => CacheStatus
   close: () => Promise<void>
@@ -82,6 +86,7 @@ export function createCache (opts: CacheOptions): Cache {
       return s
     },
     requestLimiter: (perMinute) => redis === null ? null : redisRequestLimiter(redis, opts.secret, perMinute),
+    sendRate: (perMinute) => redis === null || perMinute === 0 ? null : redisSendRate(redis, opts.secret, perMinute),
     status: () => store.status(),
     close: async () => {
       await Promise.all(slots.map(async (s) => { await s.close() }))

@@ -17,16 +17,16 @@ import type { MessageWrites } from './message-writes.ts'
 import type { Messages } from './messages.ts'
 import { isAddress, parseDraft, type SendInput } from './send-input.ts'
 import type { Draft, MailSender, PreparedMessage, RejectedRecipient } from './send-port.ts'
+import { takeSendRate, type SendRateLimit } from './send-rate.ts'
 import type { Caller } from './service-types.ts'
 import type { SmtpSettings } from './types.ts'
-import type { AttemptBuckets } from '../util/attempt-buckets.ts'
 
 export interface SendLimits {
   /** SEND_LIMIT: the largest message (octets). */
   maxBytes: number
   /** SEND_MAX_RECIPIENTS: To + Cc + Bcc of one message. */
   maxRecipients: number
-  /** SEND_RATE_PER_MINUTE: messages per account and minute (0: unlimited). */
+  /** SEND_RATE_PER_MINUTE: messages per account and minute (0: unlimited), counted by a SendRateLimit. */
   perMinute: number
 }
 
@@ -74,7 +74,7 @@ export class Sending {
     private readonly mailboxWrites: MailboxWrites,
     private readonly writes: MessageWrites,
     private readonly limits: SendLimits,
-    private readonly buckets: AttemptBuckets
+    private readonly rate: SendRateLimit
   ) {}
 
   #smtp (caller: Caller): { sender: MailSender, smtp: SmtpSettings } {
@@ -128,8 +128,7 @@ export class Sending {
 
   async #takeRate (caller: Caller): Promise<void> {
     if (this.limits.perMinute === 0) return
-    const wait = await this.buckets.take([{ key: `send\n${caller.account.id}`, limit: this.limits.perMinute }], 60_000)
-    if (wait > 0) throw new GatewayError('rate-limited', `at most ${this.limits.perMinute} messages per minute from this account`, { retryAfter: Math.ceil(wait / 1000) })
+    await takeSendRate(this.rate, caller.account.id, this.limits.perMinute)
   }
 
   /** APPEND to the mailbox of role `sent`, `$seen`; null when there is none, the account cannot, or it fails. */

@@ -31,6 +31,7 @@ import { type RevocationStore, Sessions } from './sessions.ts'
 import { TokenLifetimes } from './token-lifetimes.ts'
 import { TokenSealer } from './tokens.ts'
 import type { MailSender } from './send-port.ts'
+import { localSendRate, type SendRateLimit } from './send-rate.ts'
 import { DEFAULT_SEND_LIMITS, type SendLimits, type SendRequest, type SendResult, Sending } from './sending.ts'
 import { AttemptBuckets } from '../util/attempt-buckets.ts'
 import type { Mailbox, Message, Protocol } from './types.ts'
@@ -61,6 +62,8 @@ export interface MailServiceOptions {
   /** SMTP submission (contract §10); absent: no session can send. */
   sender?: MailSender | null
   sendLimits?: SendLimits
+  /** Counts SEND_RATE_PER_MINUTE for the deployment (Redis); absent: this process counts its own. */
+  sendRate?: SendRateLimit | null
   /** Extra resources to close with the service (cache connections, …). */
   onClose?: () => Promise<void>
   /** Watchers for event subscribers (watchers.ts); absent: accounts cannot be watched (`unsupported`). */
@@ -117,8 +120,9 @@ export class MailService implements MailServiceApi {
     // a revocation made on another instance reaches this one's subscribers within the staleness bound
     this.lifetimes = new TokenLifetimes(id => opts.revocations.isRevoked(id), Math.max(opts.stalenessMs, 500))
     this.realtime = this.events === null || opts.tickets == null ? null : { events: this.events, watching: this.watching, tickets: opts.tickets }
+    const sendLimits = opts.sendLimits ?? DEFAULT_SEND_LIMITS
     this.#sending = new Sending(opts.sender ?? null, this.#messages, this.#mailboxes, this.#mailboxWrites, this.#writes,
-      opts.sendLimits ?? DEFAULT_SEND_LIMITS, new AttemptBuckets())
+      sendLimits, opts.sendRate ?? localSendRate(new AttemptBuckets(), sendLimits.perMinute))
   }
 
   createSession (input: CreateSessionInput, origin?: LoginOrigin): Promise<SessionGrant> { return this.#sessions.create(input, origin) }
