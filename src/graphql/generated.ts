@@ -438,6 +438,9 @@ export type Mutation = {
    * POST /v1/messages/send: submitted over the session's SMTP server before the answer.
    * Every recipient or the sender refused: send-rejected. Attachments count against the
    * GraphQL request's size limit (BODY_LIMIT); larger messages go through REST.
+   * `idempotencyKey` is REST's Idempotency-Key: a retry with the same key and input
+   * within 24 h gets the first answer and is never sent twice; the same key with
+   * another input → idempotency-conflict (422); while the first runs → idempotency-conflict (409).
    */
   sendMessage: SendResult;
 };
@@ -506,6 +509,7 @@ export type MutationBatchMessagesArgs = {
 
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**

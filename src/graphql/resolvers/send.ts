@@ -1,8 +1,10 @@
 /**
  * Mutation: sendMessage (POST /v1/messages/send with a JSON body). GraphQL's
  * null means "absent"; the extra headers come as a list of name/value pairs
- * and reach the core's checks as the REST object does.
+ * and reach the core's checks as the REST object does. `idempotencyKey` is
+ * REST's Idempotency-Key over the same records (src/mail/idempotent-call.ts).
  */
+import { idempotentCall } from '../../mail/idempotent-call.ts'
 import type { SendInput } from '../../mail/send-input.ts'
 import type { MutationResolvers, SendMessageInput } from '../generated.ts'
 
@@ -21,11 +23,15 @@ function toSendInput (input: SendMessageInput): SendInput {
 }
 
 export const SendMutations: Resolvers = {
-  sendMessage: async (_root, { input }, { gateway }) => {
+  sendMessage: async (_root, { input, idempotencyKey }, { gateway }) => {
     const draft = toSendInput(input)
-    return gateway.service.sendMessage(await gateway.caller(), {
+    const caller = await gateway.caller()
+    const { service } = gateway
+    const call = { accountId: caller.account.id, key: idempotencyKey, operation: 'graphql sendMessage', input: draft }
+    return await idempotentCall(service.idempotency, call, async (commit) => await service.sendMessage(caller, {
       draft,
       ...(input.saveToSent == null ? {} : { saveToSent: input.saveToSent }),
-    })
+      onCommit: commit,
+    }))
   },
 }
