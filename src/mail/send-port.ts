@@ -46,6 +46,8 @@ export interface PreparedMessage {
   /** The Message-ID header's value (with angle brackets). */
   messageId: string
   size: number
+  /** Holds octets above 127 (an 8-bit message/rfc822 attachment, a raw 8-bit body): sent only with 8BITMIME. */
+  eightBit: boolean
   open: () => Readable
   /** Frees the spool; idempotent. */
   dispose: () => Promise<void>

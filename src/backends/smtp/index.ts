@@ -7,7 +7,9 @@
  * the server's reply (control characters removed, bounded), a connection or
  * TLS failure `upstream-unavailable`, a timeout `upstream-timeout`. Once
  * the message text has started to flow a dropped connection leaves the
- * outcome unknown: the error says so (`extra.delivery: "unknown"`).
+ * outcome unknown: the error says so (`extra.delivery: "unknown"`). A message
+ * with 8-bit octets to a server without 8BITMIME is `unsupported`, decided at
+ * DATA before any octet of it is sent.
  */
 import { Readable } from 'node:stream'
 import nodemailer from 'nodemailer'
@@ -18,8 +20,17 @@ import type { MailSender, PreparedMessage, RejectedRecipient, SubmitHooks, Submi
 import type { SmtpSettings } from '../../mail/types.ts'
 import { composeDraft } from './compose.ts'
 import { prepareRaw } from './raw.ts'
-import { Transports, transportOptions, type TransportOptions } from './transport.ts'
+import { offers8BitMime, Transports, transportOptions, type TransportOptions } from './transport.ts'
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js'
+
+/**
+ * 8-bit octets go only to a server that offered 8BITMIME: a 7-bit server may
+ * mangle them, and a message/rfc822 part may not be re-encoded (RFC 2046
+ * §5.2.1, RFC 6152), so the gateway refuses rather than send them or fake it.
+ */
+const EIGHT_BIT_REFUSED = 'the message holds 8-bit data (a raw 8-bit body, or an attached message/rfc822 that is not 7-bit) ' +
+  'and the submission server does not offer 8BITMIME: send the body 7-bit encoded (quoted-printable or base64), ' +
+  'or attach the message as application/octet-stream'
 
 export interface SmtpSenderOptions extends TransportOptions {
   logger: Logger
@@ -97,19 +108,29 @@ export function createSmtpSender (opts: SmtpSenderOptions): MailSender {
     async submit (accountId: string, smtp: SmtpSettings, message: PreparedMessage, hooks: SubmitHooks = {}): Promise<SubmitResult> {
       const transport = await transports.get(accountId, smtp)
       let dataStarted = false
+      let sevenBitServer = false
       // read by nodemailer only once the server said 354: the attempt is recorded before any text goes out
       async function * text (): AsyncGenerator<Buffer> {
+        if (message.eightBit && !offers8BitMime(transport)) {
+          // no octet is sent: the transaction is abandoned with the connection, nothing is delivered
+          sevenBitServer = true
+          throw new Error('8-bit message for a server without 8BITMIME')
+        }
         await hooks.beforeData?.()
         dataStarted = true
         yield * message.open() as AsyncIterable<Buffer>
       }
       try {
-        const info: SMTPPool.SentMessageInfo = await transport.sendMail({ envelope: { ...message.envelope }, raw: Readable.from(text(), { objectMode: false }) })
+        // use8BitMime: MAIL FROM … BODY=8BITMIME where the server offers it (RFC 6152 §3)
+        const envelope = { ...message.envelope, use8BitMime: message.eightBit }
+        const info: SMTPPool.SentMessageInfo = await transport.sendMail({ envelope, raw: Readable.from(text(), { objectMode: false }) })
         const emails = (list: Array<string | { address: string }> | undefined): string[] => (list ?? []).map(a => typeof a === 'string' ? a : a.address)
         return { accepted: emails(info.accepted), rejected: rejectedOf(info as { rejectedErrors?: SmtpError['rejectedErrors'] }, emails(info.rejected)) }
       } catch (err) {
         const e = err as SmtpError
         if (dataStarted || e.code !== 'EENVELOPE') transports.forget(accountId, smtp)
+        // (nodemailer rewrites the code of an error thrown by the message stream: the flag says it was this one)
+        if (sevenBitServer) throw new GatewayError('unsupported', EIGHT_BIT_REFUSED)
         opts.logger.debug({ code: e.code, command: e.command, responseCode: e.responseCode }, 'smtp submission failed')
         throw toGatewayError(e, dataStarted)
       }

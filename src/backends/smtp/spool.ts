@@ -2,7 +2,8 @@
  * Where a message to send waits between being built and being sent and
  * APPENDed to Sent: small ones in memory, larger ones in a private temp file
  * (0600, removed on dispose), so one 20 MB message costs a few 64 KB buffers
- * of memory however many readers it has. At most `limit` octets: one more is
+ * of memory however many readers it has. It notes whether the message holds
+ * 8-bit octets (the submission then needs 8BITMIME). At most `limit` octets: one more is
  * `payload-too-large`, and the spool is removed.
  */
 import { randomBytes } from 'node:crypto'
@@ -15,9 +16,12 @@ import { GatewayError } from '../../mail/errors.ts'
 
 /** Messages up to this size stay in memory. */
 const IN_MEMORY = 256 * 1024
+const EIGHT_BIT = /[\x80-\xff]/
 
 export interface Spool {
   size: number
+  /** Holds an octet above 127: needs a server that offers 8BITMIME (RFC 6152). */
+  eightBit: boolean
   open: () => Readable
   dispose: () => Promise<void>
 }
@@ -25,6 +29,7 @@ export interface Spool {
 export async function spool (source: AsyncIterable<Buffer | string>, limit: number): Promise<Spool> {
   const chunks: Buffer[] = []
   let size = 0
+  let eightBit = false
   let file: { path: string, handle: Awaited<ReturnType<typeof open>> } | null = null
   const removeFile = async (): Promise<void> => {
     if (file === null) return
@@ -35,6 +40,7 @@ export async function spool (source: AsyncIterable<Buffer | string>, limit: numb
     for await (const raw of source) {
       const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
       size += chunk.length
+      if (!eightBit) eightBit = EIGHT_BIT.test(chunk.toString('latin1'))
       if (size > limit) throw new GatewayError('payload-too-large', `a message may be at most ${limit} octets here`)
       if (file === null && size <= IN_MEMORY) { chunks.push(chunk); continue }
       if (file === null) {
@@ -51,13 +57,14 @@ export async function spool (source: AsyncIterable<Buffer | string>, limit: numb
   }
   if (file === null) {
     const whole = Buffer.concat(chunks)
-    return { size, open: () => Readable.from([whole]), dispose: async () => {} }
+    return { size, eightBit, open: () => Readable.from([whole]), dispose: async () => {} }
   }
   const path = file.path
   await file.handle.close()
   let disposed: Promise<void> | undefined
   return {
     size,
+    eightBit,
     open: () => createReadStream(path, { highWaterMark: 64 * 1024 }),
     dispose: async () => { disposed ??= rm(path, { force: true }); await disposed },
   }

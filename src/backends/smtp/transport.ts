@@ -65,6 +65,27 @@ export async function transportOptions (smtp: SmtpSettings, opts: TransportOptio
   }
 }
 
+/** What a pooled transport keeps of its connections (nodemailer's SMTPPool and SMTPConnection internals). */
+interface PoolInternals {
+  _connections?: Array<{ _sending?: boolean, connection?: { _supportedExtensions?: unknown } }>
+}
+
+/**
+ * Whether the server this pool is sending to offered 8BITMIME in its EHLO
+ * answer. nodemailer keeps the EHLO extensions only on its connection
+ * objects, so they are read there: asked while a message waits at DATA,
+ * every connection sending right now has spoken EHLO to that server. Anything
+ * unreadable counts as "not offered", so 8-bit data is never sent on a guess.
+ */
+export function offers8BitMime (transport: Transport): boolean {
+  const pool = transport.transporter as unknown as PoolInternals
+  const sending = (pool._connections ?? []).filter(c => c._sending === true && c.connection !== undefined)
+  return sending.length > 0 && sending.every(c => {
+    const ext = c.connection!._supportedExtensions
+    return Array.isArray(ext) && ext.includes('8BITMIME')
+  })
+}
+
 export class Transports {
   readonly #pools: LRUCache<string, Promise<Transport>>
 
