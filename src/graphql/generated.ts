@@ -396,7 +396,7 @@ export type Mutation = {
    * Always true; failures are errors.
    */
   revokeSession: Scalars['Boolean']['output'];
-  /** POST /v1/mailboxes (IMAP): already-exists when the name is taken. */
+  /** POST /v1/mailboxes (IMAP): already-exists when the name is taken. idempotencyKey: REST's Idempotency-Key. */
   createMailbox: Mailbox;
   /**
    * PATCH /v1/mailboxes/{mailboxId} (IMAP). A rename or move changes the mailbox's id
@@ -408,7 +408,8 @@ export type Mutation = {
   /**
    * POST /v1/mailboxes/{mailboxId}/messages (IMAP APPEND) of a message given as text,
    * within the GraphQL request's size limit (BODY_LIMIT); larger or binary messages go
-   * through REST, which streams them.
+   * through REST, which streams them. `idempotencyKey`: REST's Idempotency-Key (a retry
+   * with the same key and arguments gets the first answer; the message is not appended twice).
    */
   appendMessage: NewMessage;
   /**
@@ -420,9 +421,9 @@ export type Mutation = {
    * POP3: unsupported.
    */
   updateMessageKeywords: KeywordUpdate;
-  /** POST /v1/messages/{id}/move: the message's id in the target (null when the server does not say). */
+  /** POST /v1/messages/{id}/move: the message's id in the target (null when the server does not say). idempotencyKey: REST's Idempotency-Key. */
   moveMessage: MessagePlacement;
-  /** POST /v1/messages/{id}/copy: the copy's id (null when the server does not say). */
+  /** POST /v1/messages/{id}/copy: the copy's id (null when the server does not say). idempotencyKey: REST's Idempotency-Key. */
   copyMessage: MessagePlacement;
   /**
    * DELETE /v1/messages/{id}: IMAP to Trash (its placement there), or for good with
@@ -431,7 +432,8 @@ export type Mutation = {
   deleteMessage?: Maybe<MessagePlacement>;
   /**
    * POST /v1/messages/batch: one action on up to 1 000 ids, one result per id in
-   * order; per-id failures are data (`error`), not errors.
+   * order; per-id failures are data (`error`), not errors. `idempotencyKey`: REST's
+   * Idempotency-Key.
    */
   batchMessages: BatchMessagesPayload;
   /**
@@ -453,6 +455,7 @@ export type MutationCreateSessionArgs = {
 
 export type MutationCreateMailboxArgs = {
   input: CreateMailboxInput;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -473,6 +476,7 @@ export type MutationAppendMessageArgs = {
   raw: Scalars['String']['input'];
   keywords?: InputMaybe<Array<Scalars['String']['input']>>;
   receivedAt?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -487,12 +491,14 @@ export type MutationUpdateMessageKeywordsArgs = {
 export type MutationMoveMessageArgs = {
   id: Scalars['ID']['input'];
   mailboxId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
 export type MutationCopyMessageArgs = {
   id: Scalars['ID']['input'];
   mailboxId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -504,6 +510,7 @@ export type MutationDeleteMessageArgs = {
 
 export type MutationBatchMessagesArgs = {
   input: BatchMessagesInput;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 

@@ -2,11 +2,11 @@
  * Mutation: sendMessage (POST /v1/messages/send with a JSON body). GraphQL's
  * null means "absent"; the extra headers come as a list of name/value pairs
  * and reach the core's checks as the REST object does. `idempotencyKey` is
- * REST's Idempotency-Key over the same records (src/mail/idempotent-call.ts).
+ * REST's Idempotency-Key over the same records (../idempotency.ts).
  */
-import { idempotentCall } from '../../mail/idempotent-call.ts'
 import type { SendInput } from '../../mail/send-input.ts'
 import type { MutationResolvers, SendMessageInput } from '../generated.ts'
+import { keyed } from '../idempotency.ts'
 
 type Resolvers = Pick<MutationResolvers, 'sendMessage'>
 
@@ -26,9 +26,7 @@ export const SendMutations: Resolvers = {
   sendMessage: async (_root, { input, idempotencyKey }, { gateway }) => {
     const draft = toSendInput(input)
     const caller = await gateway.caller()
-    const { service } = gateway
-    const call = { accountId: caller.account.id, key: idempotencyKey, operation: 'graphql sendMessage', input: draft }
-    return await idempotentCall(service.idempotency, call, async (commit) => await service.sendMessage(caller, {
+    return await keyed(gateway, caller, 'sendMessage', idempotencyKey, draft, async (commit) => await gateway.service.sendMessage(caller, {
       draft,
       ...(input.saveToSent == null ? {} : { saveToSent: input.saveToSent }),
       onCommit: commit,
