@@ -62,9 +62,11 @@ export interface SubmitResult {
 
 export interface SubmitHooks {
   /**
-   * Awaited once the server is ready for the message text (after RCPT, at
-   * the start of DATA): from then on the outcome of a failure is unknown, so
-   * a retry must not send again. Not called when nothing was accepted.
+   * Awaited before the first octet of the message text can go out (the SMTP
+   * client reads the message while the envelope is still being sent, so this
+   * may run before RCPT is answered, even when no recipient will be
+   * accepted): from then on the outcome of a failure is treated as unknown,
+   * so a retry must not send again.
    */
   beforeData?: () => Promise<void>
 }

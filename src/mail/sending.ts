@@ -39,7 +39,7 @@ export interface SendRequest {
   raw?: Readable
   /** Default true: APPEND a copy to the mailbox of role `sent`. */
   saveToSent?: boolean
-  /** Awaited at the start of DATA: from then on a failure's outcome is unknown (Idempotency-Key keeps it). */
+  /** Awaited before the first octet of the message text can go out: from then on a failure's outcome is unknown (Idempotency-Key keeps it). */
   onCommit?: () => Promise<void>
 }
 

@@ -8,8 +8,8 @@
  * TLS failure `upstream-unavailable`, a timeout `upstream-timeout`. Once
  * the message text has started to flow a dropped connection leaves the
  * outcome unknown: the error says so (`extra.delivery: "unknown"`). A message
- * with 8-bit octets to a server without 8BITMIME is `unsupported`, decided at
- * DATA before any octet of it is sent.
+ * with 8-bit octets to a server without 8BITMIME is `unsupported`, decided as
+ * the submission starts, before any octet of it is sent.
  */
 import { Readable } from 'node:stream'
 import nodemailer from 'nodemailer'
@@ -109,7 +109,8 @@ export function createSmtpSender (opts: SmtpSenderOptions): MailSender {
       const transport = await transports.get(accountId, smtp)
       let dataStarted = false
       let sevenBitServer = false
-      // read by nodemailer only once the server said 354: the attempt is recorded before any text goes out
+      // first read by nodemailer as the submission starts (while MAIL FROM and RCPT TO are under way),
+      // and nothing of it goes out before the first chunk: the attempt is recorded before any text does
       async function * text (): AsyncGenerator<Buffer> {
         if (message.eightBit && !offers8BitMime(transport)) {
           // no octet is sent: the transaction is abandoned with the connection, nothing is delivered
