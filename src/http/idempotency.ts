@@ -5,8 +5,8 @@
  * and the same request (method, URL with query, content type, body) gets the
  * first answer again, with `Idempotent-Replayed: true`, and nothing is done
  * twice; another request under the key is 422, a retry while the first still
- * runs 409 (both `idempotency-conflict`). Answers of 5xx are not kept (the
- * retry runs again), nor are answers given before a streamed body was read
+ * runs 409 (both `idempotency-conflict`). Answers of 5xx and 429 are not
+ * kept (the retry runs again), nor are answers given before a streamed body was read
  * whole (its fingerprint is unknown).
  *
  * A streamed body (APPEND) is hashed as it passes to the route, not read
@@ -17,7 +17,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { Readable, Transform, pipeline } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../mail/errors.ts'
-import { checkIdempotencyKey, type IdempotencyRecords } from '../mail/idempotency.ts'
+import { checkIdempotencyKey, keepsAnswer, type IdempotencyRecords } from '../mail/idempotency.ts'
 import type { MailServiceApi } from '../mail/service-types.ts'
 
 interface Pending {
@@ -111,7 +111,7 @@ export function registerIdempotency (app: FastifyInstance, service: MailServiceA
     if (pending === null) return payload
     request.idempotency = null
     const fingerprint = pending.fingerprint()
-    if ((reply.statusCode >= 500 && !pending.committed) || fingerprint === null) {
+    if (!keepsAnswer(reply.statusCode, pending.committed) || fingerprint === null) {
       await records().abandon(pending.accountId, pending.key)
       return payload
     }

@@ -45,6 +45,15 @@ const RUNNING_MS = 15 * 60 * 1000
 /** The draft leaves the syntax to the resource: visible ASCII, bounded. */
 const KEY = /^[\x21-\x7e]{1,255}$/
 
+/**
+ * Whether an answer is kept for retries: not a 5xx (the retry may mend it)
+ * nor a 429 (the request was turned away before it ran; the retry Retry-After
+ * asks for must run), unless the request passed its commit point.
+ */
+export function keepsAnswer (status: number, committed: boolean): boolean {
+  return committed || (status < 500 && status !== 429)
+}
+
 export function checkIdempotencyKey (key: string): string {
   const bare = key.startsWith('"') && key.endsWith('"') && key.length >= 2 ? key.slice(1, -1) : key
   if (!KEY.test(bare)) throw new GatewayError('bad-request', 'Idempotency-Key must be 1–255 visible ASCII characters')

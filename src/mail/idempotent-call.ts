@@ -4,8 +4,8 @@
  * the same records: the first call under a key runs and its answer is kept;
  * a retry with the same fingerprint gets that answer again without running;
  * another fingerprint is `idempotency-conflict` 422; while the first runs,
- * 409. Failures of 5xx are not kept (the key is freed, a retry runs again)
- * unless the call passed its commit point (a send whose message text started
+ * 409. Failures of 5xx and 429 are not kept (the key is freed, a retry runs
+ * again) unless the call passed its commit point (a send whose message text started
  * to flow): then whatever it answered is what retries get.
  *
  * An answer is kept as REST keeps one (status and JSON body), so a failure is
@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ERRORS, GatewayError, isGatewayError, type ErrorCode } from './errors.ts'
-import { checkIdempotencyKey, type IdempotencyRecords, type StoredAnswer } from './idempotency.ts'
+import { checkIdempotencyKey, keepsAnswer, type IdempotencyRecords, type StoredAnswer } from './idempotency.ts'
 
 export interface IdempotentCall {
   accountId: string
@@ -71,8 +71,8 @@ export async function idempotentCall<T> (records: IdempotencyRecords | undefined
     })
   } catch (err) {
     const answer = kept(err)
-    if (answer.status >= 500 && !committed) await records.abandon(call.accountId, key)
-    else await records.finish(call.accountId, key, fingerprint, answer)
+    if (keepsAnswer(answer.status, committed)) await records.finish(call.accountId, key, fingerprint, answer)
+    else await records.abandon(call.accountId, key)
     throw err
   }
   await records.finish(call.accountId, key, fingerprint, { status: 200, headers: {}, body: JSON.stringify(value) })

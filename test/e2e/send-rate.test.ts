@@ -4,6 +4,7 @@
  * exactly the limit between them, counted by the SMTP server (a scripted
  * one) that received the messages; the counter is the account's hash-tagged
  * key. With its Redis gone a send is refused 503, and nothing reaches SMTP.
+ * A 429 keeps no Idempotency-Key record (REST or GraphQL): the retry runs.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -101,5 +102,33 @@ describe('SEND_RATE_PER_MINUTE with its Redis unreachable', { timeout: 120_000 }
     assert.equal((res.json() as { code: string }).code, 'unavailable')
     assert.equal(res.headers['retry-after'], '1')
     assert.equal(fake.dataCount(), before, 'no DATA reached the SMTP server')
+  })
+})
+
+describe('a send refused 429 keeps no idempotency record', { timeout: 120_000 }, () => {
+  let gw: Gateway
+  let fake: FakeSmtp
+
+  before(async () => {
+    fake = await startFakeSmtp()
+    gw = await startGateway({ env: { SEND_RATE_PER_MINUTE: '1' } })
+  })
+  after(async () => { await gw?.close(); await fake?.close() })
+
+  it('REST Idempotency-Key and GraphQL idempotencyKey are free again after a 429', async () => {
+    const user = await gw.env.dovecot.createUser('sendrate-key')
+    const { token, account } = await gw.login(user, { smtp: { host: '127.0.0.1', port: fake.port, security: 'none' } })
+    const payload = { from: { email: 'a@example.test' }, to: [{ email: 'b@example.test' }], text: 'x', saveToSent: false }
+    const send = async (key: string) => await gw.app.inject({ method: 'POST', url: '/v1/messages/send', headers: { authorization: `Bearer ${token}`, 'idempotency-key': key }, payload })
+    assert.equal((await send('rate-first')).statusCode, 200)
+    const refused = await send('rate-second')
+    assert.equal(refused.statusCode, 429, refused.body)
+    // the retry Retry-After asks for must run, not replay the 429 for 24 h
+    assert.equal(await gw.service.idempotency.peek(account.id, 'rate-second'), null)
+    const query = 'mutation($input: SendMessageInput!, $key: String) { sendMessage(input: $input, idempotencyKey: $key) { messageId } }'
+    const gql = await gw.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${token}` }, payload: { query, variables: { input: payload, key: 'rate-third' } } })
+    assert.equal(gql.json<{ errors?: Array<{ extensions: { code: string } }> }>().errors?.[0]?.extensions.code, 'rate-limited', gql.body)
+    assert.equal(await gw.service.idempotency.peek(account.id, 'rate-third'), null)
+    assert.equal(await gw.service.idempotency.peek(account.id, 'rate-first') !== null, true, 'a 200 is kept')
   })
 })
