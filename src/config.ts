@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { DEFAULT_LOGIN_BUDGET } from './backends/login-budget.ts'
 import { DEFAULT_MAX_AGE_MS } from './backends/imap/connections.ts'
 import { DEFAULT_RESPONSE_BUDGET_BYTES } from './graphql/body-allowance.ts'
@@ -177,7 +176,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxStalenessMs: int(env, 'CACHE_MAX_STALENESS_MS', 2000, 0),
     memoryCacheBytes: bytes(env, 'MEMORY_CACHE_BYTES', 128 * 1024 * 1024),
     parseBudgetBytes: bytes(env, 'PARSE_BUDGET_BYTES', DEFAULT_PARSE_BUDGET_BYTES, 1024 * 1024),
-    parseWorkers: int(env, 'PARSE_WORKERS', Math.max(1, availableParallelism() - 1)),
+    // inline by default: a worker's heap and the copies it hands back cost 40-60 MB of peak RSS
+    // under the amplifier test, past the 200 MB bound (docs/performance.md)
+    parseWorkers: int(env, 'PARSE_WORKERS', 0),
     parseWorkerMinBytes: bytes(env, 'PARSE_WORKER_MIN_BYTES', 0),
     responseBudgetBytes: bytes(env, 'RESPONSE_BUDGET_BYTES', DEFAULT_RESPONSE_BUDGET_BYTES, 1024 * 1024),
     graphiql: env.GRAPHIQL === undefined ? !production : env.GRAPHIQL === 'true',
