@@ -10,10 +10,11 @@ COPY src ./src
 RUN npm run build
 
 FROM node:lts-slim AS runtime
-# V8 heap settings: the same as package.json's config.nodeArgs (a test checks); see
-# docs/performance.md. Override NODE_OPTIONS to fit a container's memory limit.
+# V8 heap settings and glibc's mmap threshold: the same as package.json's config.nodeArgs
+# and config.mallocEnv (a test checks); see docs/performance.md. Override NODE_OPTIONS to fit a container's memory limit.
 ENV NODE_ENV=production PORT=3000 \
-  NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=512"
+  NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=512" \
+  MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

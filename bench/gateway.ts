@@ -15,10 +15,20 @@ export interface GatewayProc extends NodeServer {
   stats: (reset?: boolean, gc?: boolean) => Promise<DebugStats>
 }
 
+function packageConfig (): { nodeArgs?: string, mallocEnv?: string } {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { config?: { nodeArgs?: string, mallocEnv?: string } }
+  return pkg.config ?? {}
+}
+
 /** The node flags `npm start` and the Docker image run the gateway with (package.json config.nodeArgs). */
 export function productionNodeArgs (): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { config?: { nodeArgs?: string } }
-  return pkg.config?.nodeArgs?.split(' ').filter(Boolean) ?? []
+  return packageConfig().nodeArgs?.split(' ').filter(Boolean) ?? []
+}
+
+/** The allocator's environment `npm start` and the Docker image set (package.json config.mallocEnv). */
+export function productionEnv (): Record<string, string> {
+  const pairs = packageConfig().mallocEnv?.split(' ').filter(Boolean) ?? []
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
 }
 
 /** `opts.env`: settings for this gateway on top of the production ones (e.g. PARSE_WORKERS). */
@@ -27,6 +37,7 @@ export async function startGatewayProc (env: BenchEnv, opts: { redis: boolean, t
   const extra = process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []
   const args = [...productionNodeArgs(), ...extra, ...(opts.nodeArgs ?? []), ...(opts.tsx ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'])]
   const server = await startNodeServer(args, {
+    ...productionEnv(),
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     GATEWAY_SECRET: 'bench-secret-0123456789abcdef-0123456789',

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { productionNodeArgs } from '../../bench/gateway.ts'
+import { productionNodeArgs, productionEnv } from '../../bench/gateway.ts'
 import { startNodeServer, type NodeServer } from '../../bench/procs.ts'
 import { RESPONSE_BODY_JSON_BYTES } from '../../src/graphql/body-allowance.ts'
 import { testEnv } from '../env/shared.ts'
@@ -52,6 +52,7 @@ describe('response memory: the amplifier message', { timeout: 240_000 }, () => {
     recordSecret(user.password)
     await env.dovecot.deliverMany(user.username, Array.from({ length: MESSAGES }, (_, i) => ({ raw: amplifier(i) })))
     gw = await startNodeServer([...productionNodeArgs(), '--import', 'tsx', 'src/server.ts'], {
+      ...productionEnv(),
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       GATEWAY_SECRET: 'amplifier-secret-0123456789abcdef',
