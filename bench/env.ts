@@ -6,7 +6,7 @@
  * page holds corpus messages only).
  */
 import { startDovecot, type DovecotEnv } from '../test/env/dovecot.ts'
-import { ensurePackages } from '../test/env/install.ts'
+import { BENCH_TOOLS, ensurePackages } from '../test/env/install.ts'
 import { startRedis, type RedisEnv } from '../test/env/redis.ts'
 import { attachmentMessage, corpusMessages, largeTextMessage } from './corpus.ts'
 
@@ -24,6 +24,7 @@ export interface BenchEnv {
 
 export async function startBenchEnv (sizes: { imap: number, pop3: number, warmup?: number }): Promise<BenchEnv> {
   ensurePackages()
+  ensurePackages(Object.keys(BENCH_TOOLS), BENCH_TOOLS)
   const [dovecot, redis] = await Promise.all([startDovecot(), startRedis()])
   const imapUser = await dovecot.createUser('bench-imap')
   const pop3User = await dovecot.createUser('bench-pop3')

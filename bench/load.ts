@@ -1,6 +1,7 @@
 /**
- * Load generators. `cannon` drives one URL pattern with autocannon (rotating
- * paths, a duration or a fixed count); `runOps` drives an operation made of
+ * Load generators. wrk (wrk.ts) drives every timed single-request row; `cannon`
+ * (autocannon) remains for fixed-count runs (each id exactly once), which wrk
+ * cannot stop at; `runOps` drives an operation made of
  * several requests (a REST page with its 20 bodies, a streamed download) with
  * a fixed number of concurrent workers. Both report throughput and latency.
  */
@@ -17,6 +18,20 @@ export interface Measured {
   p99: number
   /** Peak RSS of a server the scenario started itself (the ceiling), bytes. */
   serverPeakRss?: number
+  /** What generated the load: wrk (wrk.ts), autocannon, or the bench's own worker loop. */
+  generator?: 'wrk' | 'autocannon' | 'worker loop'
+  /**
+   * The generator's CPU over the run, in cores (1.0: one core saturated). wrk's from
+   * /proc/<pid>/stat; autocannon and the worker loop run in the bench process, whose
+   * whole CPU (process.cpuUsage) is counted.
+   */
+  generatorCpu?: number
+}
+
+/** CPU of this process, in cores, from `since` (process.cpuUsage()) over `wallMs`. */
+function cpuSince (since: NodeJS.CpuUsage, wallMs: number): number {
+  const d = process.cpuUsage(since)
+  return (d.user + d.system) / 1000 / Math.max(wallMs, 1)
 }
 
 export interface CannonOptions {
@@ -36,6 +51,7 @@ export interface CannonOptions {
 export async function cannon (opts: CannonOptions): Promise<Measured> {
   let next = 0
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   let last = t0
   const run = autocannon({
     url: opts.base,
@@ -64,6 +80,8 @@ export async function cannon (opts: CannonOptions): Promise<Measured> {
     rps: ok / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    generator: 'autocannon',
+    generatorCpu: cpuSince(cpu0, performance.now() - t0),
   }
 }
 
@@ -82,6 +100,7 @@ export async function runOps (opts: { workers: number, durationMs?: number, amou
   let failed = 0
   let firstError: unknown
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const deadline = t0 + (opts.durationMs ?? Infinity)
   const more = (): boolean => performance.now() < deadline && (opts.amount === undefined || started < opts.amount)
   await Promise.all(Array.from({ length: opts.workers }, async (_, worker) => {
@@ -100,7 +119,16 @@ export async function runOps (opts: { workers: number, durationMs?: number, amou
   const seconds = (performance.now() - t0) / 1000
   if (firstError !== undefined) console.error('[bench] first failure:', (firstError as Error).message)
   latencies.sort((a, b) => a - b)
-  return { ok: latencies.length, failed, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+  return {
+    ok: latencies.length,
+    failed,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    generator: 'worker loop',
+    generatorCpu: cpuSince(cpu0, seconds * 1000),
+  }
 }
 
 /** GET and drain the body; throws on a non-2xx status. Returns the byte count. */

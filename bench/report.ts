@@ -40,14 +40,42 @@ export function machine (): string {
 const f = (n: number, digits = 0): string => n.toFixed(digits)
 const mb = (bytes: number): string => f(bytes / 2 ** 20)
 
+/** "wrk 0.41": the generator and its CPU in cores (1.00: one core saturated, the row then measures the generator). */
+function generator (r: Row): string {
+  if (r.generator === undefined) return '–'
+  return r.generatorCpu === undefined ? r.generator : `${r.generator} ${f(r.generatorCpu, 2)}`
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.slice().sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const spread = (xs: number[], digits = 0): string =>
+  `${f(median(xs), digits)} (${f(Math.min(...xs), digits)}–${f(Math.max(...xs), digits)})`
+
+/** BENCH_ROUNDS: median (range) over the rounds of the cached GET, the ceiling and their ratio taken per round. */
+export function roundsSummary (rounds: Array<{ cached?: Row, ceiling?: Row }>): string {
+  const col = (pick: (r: { cached?: Row, ceiling?: Row }) => number | undefined): number[] =>
+    rounds.map(pick).filter((x): x is number => x !== undefined)
+  const lines = [`Rounds: ${rounds.length}, median (range).`, '', '| measure | median (range) |', '|---|---|']
+  const cached = col(r => r.cached?.rps)
+  const ceiling = col(r => r.ceiling?.rps)
+  const ratio = col(r => r.cached !== undefined && r.ceiling !== undefined ? 100 * r.cached.rps / r.ceiling.rps : undefined)
+  if (cached.length > 0) lines.push(`| cached GET req/s | ${spread(cached)} |`, `| cached GET p99 ms | ${spread(col(r => r.cached?.p99), 1)} |`)
+  if (ceiling.length > 0) lines.push(`| ceiling req/s | ${spread(ceiling)} |`)
+  if (ratio.length > 0) lines.push(`| cached / ceiling, same round, % | ${spread(ratio)} |`)
+  return lines.join('\n')
+}
+
 export function table (rows: Row[]): string {
   const lines = [
-    '| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MB | loop p99 ms | loop busy | cache hits | notes |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| scenario | conns | req/s | p50 ms | p99 ms | load generator (CPU, cores) | peak RSS MB | loop p99 ms | loop busy | cache hits | notes |',
+    '|---|--:|--:|--:|--:|---|--:|--:|--:|--:|---|',
   ]
   for (const r of rows) {
     const failed = r.failed > 0 ? ` **${r.failed} failed**` : ''
-    lines.push(`| ${r.name} | ${r.connections} | ${f(r.rps, r.rps < 100 ? 1 : 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${r.peakRss === null ? '–' : mb(r.peakRss)} | ` +
+    lines.push(`| ${r.name} | ${r.connections} | ${f(r.rps, r.rps < 100 ? 1 : 0)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${generator(r)} | ${r.peakRss === null ? '–' : mb(r.peakRss)} | ` +
       `${r.loopP99 === null ? '–' : f(r.loopP99, 1)} | ${r.busy === null ? '–' : `${f(r.busy * 100)} %`} | ${r.hitRatio === null ? '–' : `${f(r.hitRatio * 100)} %`} | ` +
       `${r.ok} ok in ${f(r.seconds, 1)} s${failed}${r.note === undefined ? '' : `; ${r.note}`} |`)
   }

@@ -17,11 +17,17 @@ import { imapFloor } from './floor.ts'
 import { appendLarge, appendSmall } from './appends.ts'
 import { getJson, listAll, login, mailboxId, productionNodeArgs, startGatewayProc, type GatewayProc, type Session } from './gateway.ts'
 import type { Measured } from './load.ts'
-import { machine, table, targets, type Row } from './report.ts'
+import { machine, roundsSummary, table, targets, type Row } from './report.ts'
 import * as s from './scenarios.ts'
 import { evaluate } from './targets.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
+/** BENCH_ONLY=cached,ceiling,…: only these rows (keys of imapReads, plus "pop3" and "memory"); unset: all. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map(k => k.trim()).filter(Boolean) ?? null
+const want = (key: string): boolean => ONLY === null || ONLY.includes(key)
+/** BENCH_ROUNDS=N: the cached GET and ceiling rows N times, alternating (A/B runs; ratios per round). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1))
+const rounds: Array<{ cached?: Row, ceiling?: Row }> = []
 const TSX = process.env.BENCH_TSX === '1'
 /** Diagnostics: --expose-gc, and the live heap after each row (a full GC between rows: peaks then read low). */
 const LIVE_HEAP = process.env.BENCH_LIVE_HEAP === '1'
@@ -32,7 +38,7 @@ const POP3_MESSAGES = 400
 /** IMAP_MAX_CONNECTIONS_PER_ACCOUNT's default: the gateway's warm connections per account. */
 const POOL = 3
 
-export type Rows = Record<string, Row>
+export type Rows = Record<string, Row | undefined>
 const all: Row[] = []
 let gatewayPeak = 0
 
@@ -120,6 +126,7 @@ async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
   const r: Rows = {}
   // before anything lists the mailbox: the list rows further down read pages listed before
   const c = await contextFor(gw, env, env.imapUser, 'imap', async (session, inbox) => {
+    if (!want('listFirst')) return
     r.listFirst = await measure(gw, `IMAP list, first listing: each page of 20 once, in order (${IMAP_MESSAGES / 20} pages)`, 1,
       () => s.listEveryPage(gw.url, session, inbox, 20, IMAP_MESSAGES / 20))
   })
@@ -128,28 +135,44 @@ async function imapReads (gw: GatewayProc, env: BenchEnv): Promise<Rows> {
   const floorTarget = { port: env.dovecot.ports.imaps, ca: readFileSync(env.dovecot.caFile), user: env.imapUser }
   // Each cold row first runs its own code path uncounted, as the cached row does: a
   // gateway that has just started spends about a quarter of its CPU compiling (JIT).
-  const warmupIds = (await listAll(gw.url, c.session, await mailboxId(gw.url, c.session, 'Warmup'))).map(i => i.id)
-  await s.readEach(c, warmupIds, 8)
-  const warmed = `after ${warmupIds.length} uncounted`
-  r.cold = await measure(gw, `IMAP cold GET /v1/messages/{id}, each of ${oldestFirst.length} corpus messages once`, 8, () => s.readEach(c, oldestFirst, 8), { note: `${POOL} IMAP connections behind; ${warmed} cold reads of another mailbox` })
+  const warmed = `after ${WARMUP_MESSAGES} uncounted`
+  if (want('cold')) {
+    const warmupIds = (await listAll(gw.url, c.session, await mailboxId(gw.url, c.session, 'Warmup'))).map(i => i.id)
+    await s.readEach(c, warmupIds, 8)
+    r.cold = await measure(gw, `IMAP cold GET /v1/messages/{id}, each of ${oldestFirst.length} corpus messages once`, 8, () => s.readEach(c, oldestFirst, 8), { note: `${POOL} IMAP connections behind; ${warmed} cold reads of another mailbox` })
+  }
   const floorWarmup = env.inboxUids.slice(0, WARMUP_MESSAGES)
-  await imapFloor(floorTarget, floorWarmup, POOL)
-  r.floor = await measure(gw, 'IMAP protocol floor: the same FETCHes, imapflow, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL), { inProcess: true, note: `warm TLS connections, INBOX selected; ${warmed} fetches` })
-  await imapFloor(floorTarget, floorWarmup, POOL, { parse: true })
-  r.floorParse = await measure(gw, 'IMAP floor + normaliser: the same FETCHes, then parse and JSON, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL, { parse: true }), { inProcess: true, note: `what a direct client needing the same fields does; ${warmed} reads` })
-  r.warm = await measure(gw, 'IMAP warm GET, the same corpus again', 8, () => s.readEach(c, oldestFirst, 8))
-  await warmCached(c, rotating)
-  r.cached = await measure(gw, 'IMAP cached GET /v1/messages/{id}, 100 ids rotating', 32, () => s.readRotating(c, rotating, 32))
-  r.ceiling = await measure(gw, 'ceiling: bare fastify, the same JSON bytes', 32, () => s.ceiling(c, rotating, 32))
-  r.listRest = await measure(gw, 'IMAP list page (limit=20), REST', 16, () => s.listRest(c, 16))
-  r.listGql = await measure(gw, 'IMAP list page (first: 20), GraphQL', 16, () => s.listGraphql(c, 16))
-  r.pageGql = await measure(gw, 'IMAP page of 20 with bodies, GraphQL (1 query)', 4, () => s.pageWithBodiesGraphql(c, 4))
-  r.pageRest = await measure(gw, 'IMAP page of 20 with bodies, REST (list + 20 GETs)', 4, () => s.pageWithBodiesRest(c, 4))
-  r.kwOne = await measure(gw, 'IMAP keyword update, one message per PATCH', 4, () => s.keywordUpdates(c, rotating, 4))
-  r.kwBatch = await measure(gw, 'IMAP keyword update, batch of 100 (one UID STORE)', 2, () => s.keywordBatches(c, rotating, 2))
+  if (want('floor')) {
+    await imapFloor(floorTarget, floorWarmup, POOL)
+    r.floor = await measure(gw, 'IMAP protocol floor: the same FETCHes, imapflow, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL), { inProcess: true, note: `warm TLS connections, INBOX selected; ${warmed} fetches` })
+  }
+  if (want('floorParse')) {
+    await imapFloor(floorTarget, floorWarmup, POOL, { parse: true })
+    r.floorParse = await measure(gw, 'IMAP floor + normaliser: the same FETCHes, then parse and JSON, no gateway', POOL, () => imapFloor(floorTarget, env.inboxUids, POOL, { parse: true }), { inProcess: true, note: `what a direct client needing the same fields does; ${warmed} reads` })
+  }
+  if (want('warm')) r.warm = await measure(gw, 'IMAP warm GET, the same corpus again', 8, () => s.readEach(c, oldestFirst, 8))
+  if (want('cached') || want('ceiling')) {
+    await warmCached(c, rotating)
+    for (let i = 1; i <= ROUNDS; i++) {
+      const round: { cached?: Row, ceiling?: Row } = {}
+      const tag = ROUNDS > 1 ? ` (round ${i})` : ''
+      if (want('cached')) round.cached = await measure(gw, `IMAP cached GET /v1/messages/{id}, 100 ids rotating${tag}`, 32, () => s.readRotating(c, rotating, 32))
+      if (want('ceiling')) round.ceiling = await measure(gw, `ceiling: bare fastify, the same JSON bytes${tag}`, 32, () => s.ceiling(c, rotating, 32))
+      rounds.push(round)
+    }
+    r.cached = rounds[0]?.cached
+    r.ceiling = rounds[0]?.ceiling
+  }
+  if (want('listRest')) r.listRest = await measure(gw, 'IMAP list page (limit=20), REST', 16, () => s.listRest(c, 16))
+  if (want('listGql')) r.listGql = await measure(gw, 'IMAP list page (first: 20), GraphQL', 16, () => s.listGraphql(c, 16))
+  if (want('pageGql')) r.pageGql = await measure(gw, 'IMAP page of 20 with bodies, GraphQL (1 query)', 4, () => s.pageWithBodiesGraphql(c, 4))
+  if (want('pageRest')) r.pageRest = await measure(gw, 'IMAP page of 20 with bodies, REST (list + 20 GETs)', 4, () => s.pageWithBodiesRest(c, 4))
+  if (want('kwOne')) r.kwOne = await measure(gw, 'IMAP keyword update, one message per PATCH', 4, () => s.keywordUpdates(c, rotating, 4))
+  if (want('kwBatch')) r.kwBatch = await measure(gw, 'IMAP keyword update, batch of 100 (one UID STORE)', 2, () => s.keywordBatches(c, rotating, 2))
   const drafts = await mailboxId(gw.url, c.session, 'Drafts')
-  r.append = await measure(gw, 'IMAP APPEND of a 1 MB message, 40 in all', 4, () => appendSmall(gw.url, c.session, drafts, 4, 40), { note: 'streamed into the IMAP literal' })
-  r.appendLarge = await measure(gw, 'IMAP APPEND, 10 concurrent 20 MB uploads', 10, () => appendLarge(gw.url, c.session, drafts, 10), { note: 'peak RSS: nothing held whole' })
+  if (want('append')) r.append = await measure(gw, 'IMAP APPEND of a 1 MB message, 40 in all', 4, () => appendSmall(gw.url, c.session, drafts, 4, 40), { note: 'streamed into the IMAP literal' })
+  if (want('appendLarge')) r.appendLarge = await measure(gw, 'IMAP APPEND, 10 concurrent 20 MB uploads', 10, () => appendLarge(gw.url, c.session, drafts, 10), { note: 'peak RSS: nothing held whole' })
+  if (!want('large')) return r
   return { ...r, ...prefixed('large', await largeReads(gw, c, 'IMAP', 30)) }
 }
 
@@ -190,11 +213,11 @@ async function main (): Promise<void> {
     let imap: Rows, pop3: Rows
     try {
       imap = await imapReads(gw, env)
-      pop3 = await pop3Reads(gw, env)
+      pop3 = want('pop3') ? await pop3Reads(gw, env) : {}
     } finally {
       await gw.stop()
     }
-    const memory = process.env.BENCH_MEMORY === '0' ? {} : await memoryCacheReads(env)
+    const memory = process.env.BENCH_MEMORY === '0' || !want('memory') ? {} : await memoryCacheReads(env)
     const out = [
       `Machine: ${machine()}. Gateway: ${TSX ? 'src/ via tsx' : 'dist/ (tsc)'} with ${[...productionNodeArgs(), process.env.BENCH_GATEWAY_NODE_ARGS ?? ''].join(' ').trim()}, NODE_ENV=production, LOG_LEVEL=warn, Redis cache` +
         ` (last row: in-process cache), ${SECONDS} s per timed scenario; run ${new Date().toISOString()}.`,
@@ -203,6 +226,7 @@ async function main (): Promise<void> {
       '',
       targets(evaluate({ imap, pop3, memory, gatewayPeak })),
       '',
+      ...(rounds.length > 1 ? [roundsSummary(rounds), ''] : []),
     ].join('\n')
     writeFileSync(new URL('./results.md', import.meta.url), out)
     console.log(out)

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { BODY_FIELDS, SUMMARY_FIELDS, getJson, graphql, listPage, pageQuery, sendJson, type Session } from './gateway.ts'
 import { cannon, drain, runOps, type Measured } from './load.ts'
 import { startNodeServer } from './procs.ts'
+import { wrk } from './wrk.ts'
 
 export interface Ctx {
   base: string
@@ -24,14 +25,14 @@ export interface Ctx {
 
 const messagePath = (id: string): string => `/v1/messages/${id}`
 
-/** Each id exactly once, in order, `connections` at a time. */
+/** Each id exactly once, in order, `connections` at a time (autocannon: wrk cannot stop at a count). */
 export async function readEach (c: Ctx, ids: string[], connections: number): Promise<Measured> {
   return await cannon({ base: c.base, paths: ids.map(messagePath), connections, amount: ids.length, headers: c.session.auth })
 }
 
 /** `ids` in rotation for the configured duration. */
 export async function readRotating (c: Ctx, ids: string[], connections: number): Promise<Measured> {
-  return await cannon({ base: c.base, paths: ids.map(messagePath), connections, duration: c.seconds, headers: c.session.auth })
+  return await wrk({ base: c.base, paths: ids.map(messagePath), connections, seconds: c.seconds, headers: c.session.auth })
 }
 
 /**
@@ -48,7 +49,7 @@ export async function ceiling (c: Ctx, ids: string[], connections: number): Prom
   writeFileSync(file, JSON.stringify(bodies))
   const server = await startNodeServer(['--import', 'tsx', 'bench/ceiling-server.ts'], { NODE_ENV: 'production', CEILING_BODIES: file })
   try {
-    const m = await cannon({ base: server.url, paths: ids.map(messagePath), connections, duration: c.seconds })
+    const m = await wrk({ base: server.url, paths: ids.map(messagePath), connections, seconds: c.seconds })
     return { ...m, serverPeakRss: server.peakRss() }
   } finally {
     await server.stop()
@@ -56,7 +57,7 @@ export async function ceiling (c: Ctx, ids: string[], connections: number): Prom
 }
 
 export async function listRest (c: Ctx, connections: number): Promise<Measured> {
-  return await cannon({ base: c.base, paths: [`/v1/mailboxes/${c.inbox}/messages?limit=20`], connections, duration: c.seconds, headers: c.session.auth })
+  return await wrk({ base: c.base, paths: [`/v1/mailboxes/${c.inbox}/messages?limit=20`], connections, seconds: c.seconds, headers: c.session.auth })
 }
 
 /**
@@ -74,16 +75,8 @@ export async function listEveryPage (base: string, session: Session, mailbox: st
 
 export async function listGraphql (c: Ctx, connections: number): Promise<Measured> {
   const body = pageQuery(c.inbox, SUMMARY_FIELDS)
-  await graphql(c.base, c.session, body) // throws on GraphQL errors, which autocannon would count as 200s
-  return await cannon({
-    base: c.base,
-    paths: ['/graphql'],
-    method: 'POST',
-    bodies: [body],
-    connections,
-    duration: c.seconds,
-    headers: { ...c.session.auth, 'content-type': 'application/json' },
-  })
+  await graphql(c.base, c.session, body) // throws on GraphQL errors, which wrk would count as 200s
+  return await wrk({ base: c.base, paths: ['/graphql'], method: 'POST', body, connections, seconds: c.seconds, headers: c.session.auth })
 }
 
 /** A page of 20 with every body field: one GraphQL query. */
@@ -105,7 +98,7 @@ export async function pageWithBodiesRest (c: Ctx, workers: number): Promise<Meas
 }
 
 export async function rawDownload (c: Ctx, connections: number): Promise<Measured> {
-  return await cannon({ base: c.base, paths: [`${messagePath(c.rawId)}/raw`], connections, duration: c.seconds, headers: c.session.auth })
+  return await wrk({ base: c.base, paths: [`${messagePath(c.rawId)}/raw`], connections, seconds: c.seconds, headers: c.session.auth })
 }
 
 /** The first GET of the large messages: their parse (streamed for the 8 MiB one). */

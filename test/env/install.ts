@@ -14,6 +14,9 @@ const NEEDED: Record<string, string[]> = {
   chromium: ['chromium'],
 }
 
+/** What only the bench runs (bench/wrk.ts): installed when it asks, not for the tests. */
+export const BENCH_TOOLS: Record<string, string[]> = { wrk: ['wrk'] }
+
 function has (command: string): boolean {
   return spawnSync('/bin/sh', ['-c', `command -v ${command}`], {
     stdio: 'ignore',
@@ -25,11 +28,11 @@ function has (command: string): boolean {
  * Installs (apt-get, non-interactive) whatever the harness needs and is missing. The
  * packages' own system services are kept from starting with a temporary policy-rc.d.
  */
-export function ensurePackages (commands: string[] = Object.keys(NEEDED)): void {
+export function ensurePackages (commands: string[] = Object.keys(NEEDED), table: Record<string, string[]> = NEEDED): void {
   if (!(process.env.PATH ?? '').split(':').includes('/usr/sbin')) {
     process.env.PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`
   }
-  const wanted = Object.entries(NEEDED).filter(([cmd]) => commands.includes(cmd))
+  const wanted = Object.entries(table).filter(([cmd]) => commands.includes(cmd))
   const missing = [...new Set(wanted.filter(([cmd]) => !has(cmd)).flatMap(([, pkgs]) => pkgs))]
   if (missing.length === 0) return
   if (process.getuid?.() !== 0) {
