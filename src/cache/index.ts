@@ -71,11 +71,12 @@ export function createCache (opts: CacheOptions): Cache {
   const store: CacheStore = redis ?? new MemoryStore({ maxBytes: opts.memoryBytes })
   if (redis !== null) watchDurability(redis.client, logger)
   const slots: RedisSlots[] = []
+  const revocationList = redis === null ? null : new RedisRevocationList(redis)
   return {
     store,
     sealed: createSealedCache(store, opts.secret),
     // durable state: in Redis where eviction cannot reach it, or this process's own
-    revocations: createRevocations(redis === null ? null : new RedisRevocationList(redis), opts.secret),
+    revocations: createRevocations(revocationList, opts.secret),
     idempotency: redis === null ? null : new RedisIdempotencyRecords(redis, opts.secret),
     tickets: redis === null ? null : new RedisTicketStore(redis, opts.secret),
     leases: redis === null ? new LocalLeases() : new RedisLeases(redis, opts.secret),
@@ -89,6 +90,7 @@ export function createCache (opts: CacheOptions): Cache {
     sendRate: (perMinute) => redis === null || perMinute === 0 ? null : redisSendRate(redis, opts.secret, perMinute),
     status: () => store.status(),
     close: async () => {
+      revocationList?.close()
       await Promise.all(slots.map(async (s) => { await s.close() }))
       await store.close()
     },

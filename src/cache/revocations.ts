@@ -11,10 +11,10 @@
  *   keeps refusing those tokens even while the shared list is unreachable,
  *   and without Redis it is the only list (an in-process cache is one
  *   instance's state anyway).
- * A read that cannot reach the shared list counts as "not revoked there": the
- * gateway keeps serving while Redis is away (docs/security.md says what that
- * means). A client-side cache of the shared list would be one more layer
- * behind the same interface.
+ * A read is answered from this instance's copy of the shared list
+ * (revocation-mirror.ts) while that copy is known to be current; otherwise it
+ * asks the shared list, and when that cannot be read it rejects: the token is
+ * refused (503), never served unchecked (docs/security.md).
  */
 import { LRUCache } from 'lru-cache'
 import { ExpiringMap } from '../util/expiring-map.ts'
@@ -27,6 +27,7 @@ export interface Revocations {
    * rejects when it could not be stored.
    */
   revoke: (tokenId: string, expiresAt: number | Date) => Promise<void>
+  /** Rejects when the answer cannot be known (the shared list is out of reach): refuse the token. */
   isRevoked: (tokenId: string) => Promise<boolean>
 }
 
@@ -34,7 +35,7 @@ export interface Revocations {
 export interface SharedRevocationList {
   /** Keeps `member` until `untilMs` (ms since epoch); rejects when it was not stored. */
   add: (member: string, untilMs: number) => Promise<void>
-  /** True when `member` is listed and not expired; rejects when the list cannot be read. */
+  /** True when `member` is listed and not expired; rejects when the list cannot be read (fail closed). */
   has: (member: string) => Promise<boolean>
 }
 
@@ -80,7 +81,7 @@ export function createRevocations (shared: SharedRevocationList | null, secret: 
       const member = memberOf(tokenId)
       if (local.has(member)) return true
       if (shared === null) return false
-      return await shared.has(member).catch(() => false)
+      return await shared.has(member)
     },
   }
 }

@@ -16,15 +16,16 @@ import { wireSafe } from './wire-safe.ts'
 
 /**
  * Where revocations live (src/cache). `revoke` resolves only once every
- * instance will see the revocation and rejects otherwise; `isRevoked` never
- * rejects.
+ * instance will see the revocation and rejects otherwise; `isRevoked` rejects
+ * when it cannot tell (the shared list is out of reach), and the token is then
+ * refused with 503 rather than served unchecked.
  */
 export interface RevocationStore {
   revoke: (tokenId: string, expiresAt: number) => Promise<void>
   isRevoked: (tokenId: string) => Promise<boolean>
 }
 
-/** Seconds a client is told to wait before repeating a revocation that could not be stored. */
+/** Seconds a client is told to wait before repeating a revocation that could not be stored, or a request whose token could not be checked. */
 const REVOKE_RETRY_AFTER = 2
 
 const DEFAULT_PORTS: Record<Protocol, Record<Security, number>> = {
@@ -169,7 +170,13 @@ export class Sessions {
       throw new GatewayError('unauthorized', 'token expired')
     }
     const { claims, account } = opened
-    if (await this.revocations.isRevoked(claims.jti)) throw new GatewayError('unauthorized', 'token revoked')
+    let revoked: boolean
+    try {
+      revoked = await this.revocations.isRevoked(claims.jti)
+    } catch (err) {
+      throw new GatewayError('unavailable', 'revocations cannot be checked right now; repeat the request', { retryAfter: REVOKE_RETRY_AFTER, cause: err })
+    }
+    if (revoked) throw new GatewayError('unauthorized', 'token revoked')
     return { tokenId: claims.jti, expiresAt: claims.exp, account, ctx: { accountId: account.id, settings: claims.settings } }
   }
 

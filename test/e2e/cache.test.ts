@@ -168,7 +168,9 @@ for (const backend of ['memory', 'redis'] as const) {
           await redis!.kill()
           const refused = await revoke()
           assert.equal(refused.statusCode, 503, refused.body)
-          assert.equal((await gw.get('/v1/account', token)).statusCode, 200, 'refused, so not revoked: the client repeats it')
+          // not revoked (200), or not checkable once the revocation copy is past its bound (503): never 401
+          const during = await gw.get('/v1/account', token)
+          assert.ok([200, 503].includes(during.statusCode), `refused, so not revoked: the client repeats it (${during.statusCode})`)
           assert.match(String(refused.headers['content-type']), /^application\/problem\+json/)
           assert.equal(refused.json().code, 'unavailable')
           assert.ok(Number(refused.headers['retry-after']) > 0)

@@ -69,3 +69,14 @@ test('a revoked token is refused although the memo holds it', async () => {
   await s.revoke(caller)
   await assert.rejects(s.authenticate(token), { code: 'unauthorized', message: 'token revoked' })
 })
+
+test('a token whose revocation cannot be checked is refused with 503 unavailable, not served', async () => {
+  const backend = loginOnly()
+  const unreachable: RevocationStore = {
+    revoke: async () => {},
+    isRevoked: async () => { throw new Error('redis is not connected') },
+  }
+  const s = new Sessions({ imap: backend, pop3: backend }, new TokenSealer(randomBytes(32)), unreachable, 86400)
+  const { token } = await s.create({ ...input, ttl: 60 })
+  await assert.rejects(s.authenticate(token), { code: 'unavailable' })
+})
