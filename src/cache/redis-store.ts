@@ -98,6 +98,13 @@ export class RedisStore implements CacheStore {
   #lastForcedReconnect = 0
   /** Since when the client has been in 'connect' (TCP up, handshake pending); 0 = not. */
   #handshakeSince = 0
+  /**
+   * Settles at the first connection, or once the handshake bound has passed
+   * since the store was made: a command made while the process is starting
+   * waits for it rather than being refused (503 for durable state) in the
+   * moments the connection takes. Later outages fail at once.
+   */
+  readonly #started: Promise<void>
 
   constructor (opts: RedisStoreOptions) {
     this.#logger = opts.logger ?? silentLogger
@@ -116,20 +123,25 @@ export class RedisStore implements CacheStore {
       this.#handshakeSince = 0
     })
     this.client.on('close', () => { this.#handshakeSince = 0 })
+    this.#started = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.#handshakeMs)
+      timer.unref()
+      this.client.once('ready', () => { clearTimeout(timer); resolve() })
+    })
     this.#watchdog = setInterval(() => { this.#tick() }, 500)
     this.#watchdog.unref()
   }
 
   async get (key: string): Promise<Buffer | null> {
-    return await this.strict('redis get failed', c => c.getBuffer(key)).catch(() => null)
+    return await this.#attempt('redis get failed', c => c.getBuffer(key)).catch(() => null)
   }
 
   async set (key: string, value: Buffer, ttlSeconds: number): Promise<void> {
-    await this.strict('redis set failed', c => c.set(key, value, 'EX', normaliseTtl(ttlSeconds))).catch(() => {})
+    await this.#attempt('redis set failed', c => c.set(key, value, 'EX', normaliseTtl(ttlSeconds))).catch(() => {})
   }
 
   async del (key: string): Promise<void> {
-    await this.strict('redis del failed', c => c.unlink(key)).catch(() => {})
+    await this.#attempt('redis del failed', c => c.unlink(key)).catch(() => {})
   }
 
   /**
@@ -139,6 +151,12 @@ export class RedisStore implements CacheStore {
    * same rate-limited way.
    */
   async strict<T> (event: string, command: (client: Redis) => Promise<T>): Promise<T> {
+    if (!this.#usable()) await this.#started
+    return await this.#attempt(event, command)
+  }
+
+  /** One command now, or NOT_CONNECTED: a cache read or write, whose failure is a miss. */
+  async #attempt<T> (event: string, command: (client: Redis) => Promise<T>): Promise<T> {
     if (!this.#usable()) throw NOT_CONNECTED
     try {
       const value = await command(this.client)
