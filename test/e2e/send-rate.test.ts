@@ -100,7 +100,9 @@ describe('SEND_RATE_PER_MINUTE with its Redis unreachable', { timeout: 120_000 }
     const res = await gw.app.inject({ method: 'POST', url: '/v1/messages/send', headers: { authorization: `Bearer ${token}` }, payload })
     assert.equal(res.statusCode, 503, res.body)
     assert.equal((res.json() as { code: string }).code, 'unavailable')
-    assert.equal(res.headers['retry-after'], '1')
+    // the send rate's own refusal says 1 s; the token check, also failing closed once its copy of the
+    // revocations is more than 1 s unconfirmed, may refuse first (2 s): either way nothing is sent
+    assert.ok(Number(res.headers['retry-after']) >= 1, `Retry-After ${String(res.headers['retry-after'])}`)
     assert.equal(fake.dataCount(), before, 'no DATA reached the SMTP server')
   })
 })
