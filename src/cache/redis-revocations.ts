@@ -68,8 +68,17 @@ export class RedisRevocationList implements SharedRevocationList {
   async has (member: string): Promise<boolean> {
     const known = this.mirror.lookup(member)
     if (known !== undefined) return known
-    const [score, legacy] = await this.store.strict('redis revocation read failed', (client) =>
-      Promise.all([client.zscore(REVOCATION_LIST_KEY, member), client.exists(member)]))
+    let answer: [string | null, number]
+    try {
+      answer = await this.store.strict('redis revocation read failed', (client) =>
+        Promise.all([client.zscore(REVOCATION_LIST_KEY, member), client.exists(member)]))
+    } catch (err) {
+      // Redis cannot answer: the last copy this instance loaded, if it ever loaded one (else refused)
+      const last = this.mirror.lastKnown(member)
+      if (last === undefined) throw err
+      return last
+    }
+    const [score, legacy] = answer
     this.mirror.legacyChecked(member, legacy > 0)
     return legacy > 0 || (score !== null && Number(score) > Date.now())
   }

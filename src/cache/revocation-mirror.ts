@@ -88,6 +88,19 @@ export class RevocationMirror {
     return legacy.revoked
   }
 
+  /**
+   * The copy as last loaded and fed, however old (undefined: never loaded).
+   * For when Redis cannot be asked: no revocation can be acknowledged while
+   * Redis is unreachable, so against a whole outage the last copy is complete
+   * but for what was acknowledged in its last moments (within the bound).
+   */
+  lastKnown (member: string): boolean | undefined {
+    if (this.#rev < 0) return undefined
+    const until = this.#members.get(member)
+    if (until !== undefined && until > Date.now()) return true
+    return this.#legacy.get(member)?.revoked ?? false
+  }
+
   /** A revocation this instance stored. */
   learn (member: string, untilMs: number): void {
     this.#members.set(member, Math.max(untilMs, this.#members.get(member) ?? 0))
