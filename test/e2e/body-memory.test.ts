@@ -6,6 +6,8 @@
  * twelve such messages with their bodies, and 48 concurrent REST reads must
  * neither end the process nor take its resident memory past a bound (VmHWM,
  * reset after start-up and login, as the bench resets it between scenarios).
+ * A second process serves twelve concurrent cold REST reads of another
+ * account's copies: nothing cached, the reads share batched FETCHes.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -40,51 +42,80 @@ function amplifier (i: number): Buffer {
 
 interface Body { text: string, textTruncated: boolean, html: string, htmlTruncated: boolean }
 
+type Env = Awaited<ReturnType<typeof testEnv>>
+type Headers = Record<string, string>
+
+/** A new account holding the MESSAGES amplifiers. */
+async function seeded (env: Env, prefix: string): Promise<{ username: string, password: string }> {
+  const user = await env.dovecot.createUser(prefix)
+  recordSecret(user.password)
+  await env.dovecot.deliverMany(user.username, Array.from({ length: MESSAGES }, (_, i) => ({ raw: amplifier(i) })))
+  return user
+}
+
+/** The gateway as `npm start` runs it. */
+async function launch (env: Env): Promise<NodeServer> {
+  return await startNodeServer([...productionNodeArgs(), '--import', 'tsx', 'src/server.ts'], {
+    ...productionEnv(),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    GATEWAY_SECRET: 'amplifier-secret-0123456789abcdef',
+    MAIL_ALLOWED_HOSTS: '127.0.0.1',
+    MAIL_TLS_CA_FILE: env.dovecot.caFile,
+    REDIS_URL: env.redis.url,
+  })
+}
+
+/** A session for `user`, its INBOX's id and the ids of its messages (summaries only: no body is read). */
+async function login (gw: NodeServer, env: Env, user: { username: string, password: string }): Promise<{ auth: Headers, inbox: string, ids: string[] }> {
+  const res = await fetch(`${gw.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ protocol: 'imap', host: '127.0.0.1', port: env.dovecot.ports.imaps, security: 'tls', username: user.username, password: user.password }),
+  })
+  assert.equal(res.status, 201)
+  const { token } = await res.json() as { token: string }
+  recordSecret(token)
+  const auth = { authorization: `Bearer ${token}` }
+  const boxes = await (await fetch(`${gw.url}/v1/mailboxes`, { headers: auth })).json() as { items: Array<{ id: string, path: string }> }
+  const inbox = boxes.items.find(m => m.path === 'INBOX')!.id
+  const page = await (await fetch(`${gw.url}/v1/mailboxes/${inbox}/messages?limit=${MESSAGES}`, { headers: auth })).json() as { items: Array<{ id: string }> }
+  assert.equal(page.items.length, MESSAGES)
+  return { auth, inbox, ids: page.items.map(m => m.id) }
+}
+
+/** Runs `scenario` with the peak reset first; the peak RSS it reached, once the process answered again. */
+async function peakOf (gw: NodeServer, scenario: () => Promise<void>): Promise<number> {
+  gw.resetPeak()
+  await scenario()
+  const health = await fetch(`${gw.url}/healthz`).then(r => r.status, () => 0)
+  assert.equal(health, 200, 'the gateway is still up')
+  return gw.peakRss()
+}
+
+/** One REST read: cut at 256 KiB and flagged. */
+async function restRead (gw: NodeServer, auth: Headers, id: string): Promise<void> {
+  const res = await fetch(`${gw.url}/v1/messages/${id}`, { headers: auth })
+  assert.equal(res.status, 200)
+  const m = await res.json() as Body
+  assert.equal(m.text.length, 256 * 1024)
+  assert.equal(m.html.length, 256 * 1024)
+  assert.ok(m.textTruncated && m.htmlTruncated)
+}
+
 describe('response memory: the amplifier message', { timeout: 240_000 }, () => {
   let gw: NodeServer
-  let auth: Record<string, string>
+  let auth: Headers
   let inbox: string
   let ids: string[]
 
   before(async () => {
     const env = await testEnv()
-    const user = await env.dovecot.createUser('amplifier')
-    recordSecret(user.password)
-    await env.dovecot.deliverMany(user.username, Array.from({ length: MESSAGES }, (_, i) => ({ raw: amplifier(i) })))
-    gw = await startNodeServer([...productionNodeArgs(), '--import', 'tsx', 'src/server.ts'], {
-      ...productionEnv(),
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      GATEWAY_SECRET: 'amplifier-secret-0123456789abcdef',
-      MAIL_ALLOWED_HOSTS: '127.0.0.1',
-      MAIL_TLS_CA_FILE: env.dovecot.caFile,
-      REDIS_URL: env.redis.url,
-    })
-    const res = await fetch(`${gw.url}/v1/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: 'imap', host: '127.0.0.1', port: env.dovecot.ports.imaps, security: 'tls', username: user.username, password: user.password }),
-    })
-    assert.equal(res.status, 201)
-    const { token } = await res.json() as { token: string }
-    recordSecret(token)
-    auth = { authorization: `Bearer ${token}` }
-    const boxes = await (await fetch(`${gw.url}/v1/mailboxes`, { headers: auth })).json() as { items: Array<{ id: string, path: string }> }
-    inbox = boxes.items.find(m => m.path === 'INBOX')!.id
-    const page = await (await fetch(`${gw.url}/v1/mailboxes/${inbox}/messages?limit=${MESSAGES}`, { headers: auth })).json() as { items: Array<{ id: string }> }
-    ids = page.items.map(m => m.id)
-    assert.equal(ids.length, MESSAGES)
+    const user = await seeded(env, 'amplifier')
+    gw = await launch(env);
+    ({ auth, inbox, ids } = await login(gw, env, user))
   })
   after(async () => { await gw?.stop() })
-
-  /** Runs `scenario` with the peak reset first; the peak RSS it reached, once the process answered again. */
-  async function peakOf (scenario: () => Promise<void>): Promise<number> {
-    gw.resetPeak()
-    await scenario()
-    const health = await fetch(`${gw.url}/healthz`).then(r => r.status, () => 0)
-    assert.equal(health, 200, 'the gateway is still up')
-    return gw.peakRss()
-  }
 
   const graphql = async (query: string, variables: Record<string, unknown>): Promise<{ data: Record<string, any>, errors?: unknown }> => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
@@ -96,7 +127,7 @@ describe('response memory: the amplifier message', { timeout: 240_000 }, () => {
 
   it('thirty aliases of message(id) { text html }: up, under the bound, truncated within the allowance', async (t) => {
     let values: Body[] = []
-    const peak = await peakOf(async () => {
+    const peak = await peakOf(gw, async () => {
       const aliases = Array.from({ length: 30 }, (_, i) => `m${i}: message(id: $id) { text textTruncated html htmlTruncated }`).join(' ')
       const body = await graphql(`query ($id: ID!) { ${aliases} }`, { id: ids[0] })
       assert.equal(body.errors, undefined)
@@ -111,7 +142,7 @@ describe('response memory: the amplifier message', { timeout: 240_000 }, () => {
 
   it(`a page of ${MESSAGES} such messages with their bodies: up, under the bound`, async (t) => {
     let values: Body[] = []
-    const peak = await peakOf(async () => {
+    const peak = await peakOf(gw, async () => {
       const body = await graphql(`query ($mb: ID!) { messages(mailboxId: $mb, first: ${MESSAGES}) { edges { node { text textTruncated html htmlTruncated } } } }`, { mb: inbox })
       assert.equal(body.errors, undefined)
       values = (body.data.messages.edges as Array<{ node: Body }>).map(e => e.node)
@@ -124,15 +155,32 @@ describe('response memory: the amplifier message', { timeout: 240_000 }, () => {
   })
 
   it('48 concurrent REST reads of such messages: up, under the bound, each cut at 256 KiB and flagged', async (t) => {
-    const peak = await peakOf(async () => {
-      await Promise.all(Array.from({ length: 48 }, async (_, i) => {
-        const res = await fetch(`${gw.url}/v1/messages/${ids[i % MESSAGES]}`, { headers: auth })
-        assert.equal(res.status, 200)
-        const m = await res.json() as Body
-        assert.equal(m.text.length, 256 * 1024)
-        assert.equal(m.html.length, 256 * 1024)
-        assert.ok(m.textTruncated && m.htmlTruncated)
-      }))
+    const peak = await peakOf(gw, async () => {
+      await Promise.all(Array.from({ length: 48 }, async (_, i) => { await restRead(gw, auth, ids[i % MESSAGES]!) }))
+    })
+    t.diagnostic(`peak RSS ${MB(peak)}`)
+    assert.ok(peak < RSS_BOUND_BATCHED, `peak RSS ${MB(peak)}`)
+  })
+})
+
+describe('response memory: cold batched reads of the amplifier message', { timeout: 240_000 }, () => {
+  let gw: NodeServer
+  let auth: Headers
+  let ids: string[]
+
+  before(async () => {
+    const env = await testEnv()
+    const user = await seeded(env, 'amplifier-cold')
+    gw = await launch(env);
+    ({ auth, ids } = await login(gw, env, user))
+  })
+  after(async () => { await gw?.stop() })
+
+  // a fresh process, nothing of these messages cached: the reads wait for the
+  // account's connections and share batched FETCHes of the twelve
+  it(`${MESSAGES} concurrent cold REST reads: up, under the bound`, async (t) => {
+    const peak = await peakOf(gw, async () => {
+      await Promise.all(ids.map(async id => { await restRead(gw, auth, id) }))
     })
     t.diagnostic(`peak RSS ${MB(peak)}`)
     assert.ok(peak < RSS_BOUND_BATCHED, `peak RSS ${MB(peak)}`)
