@@ -10,6 +10,8 @@
  *    in batches of ≤ 8 MiB in all.
  * 3. Larger ones one at a time, streamed in partial FETCHes into parseMessage
  *    (starting from the prefix already here): a big message is never held in memory whole.
+ *    Given `deliver`, each such record goes to it the moment it is parsed, so a
+ *    batch never holds the records of all its large messages at once.
  * Between 1 and 2, the process-wide parse budget is taken for every octet held until
  * the records are built (the caller gives it back). Only if it is free now: a
  * read never waits for it under the lease. Refused, it drops what it fetched and
@@ -102,7 +104,7 @@ export interface Fetched {
  * call will hold until recordsOf has parsed it (the caller releases it after that):
  * held already, or free now; else nothing is kept and the need is answered.
  */
-export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[], permit?: Permit): Promise<Fetched | BudgetShort> {
+export async function fetchMessagesIn (session: ImapSession, path: string, keys: MessageKey[], permit?: Permit, deliver?: (uid: number, record: MessageRecord, validity: string) => void): Promise<Fetched | BudgetShort> {
   return session.inMailbox(path, async (validity) => {
     const out: Fetched = { validity, metas: new Map(), sources: [], parsed: new Map() }
     // ids of another UIDVALIDITY name other messages: not fetched (the caller reports them stale)
@@ -156,24 +158,31 @@ export async function fetchMessagesIn (session: ImapSession, path: string, keys:
         if (head !== undefined) out.sources.push({ uid: m.uid, source: m.source === undefined ? head : Buffer.concat([head, m.source]) })
       }
     }
-    for (const head of large) out.parsed.set(head.uid, await parseLarge(session, head))
+    for (const head of large) {
+      const parsed = await parseLarge(session, head)
+      if (deliver === undefined) out.parsed.set(head.uid, parsed)
+      else deliver(head.uid, recordOf(path, validity, out.metas.get(head.uid), head.uid, parsed), validity)
+    }
     return out
   }, { sync: false })
+}
+
+function recordOf (path: string, validity: string, meta: FetchMessageObject | undefined, uid: number, parsed: ParsedMessage): MessageRecord {
+  return {
+    ...parsed,
+    key: { mailbox: path, validity, key: String(uid) },
+    size: meta?.size ?? parsed.size,
+    receivedAt: utcIso(meta?.internalDate),
+    keywords: keywordsOf(meta?.flags),
+    modseq: meta === undefined ? null : modseqOf(meta),
+  }
 }
 
 /** After the lease: parse the small sources and build the records. */
 export async function recordsOf (path: string, fetched: Fetched): Promise<Map<number, MessageRecord>> {
   const results = new Map<number, MessageRecord>()
   const store = (uid: number, parsed: ParsedMessage): void => {
-    const meta = fetched.metas.get(uid)
-    results.set(uid, {
-      ...parsed,
-      key: { mailbox: path, validity: fetched.validity, key: String(uid) },
-      size: meta?.size ?? parsed.size,
-      receivedAt: utcIso(meta?.internalDate),
-      keywords: keywordsOf(meta?.flags),
-      modseq: meta === undefined ? null : modseqOf(meta),
-    })
+    results.set(uid, recordOf(path, fetched.validity, fetched.metas.get(uid), uid, parsed))
   }
   for (const { uid, source } of fetched.sources) store(uid, await parseMessage(source))
   for (const [uid, parsed] of fetched.parsed) store(uid, parsed)
