@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis'
 import type { SharedIdempotencyRecords } from '../mail/idempotency.ts'
 import { accountTag, cacheKey, deriveKey } from './keys.ts'
 import { STATE_PREFIX } from './redis-revocations.ts'
+import { withScripts } from './redis-scripts.ts'
 import type { RedisStore } from './redis-store.ts'
 import { seal, unseal } from './seal.ts'
 
@@ -50,13 +51,13 @@ interface IdempotencyCommands {
   mgIdemPut: (hash: string, due: string, now: number, field: string, value: string, until: number) => Promise<number>
 }
 
+const SCRIPTS = {
+  mgIdemClaim: { numberOfKeys: 2, lua: CLAIM },
+  mgIdemPut: { numberOfKeys: 2, lua: PUT },
+} as const
+
 function withCommands (client: Redis): Redis & IdempotencyCommands {
-  // defineCommand is idempotent per name; EVALSHA with a fallback to EVAL
-  if (!('mgIdemClaim' in client)) {
-    client.defineCommand('mgIdemClaim', { numberOfKeys: 2, lua: CLAIM })
-    client.defineCommand('mgIdemPut', { numberOfKeys: 2, lua: PUT })
-  }
-  return client as Redis & IdempotencyCommands
+  return withScripts<IdempotencyCommands>(client, SCRIPTS)
 }
 
 export class RedisIdempotencyRecords implements SharedIdempotencyRecords {

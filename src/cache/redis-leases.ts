@@ -24,6 +24,7 @@ import type { Redis } from 'ioredis'
 import type { Lease, Leases } from '../mail/lease-port.ts'
 import { accountTag, KEY_PREFIX, KEY_VERSION } from './keys.ts'
 import { STATE_PREFIX } from './redis-revocations.ts'
+import { withScripts } from './redis-scripts.ts'
 import type { RedisStore } from './redis-store.ts'
 
 /** KEYS: lease, fence. ARGV: grant id, ttl ms. Returns the token, or false while held. */
@@ -50,13 +51,14 @@ interface LeaseCommands {
   mgLeaseRelease: (lease: string, value: string) => Promise<number>
 }
 
+const SCRIPTS = {
+  mgLeaseAcquire: { numberOfKeys: 2, lua: ACQUIRE },
+  mgLeaseRenew: { numberOfKeys: 1, lua: RENEW },
+  mgLeaseRelease: { numberOfKeys: 1, lua: RELEASE },
+} as const
+
 function withCommands (client: Redis): Redis & LeaseCommands {
-  if (!('mgLeaseAcquire' in client)) {
-    client.defineCommand('mgLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE })
-    client.defineCommand('mgLeaseRenew', { numberOfKeys: 1, lua: RENEW })
-    client.defineCommand('mgLeaseRelease', { numberOfKeys: 1, lua: RELEASE })
-  }
-  return client as Redis & LeaseCommands
+  return withScripts<LeaseCommands>(client, SCRIPTS)
 }
 
 /** The two keys of lease `name` (exported for scripts that fence a write with the lease). */

@@ -23,6 +23,7 @@ import { LRUCache } from 'lru-cache'
 import type { CacheLogger } from './cache.ts'
 import { silentLogger } from './cache.ts'
 import { accountTag, KEY_PREFIX, KEY_VERSION } from './keys.ts'
+import { withScripts } from './redis-scripts.ts'
 import type { RedisStore } from './redis-store.ts'
 
 export const SLOTS_CHANNEL = `${KEY_PREFIX}:${KEY_VERSION}:conns`
@@ -62,13 +63,14 @@ interface SlotCommands {
   mgSlotGive: (set: string, wanted: string, member: string, channel: string, tag: string) => Promise<number>
 }
 
+const SCRIPTS = {
+  mgSlotTake: { numberOfKeys: 2, lua: TAKE },
+  mgSlotRenew: { numberOfKeys: 1, lua: RENEW },
+  mgSlotGive: { numberOfKeys: 2, lua: GIVE },
+} as const
+
 function withCommands (client: Redis): Redis & SlotCommands {
-  if (!('mgSlotTake' in client)) {
-    client.defineCommand('mgSlotTake', { numberOfKeys: 2, lua: TAKE })
-    client.defineCommand('mgSlotRenew', { numberOfKeys: 1, lua: RENEW })
-    client.defineCommand('mgSlotGive', { numberOfKeys: 2, lua: GIVE })
-  }
-  return client as Redis & SlotCommands
+  return withScripts<SlotCommands>(client, SCRIPTS)
 }
 
 export interface RedisSlotsOptions {

@@ -21,6 +21,7 @@
 import type { Redis } from 'ioredis'
 import { accountTag, cacheKey, deriveKey, globalKey } from '../cache/keys.ts'
 import { STATE_PREFIX } from '../cache/redis-revocations.ts'
+import { withScripts } from '../cache/redis-scripts.ts'
 import { seal, unseal } from '../cache/seal.ts'
 import type { EnqueueResult, WebhookCounters, WebhookEvent, WebhookRecord, WebhookStore } from '../mail/webhooks-types.ts'
 
@@ -65,13 +66,14 @@ interface Commands {
   mgWhUpdate: (hash: string, field: string, value: string) => Promise<number>
 }
 
+const SCRIPTS = {
+  mgWhCreate: { numberOfKeys: 2, lua: CREATE },
+  mgWhEnqueue: { numberOfKeys: 4, lua: ENQUEUE },
+  mgWhUpdate: { numberOfKeys: 1, lua: UPDATE },
+} as const
+
 function withCommands (client: Redis): Redis & Commands {
-  if (!('mgWhCreate' in client)) {
-    client.defineCommand('mgWhCreate', { numberOfKeys: 2, lua: CREATE })
-    client.defineCommand('mgWhEnqueue', { numberOfKeys: 4, lua: ENQUEUE })
-    client.defineCommand('mgWhUpdate', { numberOfKeys: 1, lua: UPDATE })
-  }
-  return client as Redis & Commands
+  return withScripts<Commands>(client, SCRIPTS)
 }
 
 /** A webhook's place in the global sets: `<tag>/<id>`. */
