@@ -11,9 +11,9 @@ import { runOps, type Measured } from './load.ts'
 
 const MB = 1024 * 1024
 
-/** An RFC 5322 message of exactly `size` octets, made as it is read. */
-function message (subject: string, size: number): Readable {
-  const head = Buffer.from(`From: Bench <bench@example.com>\r\nTo: you@example.com\r\nSubject: ${subject}\r\n\r\n`)
+/** An RFC 5322 message of exactly `size` octets: `header` (ending in a blank line), then lines of z, made as it is read. */
+export function sizedMessage (header: string, size: number): Readable {
+  const head = Buffer.from(header)
   const line = Buffer.from('z'.repeat(78) + '\r\n')
   let left = size - head.length
   let first = true
@@ -38,7 +38,7 @@ async function post (base: string, s: Session, mailboxId: string, size: number, 
       headers: { ...s.auth, 'content-type': 'message/rfc822', 'content-length': String(size) },
     }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
     req.on('error', reject)
-    pipeline(message(subject, size), req).catch(reject)
+    pipeline(sizedMessage(`From: Bench <bench@example.com>\r\nTo: you@example.com\r\nSubject: ${subject}\r\n\r\n`, size), req).catch(reject)
   })
   if (status !== 201) throw new Error(`APPEND answered ${status}`)
 }

@@ -8,11 +8,11 @@
  * (default 60 and 20).
  */
 import { request } from 'node:http'
-import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { startDovecot } from '../test/env/dovecot.ts'
 import { ensurePackages } from '../test/env/install.ts'
 import { startPostfix } from '../test/env/postfix.ts'
+import { sizedMessage } from './appends.ts'
 import { productionNodeArgs } from './gateway.ts'
 import { runOps, type Measured } from './load.ts'
 import { startNodeServer } from './procs.ts'
@@ -20,25 +20,6 @@ import { startNodeServer } from './procs.ts'
 const KB = 1024
 const MB = 1024 * KB
 const COUNT = Number(process.env.BENCH_SEND_COUNT ?? 0)
-
-/** A raw message of exactly `size` octets, made as it is read. */
-function message (from: string, to: string, subject: string, size: number): Readable {
-  const head = Buffer.from(`From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n`)
-  const line = Buffer.from('z'.repeat(78) + '\r\n')
-  let left = size - head.length
-  let first = true
-  return new Readable({
-    read () {
-      if (first) { first = false; this.push(head); return }
-      if (left <= 0) { this.push(null); return }
-      const n = Math.min(left, 64 * KB)
-      const chunk = Buffer.alloc(n)
-      for (let i = 0; i < n; i += line.length) line.copy(chunk, i, 0, Math.min(line.length, n - i))
-      left -= n
-      this.push(chunk)
-    },
-  })
-}
 
 ensurePackages(['dovecot', 'doveconf', 'postfix', '/usr/lib/dovecot/lmtp', 'openssl'])
 const dovecot = await startDovecot()
@@ -78,7 +59,7 @@ try {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'message/rfc822', 'content-length': String(size) },
       }, (r) => { r.resume(); r.on('end', () => resolve(r.statusCode ?? 0)) })
       req.on('error', reject)
-      pipeline(message(from, to, subject, size), req).catch(reject)
+      pipeline(sizedMessage(`From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n`, size), req).catch(reject)
     })
     if (status !== 200) throw new Error(`send answered ${status}`)
   }
